@@ -230,10 +230,7 @@ pub(crate) mod reference {
 
     /// The numbers of array `key` in the case named `case`.
     pub(crate) fn numbers(json: &str, case: &str, key: &str) -> Vec<f64> {
-        let start = json
-            .find(&format!("\"name\": \"{case}\""))
-            .unwrap_or_else(|| panic!("case {case} not in reference data"));
-        let line = json[start..].lines().next().unwrap_or("");
+        let line = case_line(json, case);
         let k = line
             .find(&format!("\"{key}\": ["))
             .unwrap_or_else(|| panic!("case {case} has no {key}"));
@@ -245,6 +242,31 @@ pub(crate) mod reference {
             .filter(|t| !t.trim().is_empty())
             .map(|t| t.trim().parse::<f64>().unwrap())
             .collect()
+    }
+
+    /// The number `key` (first occurrence) in the case named `case`; `true`/`false` as 1/0.
+    pub(crate) fn scalar(json: &str, case: &str, key: &str) -> f64 {
+        let line = case_line(json, case);
+        let k = line
+            .find(&format!("\"{key}\": "))
+            .unwrap_or_else(|| panic!("case {case} has no {key}"));
+        let rest = &line[k + key.len() + 4..];
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        match rest[..end].trim() {
+            "true" => 1.0,
+            "false" => 0.0,
+            t => t
+                .parse()
+                .unwrap_or_else(|_| panic!("case {case}: {key} = {t}")),
+        }
+    }
+
+    /// The one line of the reference file holding case `case`.
+    pub(crate) fn case_line<'a>(json: &'a str, case: &str) -> &'a str {
+        let start = json
+            .find(&format!("\"name\": \"{case}\""))
+            .unwrap_or_else(|| panic!("case {case} not in reference data"));
+        json[start..].lines().next().unwrap_or("")
     }
 
     /// Flat `[re, im, re, im, ...]` as complex numbers.
