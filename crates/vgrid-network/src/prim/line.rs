@@ -46,7 +46,7 @@
 //! assert_eq!(p.y[(0, 1)], -p.y[(0, 0)]);
 //! ```
 
-use super::source::two_terminal_series;
+use super::source::{positive, two_terminal_series};
 use super::Prim;
 use crate::geometry::{line_constants_for_geometry, line_constants_for_spacing};
 use crate::{CMatrix, NetworkError, C64};
@@ -56,13 +56,13 @@ use vgrid_model::{ElementId, ElementKind, Line, LineImpedance, Network};
 /// The primitive admittance matrix of a line at `frequency_hz` (see the module docs).
 pub fn line(l: &Line, net: &Network, frequency_hz: f64) -> Result<Prim, NetworkError> {
     let err = |m: String| NetworkError::element(ElementKind::Line, &l.name, m);
-    if !(l.length_m > 0.0) || !l.length_m.is_finite() {
+    if !positive(l.length_m) {
         return Err(err(format!(
             "length must be positive and finite, got {} m",
             l.length_m
         )));
     }
-    if !(frequency_hz > 0.0) || !frequency_hz.is_finite() {
+    if !positive(frequency_hz) {
         return Err(err(format!(
             "solution frequency must be positive, got {frequency_hz} Hz"
         )));
@@ -114,7 +114,7 @@ fn total_series_and_shunt(
         l.impedance,
         LineImpedance::Matrix { .. } | LineImpedance::Sequence { .. }
     );
-    if needs_base && (!(base_hz > 0.0) || !base_hz.is_finite()) {
+    if needs_base && !positive(base_hz) {
         return Err(err(format!(
             "base frequency must be positive, got {base_hz} Hz"
         )));

@@ -70,10 +70,10 @@ pub fn vsource(s: &Vsource, frequency_hz: f64) -> Result<SourcePrim, NetworkErro
     if n == 0 {
         return Err(err("a source needs at least one phase".into()));
     }
-    if !(s.base_kv > 0.0) || !s.base_kv.is_finite() {
+    if !positive(s.base_kv) {
         return Err(err(format!("base kV must be positive, got {}", s.base_kv)));
     }
-    if !(s.frequency_hz > 0.0) || !(frequency_hz > 0.0) {
+    if !positive(s.frequency_hz) || !positive(frequency_hz) {
         return Err(err(format!(
             "frequencies must be positive (source {} Hz, solution {} Hz)",
             s.frequency_hz, frequency_hz
@@ -100,6 +100,11 @@ pub fn vsource(s: &Vsource, frequency_hz: f64) -> Result<SourcePrim, NetworkErro
         prim: two_terminal_series(&y),
         emf_v: emf(s, n, frequency_hz),
     })
+}
+
+/// `x > 0` and finite (false for NaN).
+pub(crate) fn positive(x: f64) -> bool {
+    x > 0.0 && x.is_finite()
 }
 
 /// `[Y −Y; −Y Y]` over two terminals of `Y.rows()` conductors.
@@ -129,7 +134,7 @@ fn self_and_mutual_ohm(s: &Vsource, n: usize) -> Result<(C64, C64), String> {
     let factor = if n == 1 { 1.0 } else { sqrt3 };
     // Short-circuit MVA and currents: OpenDSS's ZSpecType 1 and 2.
     let from_short_circuit = |mva_sc3: f64, isc1: f64, x1_r1: f64, x0_r0: f64| {
-        if !(mva_sc3 > 0.0) || !(isc1 > 0.0) || !(x1_r1 > 0.0) || !(x0_r0 > 0.0) {
+        if ![mva_sc3, isc1, x1_r1, x0_r0].into_iter().all(positive) {
             return Err(format!(
                 "short-circuit data must be positive (MVAsc3 {mva_sc3}, Isc1 {isc1} A, X1/R1 {x1_r1}, X0/R0 {x0_r0})"
             ));
@@ -183,7 +188,7 @@ fn self_and_mutual_ohm(s: &Vsource, n: usize) -> Result<(C64, C64), String> {
             x0_pu,
             base_mva,
         } => {
-            if !(base_mva > 0.0) {
+            if !positive(base_mva) {
                 return Err(format!("base MVA must be positive, got {base_mva}"));
             }
             let z_base = kv * kv / base_mva;
