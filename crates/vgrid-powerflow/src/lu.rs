@@ -1,0 +1,1270 @@
+//! # Sparse LU for bus admittance matrices: analyse once, refactor many times, solve very many times
+//!
+//! A power flow solves `Y·V = I` again and again with the same sparsity pattern of `Y`: every
+//! iteration re-solves with new currents, and a tap change or a capacitor switch changes a few
+//! values of `Y` but never its pattern. This module splits the work accordingly:
+//!
+//! | step | when | cost on a radial 8,500-bus three-phase feeder |
+//! |---|---|---|
+//! | [`SymbolicLu::analyze`] | once per topology | ordering, elimination tree, factor pattern |
+//! | [`NumericLu::factor`] / [`NumericLu::refactor`] | when values of `Y` change | flat arrays, no allocation on refactor |
+//! | [`NumericLu::solve_in_place`] | every iteration | one forward and one backward pass, no allocation |
+//!
+//! ## The idea: a structurally symmetric LU is a Cholesky in disguise
+//!
+//! `Y` of a network is structurally symmetric: `Y[i][j] ≠ 0` exactly when `Y[j][i] ≠ 0` (nodes `i`
+//! and `j` share a branch). Without row exchanges, `A = L·U` with a symmetric pattern has
+//! `pattern(U) = pattern(Lᵀ)`, the same pattern a Cholesky factor would have. Diagonal pivots are
+//! safe here because every node of a feeder is tied to ground through something (a load, a shunt,
+//! the line charging), which makes the admittance matrix (close to) diagonally dominant. So the
+//! pattern can be computed once, from the graph of the matrix alone, and every later factorisation
+//! is pure arithmetic over precomputed index arrays.
+//!
+//! **Elimination as a graph game.** Eliminating unknown `k` (Gaussian elimination step `k`)
+//! connects all of its not-yet-eliminated neighbours to each other: those new edges are the
+//! *fill-in*, entries of `L`/`U` that are zero in `A`. The order of elimination decides how much
+//! fill there is. This module orders by *minimum degree*: repeatedly eliminate a node with the
+//! fewest remaining neighbours (exact degrees on the explicit elimination graph; very dense nodes are
+//! postponed to the end, as AMD does).
+//!
+//! **Elimination tree.** The parent of column `j` is the first row `i > j` with `L[i][j] ≠ 0`.
+//! That tree is the dependency graph of the factorisation: column `j` is only needed by its
+//! ancestors, and the pattern of row `k` of `L` is the set of nodes on the tree paths from the
+//! nonzeros `A[k][i]` (`i < k`) up to `k` (the "row subtree"). Walking those paths for every `k`
+//! gives the whole factor pattern in time proportional to its size. The nodes are finally
+//! renumbered in a depth-first postorder of the tree, which does not change the fill but keeps
+//! each subtree contiguous in memory.
+//!
+//! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
+//! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
+//! A leaf bus's nodes only see their own bus and their parent bus, which are already all
+//! connected to each other, so eliminating them creates no new edge, and what remains is again a
+//! radial feeder. Eliminating leaves first (which minimum degree does) therefore has *zero* fill:
+//! `L` and `U` have exactly the pattern of `A`, and a solve touches each admittance entry once
+//! forward and once backward. A few loops (weak meshing) add a little fill along the loop paths.
+//!
+//! ## Example
+//!
+//! A three-node chain `0 – 1 – 2` (series admittance `y`, shunt `g` at every node):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use vgrid_powerflow::lu::{NumericLu, SymbolicLu, C64};
+//!
+//! let (y, g) = (C64::new(1.0, -10.0), C64::new(0.01, 0.0));
+//! // Y in compressed sparse columns: column j holds rows row_idx[col_ptr[j]..col_ptr[j + 1]].
+//! let col_ptr = [0, 2, 5, 7];
+//! let row_idx = [0, 1, /**/ 0, 1, 2, /**/ 1, 2];
+//! let values = [y + g, -y, /**/ -y, 2.0 * y + g, -y, /**/ -y, y + g];
+//!
+//! let symbolic = Arc::new(SymbolicLu::analyze(3, &col_ptr, &row_idx)?);
+//! assert_eq!(symbolic.nnz_factors(), 7); // a chain is a tree: no fill-in
+//! let mut lu = NumericLu::factor(Arc::clone(&symbolic), &values)?;
+//!
+//! // Inject 1 A at node 2: b is overwritten with the voltages.
+//! let mut v = [C64::new(0.0, 0.0), C64::new(0.0, 0.0), C64::new(1.0, 0.0)];
+//! lu.solve_in_place(&mut v);
+//! let residual = (-y * v[1] + (y + g) * v[2] - 1.0).norm();
+//! assert!(residual < 1e-12);
+//!
+//! // A tap change: new values, same pattern. No allocation, no new analysis.
+//! let values2 = values.map(|a| 1.1 * a);
+//! lu.refactor(&values2)?;
+//! # Ok::<(), vgrid_powerflow::lu::LuError>(())
+//! ```
+//!
+//! ## Conventions
+//!
+//! - Input is a square matrix in compressed sparse column (CSC) form. Rows within a column may be
+//!   in any order; repeated `(row, column)` entries are summed. The pattern need not be
+//!   symmetric: it is symmetrised (missing mirror entries are treated as structural zeros).
+//! - No pivoting: a pivot whose magnitude is below `1e-13 ×` the largest magnitude in its
+//!   (original) column, or which is zero or not finite, is reported as [`LuError::Singular`] with
+//!   the original column index.
+//! - All index arithmetic is checked at analysis time; bad input returns [`LuError::Pattern`],
+//!   never a panic.
+
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+/// Complex double, the scalar of every admittance matrix.
+pub type C64 = num_complex::Complex64;
+
+/// Marks "no node" in trees and linked lists.
+const NONE: usize = usize::MAX;
+
+/// A pivot smaller than this times the largest magnitude in its column is treated as zero.
+const PIVOT_RELATIVE_TOLERANCE: f64 = 1e-13;
+
+/// Why an analysis or a factorisation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LuError {
+    /// A pivot vanished (numerically): the matrix is singular, or needs pivoting, which this
+    /// solver does not do. `column` is the column index in the caller's numbering.
+    #[error("matrix is singular: the pivot of column {column} has magnitude {pivot_magnitude:e}")]
+    Singular { column: usize, pivot_magnitude: f64 },
+    /// The CSC pattern (or the value array given with it) is malformed.
+    #[error("invalid sparse matrix pattern: {0}")]
+    Pattern(String),
+}
+
+/// The symbolic analysis of a sparsity pattern: fill-reducing ordering, elimination tree and the
+/// pattern of the factors. Computed once per topology and shared (through an [`Arc`]) by every
+/// [`NumericLu`] with that pattern.
+#[derive(Debug, Clone)]
+pub struct SymbolicLu {
+    n: usize,
+    /// Number of entries of the caller's pattern (= length of the value arrays).
+    nnz_input: usize,
+    /// Entries of the symmetrised pattern, full diagonal included.
+    nnz_symmetric: usize,
+    /// `perm[k]` = original index of the `k`-th eliminated unknown.
+    perm: Vec<usize>,
+    /// Elimination tree in elimination order (`NONE` for roots).
+    parent: Vec<usize>,
+    /// Columns of the strictly lower factor (elimination order): column `j` occupies positions
+    /// `l_col_ptr[j]..l_col_ptr[j + 1]`. `L[i][j]` and `U[j][i]` share a position.
+    l_col_ptr: Vec<usize>,
+    /// Original index of the row of each position (rows ascending in elimination order).
+    l_row_original: Vec<u32>,
+    /// Rows of the strictly lower factor: row `k` lists `row_col[row_ptr[k]..row_ptr[k + 1]]`
+    /// (ascending columns, elimination order) stored at positions `row_pos[..]`.
+    row_ptr: Vec<usize>,
+    row_col: Vec<u32>,
+    row_pos: Vec<u32>,
+    /// Scatter map of the input values, grouped by elimination step: at step `k`,
+    /// `work[scatter_dst[t]] += values[scatter_src[t]]` for `t` in `scatter_ptr[k]..scatter_ptr[k + 1]`.
+    scatter_ptr: Vec<usize>,
+    scatter_src: Vec<u32>,
+    scatter_dst: Vec<u32>,
+    /// The caller's column pointers (for the per-column pivot tolerance).
+    input_col_ptr: Vec<usize>,
+}
+
+impl SymbolicLu {
+    /// Analyses the pattern of an `n × n` matrix given in CSC form (`col_ptr` of length `n + 1`,
+    /// row indices of column `j` in `row_idx[col_ptr[j]..col_ptr[j + 1]]`).
+    ///
+    /// # Errors
+    /// [`LuError::Pattern`] if the pattern is malformed (wrong lengths, decreasing column pointers,
+    /// a row index `≥ n`) or too large for 32-bit positions.
+    pub fn analyze(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<SymbolicLu, LuError> {
+        validate_pattern(n, col_ptr, row_idx)?;
+        let (adj_ptr, adj_idx) = symmetric_adjacency(n, col_ptr, row_idx);
+        let nnz_symmetric = n + adj_idx.len();
+
+        // Fill-reducing ordering, then an equivalent postorder of its elimination tree.
+        let order = minimum_degree_order(n, &adj_ptr, &adj_idx);
+        let parent = elimination_tree(&order, &inverse(&order), &adj_ptr, &adj_idx);
+        let post = postorder(&parent);
+        let perm: Vec<usize> = post.iter().map(|&k| order[k]).collect();
+        let pinv = inverse(&perm);
+        let parent = elimination_tree(&perm, &pinv, &adj_ptr, &adj_idx);
+
+        let (l_col_ptr, l_rows) = factor_pattern(&perm, &pinv, &parent, &adj_ptr, &adj_idx)?;
+        let (row_ptr, row_col, row_pos) = transpose_pattern(n, &l_col_ptr, &l_rows);
+        let l_row_original = l_rows.iter().map(|&i| perm[i as usize] as u32).collect();
+        let (scatter_ptr, scatter_src, scatter_dst) = scatter_map(n, col_ptr, row_idx, &pinv);
+
+        Ok(SymbolicLu {
+            n,
+            nnz_input: row_idx.len(),
+            nnz_symmetric,
+            perm,
+            parent,
+            l_col_ptr,
+            l_row_original,
+            row_ptr,
+            row_col,
+            row_pos,
+            scatter_ptr,
+            scatter_src,
+            scatter_dst,
+            input_col_ptr: col_ptr.to_vec(),
+        })
+    }
+
+    /// Order of the matrix.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Entries of `L` and `U` together, the shared diagonal counted once. With no fill-in this
+    /// equals the number of entries of the symmetrised pattern (with a full diagonal).
+    pub fn nnz_factors(&self) -> usize {
+        self.n + 2 * self.l_row_original.len()
+    }
+
+    /// Entries created by the elimination: `nnz_factors()` minus the entries of the symmetrised
+    /// pattern with a full diagonal. Zero for a radial network.
+    pub fn fill_in(&self) -> usize {
+        self.nnz_factors() - self.nnz_symmetric
+    }
+
+    /// Number of entries the value arrays passed to [`NumericLu`] must have.
+    pub fn nnz_input(&self) -> usize {
+        self.nnz_input
+    }
+
+    /// Elimination order: `permutation()[k]` is the original index of the `k`-th pivot.
+    pub fn permutation(&self) -> &[usize] {
+        &self.perm
+    }
+
+    /// Elimination tree over elimination positions: `elimination_tree()[k]` is the position of the
+    /// parent of the `k`-th pivot, `None` for a root (one root per connected component).
+    pub fn elimination_tree(&self) -> Vec<Option<usize>> {
+        self.parent
+            .iter()
+            .map(|&p| (p != NONE).then_some(p))
+            .collect()
+    }
+}
+
+/// The numeric factors `A = L·U` (`L` unit lower triangular, `U` upper triangular, in the
+/// elimination order of a [`SymbolicLu`]) with the workspace to refactor without allocating.
+///
+/// `NumericLu` is `Send + Sync`: solves take `&self` and need no workspace, so one factorisation
+/// can serve several threads.
+#[derive(Debug, Clone)]
+pub struct NumericLu {
+    symbolic: Arc<SymbolicLu>,
+    /// `L[i][j]` at the positions of column `j` (unit diagonal not stored).
+    l_values: Vec<C64>,
+    /// `U[j][i]` at the same positions (`U`'s diagonal is in `diag_inv`, inverted).
+    u_values: Vec<C64>,
+    /// `1 / U[k][k]` in elimination order.
+    diag_inv: Vec<C64>,
+    /// Dense accumulator, interleaved per original index: `[2i]` column of `U`, `[2i + 1]` row of `L`.
+    /// All zero between factorisations.
+    work: Vec<C64>,
+    /// Squared largest magnitude of each original column.
+    col_max_sq: Vec<f64>,
+    /// `false` after a failed refactorisation: solves then return NaN.
+    valid: bool,
+}
+
+impl NumericLu {
+    /// Factorises the matrix whose values are `values`, in the same CSC order as the pattern given
+    /// to [`SymbolicLu::analyze`].
+    ///
+    /// # Errors
+    /// [`LuError::Pattern`] if `values` has the wrong length, [`LuError::Singular`] if a pivot
+    /// vanishes.
+    pub fn factor(symbolic: Arc<SymbolicLu>, values: &[C64]) -> Result<NumericLu, LuError> {
+        let n = symbolic.n;
+        let nnz_l = symbolic.l_row_original.len();
+        let zero = C64::new(0.0, 0.0);
+        let mut lu = NumericLu {
+            l_values: vec![zero; nnz_l],
+            u_values: vec![zero; nnz_l],
+            diag_inv: vec![zero; n],
+            work: vec![zero; 2 * n],
+            col_max_sq: vec![0.0; n],
+            valid: false,
+            symbolic,
+        };
+        lu.refactor(values)?;
+        Ok(lu)
+    }
+
+    /// The analysis this factorisation is built on.
+    pub fn symbolic(&self) -> &Arc<SymbolicLu> {
+        &self.symbolic
+    }
+
+    /// Recomputes the factors for new values with the same pattern, reusing every array.
+    ///
+    /// # Errors
+    /// [`LuError::Pattern`] if `values` has the wrong length (the previous factors are kept);
+    /// [`LuError::Singular`] if a pivot vanishes (the factors are then invalid and solves return
+    /// NaN until a successful refactorisation).
+    pub fn refactor(&mut self, values: &[C64]) -> Result<(), LuError> {
+        let s = &*self.symbolic;
+        if values.len() != s.nnz_input {
+            return Err(LuError::Pattern(format!(
+                "{} values given for a pattern of {} entries",
+                values.len(),
+                s.nnz_input
+            )));
+        }
+        self.valid = false;
+        for (c, max_sq) in self.col_max_sq.iter_mut().enumerate() {
+            *max_sq = values[s.input_col_ptr[c]..s.input_col_ptr[c + 1]]
+                .iter()
+                .fold(0.0, |m: f64, v| m.max(v.norm_sqr()));
+        }
+        let result = up_looking_factor(
+            s,
+            values,
+            &self.col_max_sq,
+            &mut self.work,
+            &mut self.l_values,
+            &mut self.u_values,
+            &mut self.diag_inv,
+        );
+        match result {
+            Ok(()) => self.valid = true,
+            Err(_) => self.work.fill(C64::new(0.0, 0.0)),
+        }
+        result
+    }
+
+    /// Solves `A·x = b`, overwriting `b` with `x`. Allocates nothing and needs no workspace: the
+    /// substitutions run directly in the caller's numbering.
+    ///
+    /// After a failed [`refactor`](Self::refactor), `b` is filled with NaN.
+    ///
+    /// # Panics
+    /// If `b.len()` differs from the order of the matrix (a programming error, not a data error).
+    pub fn solve_in_place(&self, b: &mut [C64]) {
+        let s = &*self.symbolic;
+        assert_eq!(
+            b.len(),
+            s.n,
+            "right-hand side length must equal the matrix order"
+        );
+        if !self.valid {
+            b.fill(C64::new(f64::NAN, f64::NAN));
+            return;
+        }
+        // Forward: L·y = b, column by column (scatter).
+        for j in 0..s.n {
+            let y_j = b[s.perm[j]];
+            let range = s.l_col_ptr[j]..s.l_col_ptr[j + 1];
+            for (&i, &l) in s.l_row_original[range.clone()]
+                .iter()
+                .zip(&self.l_values[range])
+            {
+                b[i as usize] -= l * y_j;
+            }
+        }
+        // Backward: U·x = y, row by row (gather).
+        for j in (0..s.n).rev() {
+            let range = s.l_col_ptr[j]..s.l_col_ptr[j + 1];
+            let mut acc = b[s.perm[j]];
+            for (&i, &u) in s.l_row_original[range.clone()]
+                .iter()
+                .zip(&self.u_values[range])
+            {
+                acc -= u * b[i as usize];
+            }
+            b[s.perm[j]] = acc * self.diag_inv[j];
+        }
+    }
+}
+
+/// The numeric kernel: up-looking LU with a static pattern. Step `k` computes column `k` of `U`
+/// (solving `L[..k][..k]·u = A[..k][k]`) and row `k` of `L` (solving `l·U[..k][..k] = A[k][..k]`)
+/// together, visiting the row pattern of `L[k]` in ascending order, then the pivot
+/// `U[k][k] = A[k][k] − L[k][..k]·U[..k][k]`.
+fn up_looking_factor(
+    s: &SymbolicLu,
+    values: &[C64],
+    col_max_sq: &[f64],
+    work: &mut [C64],
+    l_values: &mut [C64],
+    u_values: &mut [C64],
+    diag_inv: &mut [C64],
+) -> Result<(), LuError> {
+    let zero = C64::new(0.0, 0.0);
+    for k in 0..s.n {
+        for t in s.scatter_ptr[k]..s.scatter_ptr[k + 1] {
+            work[s.scatter_dst[t] as usize] += values[s.scatter_src[t] as usize];
+        }
+        let k_orig = s.perm[k];
+        let mut pivot = std::mem::replace(&mut work[2 * k_orig], zero);
+        for q in s.row_ptr[k]..s.row_ptr[k + 1] {
+            let j = s.row_col[q] as usize;
+            let p_kj = s.row_pos[q] as usize;
+            let j_orig = s.perm[j];
+            let u = std::mem::replace(&mut work[2 * j_orig], zero);
+            let l = std::mem::replace(&mut work[2 * j_orig + 1], zero) * diag_inv[j];
+            // Rows of column j above row k: positions before p_kj (rows ascending).
+            let range = s.l_col_ptr[j]..p_kj;
+            let rows = &s.l_row_original[range.clone()];
+            for ((&i, &l_ij), &u_ji) in rows
+                .iter()
+                .zip(&l_values[range.clone()])
+                .zip(&u_values[range])
+            {
+                let i = 2 * i as usize;
+                work[i] -= l_ij * u;
+                work[i + 1] -= u_ji * l;
+            }
+            l_values[p_kj] = l;
+            u_values[p_kj] = u;
+            pivot -= l * u;
+        }
+        let magnitude_sq = pivot.norm_sqr();
+        let threshold_sq = PIVOT_RELATIVE_TOLERANCE * PIVOT_RELATIVE_TOLERANCE * col_max_sq[k_orig];
+        if !(magnitude_sq > 0.0 && magnitude_sq.is_finite() && magnitude_sq >= threshold_sq) {
+            return Err(LuError::Singular {
+                column: k_orig,
+                pivot_magnitude: pivot.norm(),
+            });
+        }
+        diag_inv[k] = pivot.inv();
+    }
+    Ok(())
+}
+
+fn validate_pattern(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<(), LuError> {
+    let pattern = |msg: String| Err(LuError::Pattern(msg));
+    // Positions and doubled indices are stored in 32 bits.
+    if n > (u32::MAX / 2) as usize {
+        return pattern(format!("order {n} is too large"));
+    }
+    if row_idx.len() > u32::MAX as usize {
+        return pattern(format!("{} entries is too many", row_idx.len()));
+    }
+    if col_ptr.len() != n + 1 {
+        return pattern(format!(
+            "col_ptr has length {} but must have n + 1 = {}",
+            col_ptr.len(),
+            n + 1
+        ));
+    }
+    if col_ptr[0] != 0 {
+        return pattern(format!("col_ptr[0] is {} but must be 0", col_ptr[0]));
+    }
+    if let Some(j) = (0..n).find(|&j| col_ptr[j + 1] < col_ptr[j]) {
+        return pattern(format!("col_ptr decreases at column {j}"));
+    }
+    if col_ptr[n] != row_idx.len() {
+        return pattern(format!(
+            "col_ptr[n] is {} but row_idx has {} entries",
+            col_ptr[n],
+            row_idx.len()
+        ));
+    }
+    if let Some(p) = row_idx.iter().position(|&i| i >= n) {
+        return pattern(format!(
+            "row index {} at entry {p} is out of range 0..{n}",
+            row_idx[p]
+        ));
+    }
+    Ok(())
+}
+
+/// Adjacency lists of the symmetrised pattern without the diagonal and without duplicates.
+fn symmetric_adjacency(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut count = vec![0usize; n + 1];
+    for j in 0..n {
+        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+            if i != j {
+                count[i] += 1;
+                count[j] += 1;
+            }
+        }
+    }
+    let mut ptr = vec![0usize; n + 1];
+    for v in 0..n {
+        ptr[v + 1] = ptr[v] + count[v];
+    }
+    let mut next = ptr[..n].to_vec();
+    let mut idx = vec![0usize; ptr[n]];
+    for j in 0..n {
+        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+            if i != j {
+                idx[next[i]] = j;
+                next[i] += 1;
+                idx[next[j]] = i;
+                next[j] += 1;
+            }
+        }
+    }
+    // Remove duplicates in place (compacting), with a marker per node.
+    let mut mark = vec![NONE; n];
+    let mut out_ptr = vec![0usize; n + 1];
+    let mut write = 0;
+    for v in 0..n {
+        for p in ptr[v]..ptr[v + 1] {
+            let w = idx[p];
+            if mark[w] != v {
+                mark[w] = v;
+                idx[write] = w;
+                write += 1;
+            }
+        }
+        out_ptr[v + 1] = write;
+    }
+    idx.truncate(write);
+    (out_ptr, idx)
+}
+
+/// Doubly linked lists of nodes by current degree, for minimum-degree selection.
+struct DegreeLists {
+    head: Vec<usize>,
+    next: Vec<usize>,
+    prev: Vec<usize>,
+}
+
+impl DegreeLists {
+    fn new(n: usize) -> Self {
+        DegreeLists {
+            head: vec![NONE; n.max(1)],
+            next: vec![NONE; n],
+            prev: vec![NONE; n],
+        }
+    }
+
+    fn insert(&mut self, v: usize, degree: usize) {
+        let h = self.head[degree];
+        self.next[v] = h;
+        self.prev[v] = NONE;
+        if h != NONE {
+            self.prev[h] = v;
+        }
+        self.head[degree] = v;
+    }
+
+    fn remove(&mut self, v: usize, degree: usize) {
+        let (p, q) = (self.prev[v], self.next[v]);
+        if p != NONE {
+            self.next[p] = q;
+        } else {
+            self.head[degree] = q;
+        }
+        if q != NONE {
+            self.prev[q] = p;
+        }
+    }
+}
+
+/// Minimum-degree ordering on the explicit elimination graph (exact external degrees).
+/// Nodes of very high degree (more than `max(16, 10·√n)` neighbours) are ordered last, as AMD
+/// does, so that a hub cannot make the ordering quadratic. Returns `order[k]` = node eliminated
+/// `k`-th.
+fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[usize]) -> Vec<usize> {
+    let dense_threshold = 16usize.max((10.0 * (n as f64).sqrt()) as usize);
+    let is_dense: Vec<bool> = (0..n)
+        .map(|v| adj_ptr[v + 1] - adj_ptr[v] > dense_threshold)
+        .collect();
+    let mut adj: Vec<Vec<u32>> = (0..n)
+        .map(|v| {
+            if is_dense[v] {
+                return Vec::new();
+            }
+            adj_idx[adj_ptr[v]..adj_ptr[v + 1]]
+                .iter()
+                .filter(|&&w| !is_dense[w])
+                .map(|&w| w as u32)
+                .collect()
+        })
+        .collect();
+    let mut degree: Vec<usize> = adj.iter().map(Vec::len).collect();
+    let mut lists = DegreeLists::new(n);
+    let mut remaining = 0;
+    for v in (0..n).rev() {
+        if !is_dense[v] {
+            lists.insert(v, degree[v]);
+            remaining += 1;
+        }
+    }
+
+    let mut order = Vec::with_capacity(n);
+    let mut mark = vec![0usize; n];
+    let mut stamp = 0usize;
+    let mut min_degree = 0;
+    while remaining > 0 {
+        while lists.head[min_degree] == NONE {
+            min_degree += 1;
+        }
+        let v = lists.head[min_degree];
+        lists.remove(v, min_degree);
+        remaining -= 1;
+        order.push(v);
+        // Eliminate v: its neighbours lose v and become a clique.
+        let neighbours = std::mem::take(&mut adj[v]);
+        for &u in &neighbours {
+            let u = u as usize;
+            stamp += 1;
+            mark[u] = stamp;
+            let list = &mut adj[u];
+            list.retain(|&w| {
+                let keep = w as usize != v;
+                if keep {
+                    mark[w as usize] = stamp;
+                }
+                keep
+            });
+            for &w in &neighbours {
+                if mark[w as usize] != stamp {
+                    list.push(w);
+                }
+            }
+            let d = list.len();
+            if d != degree[u] {
+                lists.remove(u, degree[u]);
+                degree[u] = d;
+                lists.insert(u, d);
+            }
+            min_degree = min_degree.min(d);
+        }
+    }
+    let mut dense: Vec<usize> = (0..n).filter(|&v| is_dense[v]).collect();
+    dense.sort_by_key(|&v| adj_ptr[v + 1] - adj_ptr[v]);
+    order.extend(dense);
+    order
+}
+
+fn inverse(perm: &[usize]) -> Vec<usize> {
+    let mut inv = vec![0; perm.len()];
+    for (k, &v) in perm.iter().enumerate() {
+        inv[v] = k;
+    }
+    inv
+}
+
+/// Elimination tree of the symmetric pattern in the order `perm` (Liu's algorithm with path
+/// compression through "virtual ancestors").
+fn elimination_tree(
+    perm: &[usize],
+    pinv: &[usize],
+    adj_ptr: &[usize],
+    adj_idx: &[usize],
+) -> Vec<usize> {
+    let n = perm.len();
+    let mut parent = vec![NONE; n];
+    let mut ancestor = vec![NONE; n];
+    for k in 0..n {
+        let v = perm[k];
+        for &w in &adj_idx[adj_ptr[v]..adj_ptr[v + 1]] {
+            let mut i = pinv[w];
+            while i != NONE && i < k {
+                let next = ancestor[i];
+                ancestor[i] = k;
+                if next == NONE {
+                    parent[i] = k;
+                }
+                i = next;
+            }
+        }
+    }
+    parent
+}
+
+/// Depth-first postorder of a forest: `post[k]` is the `k`-th node visited.
+fn postorder(parent: &[usize]) -> Vec<usize> {
+    let n = parent.len();
+    let mut head = vec![NONE; n];
+    let mut next = vec![NONE; n];
+    for j in (0..n).rev() {
+        let p = parent[j];
+        if p != NONE {
+            next[j] = head[p];
+            head[p] = j;
+        }
+    }
+    let mut post = Vec::with_capacity(n);
+    let mut stack = Vec::new();
+    for root in (0..n).filter(|&j| parent[j] == NONE) {
+        stack.push(root);
+        while let Some(&p) = stack.last() {
+            let child = head[p];
+            if child == NONE {
+                stack.pop();
+                post.push(p);
+            } else {
+                head[p] = next[child];
+                stack.push(child);
+            }
+        }
+    }
+    post
+}
+
+/// Pattern of the strictly lower factor by columns (elimination order, rows ascending), from the
+/// row subtrees of the elimination tree.
+fn factor_pattern(
+    perm: &[usize],
+    pinv: &[usize],
+    parent: &[usize],
+    adj_ptr: &[usize],
+    adj_idx: &[usize],
+) -> Result<(Vec<usize>, Vec<u32>), LuError> {
+    let n = perm.len();
+    let mut mark = vec![NONE; n];
+    // Visits row k's pattern: every node on the tree paths from its lower neighbours up to k.
+    let mut for_each_in_row = |k: usize, f: &mut dyn FnMut(usize)| {
+        mark[k] = k;
+        let v = perm[k];
+        for &w in &adj_idx[adj_ptr[v]..adj_ptr[v + 1]] {
+            let mut j = pinv[w];
+            if j > k {
+                continue;
+            }
+            while j != NONE && mark[j] != k {
+                mark[j] = k;
+                f(j);
+                j = parent[j];
+            }
+        }
+    };
+    let mut col_count = vec![0usize; n];
+    for k in 0..n {
+        for_each_in_row(k, &mut |j| col_count[j] += 1);
+    }
+    let mut col_ptr = vec![0usize; n + 1];
+    for j in 0..n {
+        col_ptr[j + 1] = col_ptr[j] + col_count[j];
+    }
+    if col_ptr[n] > u32::MAX as usize {
+        return Err(LuError::Pattern(format!(
+            "the factors would hold {} entries, too many for this solver",
+            col_ptr[n]
+        )));
+    }
+    let mut next = col_ptr[..n].to_vec();
+    let mut rows = vec![0u32; col_ptr[n]];
+    for k in 0..n {
+        for_each_in_row(k, &mut |j| {
+            rows[next[j]] = k as u32;
+            next[j] += 1;
+        });
+    }
+    Ok((col_ptr, rows))
+}
+
+/// Row view of the column pattern: for each row, its columns (ascending) and their positions.
+fn transpose_pattern(
+    n: usize,
+    col_ptr: &[usize],
+    rows: &[u32],
+) -> (Vec<usize>, Vec<u32>, Vec<u32>) {
+    let mut row_ptr = vec![0usize; n + 1];
+    for &i in rows {
+        row_ptr[i as usize + 1] += 1;
+    }
+    for k in 0..n {
+        row_ptr[k + 1] += row_ptr[k];
+    }
+    let mut next = row_ptr[..n].to_vec();
+    let mut row_col = vec![0u32; rows.len()];
+    let mut row_pos = vec![0u32; rows.len()];
+    for j in 0..n {
+        for p in col_ptr[j]..col_ptr[j + 1] {
+            let i = rows[p] as usize;
+            row_col[next[i]] = j as u32;
+            row_pos[next[i]] = p as u32;
+            next[i] += 1;
+        }
+    }
+    (row_ptr, row_col, row_pos)
+}
+
+/// Where each input value goes in the dense accumulator, grouped by the elimination step that
+/// consumes it: `A[i][j]` belongs to step `max(pinv i, pinv j)`; above the diagonal it is an entry of
+/// column `j` of `U` (slot `2i`), below an entry of row `i` of `L` (slot `2j + 1`), on it the
+/// diagonal (slot `2i`).
+fn scatter_map(
+    n: usize,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    pinv: &[usize],
+) -> (Vec<usize>, Vec<u32>, Vec<u32>) {
+    let step_and_slot = |i: usize, j: usize| {
+        let (pi, pj) = (pinv[i], pinv[j]);
+        if pi <= pj {
+            (pj, 2 * i)
+        } else {
+            (pi, 2 * j + 1)
+        }
+    };
+    let mut ptr = vec![0usize; n + 1];
+    for j in 0..n {
+        for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+            ptr[step_and_slot(i, j).0 + 1] += 1;
+        }
+    }
+    for k in 0..n {
+        ptr[k + 1] += ptr[k];
+    }
+    let mut next = ptr[..n].to_vec();
+    let mut src = vec![0u32; row_idx.len()];
+    let mut dst = vec![0u32; row_idx.len()];
+    for j in 0..n {
+        for p in col_ptr[j]..col_ptr[j + 1] {
+            let (step, slot) = step_and_slot(row_idx[p], j);
+            src[next[step]] = p as u32;
+            dst[next[step]] = slot as u32;
+            next[step] += 1;
+        }
+    }
+    (ptr, src, dst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tiny deterministic generator (64-bit LCG, Knuth's constants).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 11
+        }
+        fn uniform(&mut self) -> f64 {
+            (self.next_u64() >> 11) as f64 / (1u64 << 42) as f64
+        }
+        fn below(&mut self, m: usize) -> usize {
+            (self.next_u64() % m as u64) as usize
+        }
+        fn complex(&mut self) -> C64 {
+            C64::new(2.0 * self.uniform() - 1.0, 2.0 * self.uniform() - 1.0)
+        }
+    }
+
+    /// A matrix in CSC form.
+    #[derive(Clone, Debug)]
+    struct Csc {
+        n: usize,
+        col_ptr: Vec<usize>,
+        row_idx: Vec<usize>,
+        values: Vec<C64>,
+    }
+
+    impl Csc {
+        /// Sums duplicates; rows sorted per column.
+        fn from_triplets(n: usize, triplets: &[(usize, usize, C64)]) -> Csc {
+            let mut t = triplets.to_vec();
+            t.sort_by_key(|&(i, j, _)| (j, i));
+            let mut col_ptr = vec![0; n + 1];
+            let mut row_idx: Vec<usize> = Vec::new();
+            let mut values: Vec<C64> = Vec::new();
+            let mut last = None;
+            for (i, j, v) in t {
+                if last == Some((i, j)) {
+                    *values.last_mut().unwrap() += v;
+                } else {
+                    row_idx.push(i);
+                    values.push(v);
+                    col_ptr[j + 1] += 1;
+                    last = Some((i, j));
+                }
+            }
+            for j in 0..n {
+                col_ptr[j + 1] += col_ptr[j];
+            }
+            Csc {
+                n,
+                col_ptr,
+                row_idx,
+                values,
+            }
+        }
+
+        fn mul(&self, x: &[C64]) -> Vec<C64> {
+            let mut y = vec![C64::new(0.0, 0.0); self.n];
+            for j in 0..self.n {
+                for p in self.col_ptr[j]..self.col_ptr[j + 1] {
+                    y[self.row_idx[p]] += self.values[p] * x[j];
+                }
+            }
+            y
+        }
+
+        fn analyze(&self) -> Arc<SymbolicLu> {
+            Arc::new(SymbolicLu::analyze(self.n, &self.col_ptr, &self.row_idx).unwrap())
+        }
+    }
+
+    fn norm(v: &[C64]) -> f64 {
+        v.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt()
+    }
+
+    /// Relative residual ‖A·x − b‖ / ‖b‖ of a solve of `A` for a random `b`.
+    fn solve_residual(a: &Csc, lu: &NumericLu, rng: &mut Lcg) -> f64 {
+        let b: Vec<C64> = (0..a.n).map(|_| rng.complex()).collect();
+        let mut x = b.clone();
+        lu.solve_in_place(&mut x);
+        let ax = a.mul(&x);
+        let r: Vec<C64> = ax.iter().zip(&b).map(|(p, q)| p - q).collect();
+        norm(&r) / norm(&b)
+    }
+
+    /// Diagonal = sum of the magnitudes in the row plus a shunt: strictly diagonally dominant.
+    fn add_dominant_diagonal(n: usize, triplets: &mut Vec<(usize, usize, C64)>, rng: &mut Lcg) {
+        let mut row_sum = vec![0.0; n];
+        for &(i, _, v) in triplets.iter() {
+            row_sum[i] += v.norm();
+        }
+        for i in 0..n {
+            let phase = C64::from_polar(1.0, -1.2 + 0.4 * rng.uniform());
+            triplets.push((
+                i,
+                i,
+                phase * (row_sum[i] * (1.0 + 0.1 * rng.uniform()) + 0.01),
+            ));
+        }
+    }
+
+    /// Random structurally symmetric, diagonally dominant matrix (independent values above and
+    /// below the diagonal).
+    fn random_matrix(n: usize, edges: usize, seed: u64) -> Csc {
+        let mut rng = Lcg(seed);
+        let mut t = Vec::new();
+        for _ in 0..edges {
+            let (i, j) = (rng.below(n), rng.below(n));
+            if i != j {
+                t.push((i, j, rng.complex()));
+                t.push((j, i, rng.complex()));
+            }
+        }
+        add_dominant_diagonal(n, &mut t, &mut rng);
+        Csc::from_triplets(n, &t)
+    }
+
+    /// Radial feeder of `buses` buses with `phases` nodes each: random tree (mostly long chains),
+    /// a full `phases × phases` series admittance per branch, diagonal blocks = sum + shunt.
+    fn radial_feeder(buses: usize, phases: usize, seed: u64) -> Csc {
+        let mut rng = Lcg(seed);
+        let mut t = Vec::new();
+        for b in 1..buses {
+            let from = if rng.uniform() < 0.7 {
+                b - 1
+            } else {
+                rng.below(b)
+            };
+            // Symmetric series admittance block: self ≈ 1 − 3j, mutual ≈ −0.3 + 1j, perturbed.
+            let mut y = vec![C64::new(0.0, 0.0); phases * phases];
+            for p in 0..phases {
+                for q in p..phases {
+                    let base = if p == q {
+                        C64::new(1.0, -3.0)
+                    } else {
+                        C64::new(-0.3, 1.0)
+                    };
+                    let v = base * (0.5 + rng.uniform());
+                    y[p * phases + q] = v;
+                    y[q * phases + p] = v;
+                }
+            }
+            for p in 0..phases {
+                for q in 0..phases {
+                    let v = y[p * phases + q];
+                    let (fp, fq, tp, tq) = (
+                        from * phases + p,
+                        from * phases + q,
+                        b * phases + p,
+                        b * phases + q,
+                    );
+                    t.push((fp, fq, v));
+                    t.push((tp, tq, v));
+                    t.push((fp, tq, -v));
+                    t.push((tp, fq, -v));
+                }
+            }
+        }
+        for i in 0..buses * phases {
+            t.push((i, i, C64::new(0.001, 0.002) * (1.0 + rng.uniform())));
+        }
+        Csc::from_triplets(buses * phases, &t)
+    }
+
+    #[test]
+    fn random_matrices_solve_to_tight_residual() {
+        for (seed, &(n, edges)) in [(1, 10), (5, 3), (30, 60), (200, 500), (500, 3000)]
+            .iter()
+            .enumerate()
+        {
+            let a = random_matrix(n, edges, seed as u64 + 7);
+            let symbolic = a.analyze();
+            let lu = NumericLu::factor(symbolic, &a.values).unwrap();
+            let mut rng = Lcg(seed as u64);
+            let r = solve_residual(&a, &lu, &mut rng);
+            assert!(r < 1e-12, "n = {n}: residual {r:e}");
+        }
+    }
+
+    #[test]
+    fn radial_feeders_have_zero_fill() {
+        for (buses, phases, seed) in [
+            (1, 1, 1),
+            (2, 1, 2),
+            (50, 1, 3),
+            (400, 1, 4),
+            (300, 3, 5),
+            (200, 4, 6),
+        ] {
+            let a = radial_feeder(buses, phases, seed);
+            let symbolic = a.analyze();
+            assert_eq!(
+                symbolic.nnz_factors(),
+                a.row_idx.len(),
+                "{buses} buses × {phases}"
+            );
+            assert_eq!(symbolic.fill_in(), 0);
+            let lu = NumericLu::factor(symbolic, &a.values).unwrap();
+            let r = solve_residual(&a, &lu, &mut Lcg(seed));
+            assert!(r < 1e-12, "{buses} buses × {phases}: residual {r:e}");
+        }
+    }
+
+    #[test]
+    fn meshed_grid_has_fill_and_solves() {
+        // A 12 × 12 grid: a mesh where some fill is unavoidable.
+        let side = 12;
+        let mut rng = Lcg(99);
+        let mut t = Vec::new();
+        for r in 0..side {
+            for c in 0..side {
+                let v = r * side + c;
+                let mut link = |w: usize, rng: &mut Lcg| {
+                    let y = C64::new(1.0, -4.0) * (0.5 + rng.uniform());
+                    t.push((v, w, -y));
+                    t.push((w, v, -y));
+                };
+                if c + 1 < side {
+                    link(v + 1, &mut rng);
+                }
+                if r + 1 < side {
+                    link(v + side, &mut rng);
+                }
+            }
+        }
+        add_dominant_diagonal(side * side, &mut t, &mut rng);
+        let a = Csc::from_triplets(side * side, &t);
+        let symbolic = a.analyze();
+        assert!(symbolic.fill_in() > 0);
+        // Minimum degree keeps a 12 × 12 grid's factors far below dense (20,736 entries).
+        assert!(
+            symbolic.nnz_factors() < 3000,
+            "nnz_factors = {}",
+            symbolic.nnz_factors()
+        );
+        let lu = NumericLu::factor(symbolic, &a.values).unwrap();
+        assert!(solve_residual(&a, &lu, &mut rng) < 1e-12);
+    }
+
+    #[test]
+    fn weakly_meshed_feeder_solves() {
+        let mut a = radial_feeder(300, 3, 11);
+        // Close three loops between distant buses (phase-by-phase ties).
+        let mut t: Vec<(usize, usize, C64)> = Vec::new();
+        for j in 0..a.n {
+            for p in a.col_ptr[j]..a.col_ptr[j + 1] {
+                t.push((a.row_idx[p], j, a.values[p]));
+            }
+        }
+        for &(f, b) in &[(10usize, 250usize), (40, 170), (100, 299)] {
+            for ph in 0..3 {
+                let (i, j) = (3 * f + ph, 3 * b + ph);
+                let y = C64::new(0.5, -2.0);
+                t.extend([(i, i, y), (j, j, y), (i, j, -y), (j, i, -y)]);
+            }
+        }
+        a = Csc::from_triplets(a.n, &t);
+        let symbolic = a.analyze();
+        assert!(symbolic.fill_in() > 0);
+        let lu = NumericLu::factor(symbolic, &a.values).unwrap();
+        assert!(solve_residual(&a, &lu, &mut Lcg(3)) < 1e-12);
+    }
+
+    #[test]
+    fn refactor_equals_fresh_factor() {
+        let a = radial_feeder(120, 3, 21);
+        let mut b = a.clone();
+        let mut rng = Lcg(8);
+        for v in &mut b.values {
+            *v *= 1.0 + 0.2 * rng.uniform();
+        }
+        let symbolic = a.analyze();
+        let mut lu = NumericLu::factor(Arc::clone(&symbolic), &a.values).unwrap();
+        lu.refactor(&b.values).unwrap();
+        let fresh = NumericLu::factor(symbolic, &b.values).unwrap();
+        let rhs: Vec<C64> = (0..a.n).map(|_| rng.complex()).collect();
+        let (mut x1, mut x2) = (rhs.clone(), rhs.clone());
+        lu.solve_in_place(&mut x1);
+        fresh.solve_in_place(&mut x2);
+        assert_eq!(x1, x2);
+        assert!(solve_residual(&b, &lu, &mut rng) < 1e-12);
+    }
+
+    #[test]
+    fn asymmetric_pattern_is_symmetrised() {
+        // Lower triangle plus a few upper entries, unsorted rows and a duplicate entry.
+        let mut rng = Lcg(4);
+        let n = 40;
+        let mut t = Vec::new();
+        for _ in 0..80 {
+            let (i, j) = (rng.below(n), rng.below(n));
+            if i > j {
+                t.push((i, j, rng.complex()));
+            }
+        }
+        t.push((3, 17, rng.complex()));
+        add_dominant_diagonal(n, &mut t, &mut rng);
+        let a = Csc::from_triplets(n, &t);
+        let lu = NumericLu::factor(a.analyze(), &a.values).unwrap();
+        assert!(solve_residual(&a, &lu, &mut rng) < 1e-12);
+
+        // Same matrix given with rows reversed inside each column and one entry split in two.
+        let mut col_ptr = vec![0];
+        let (mut rows, mut vals) = (Vec::new(), Vec::new());
+        for j in 0..n {
+            for p in (a.col_ptr[j]..a.col_ptr[j + 1]).rev() {
+                if a.row_idx[p] == j {
+                    rows.extend([j, j]);
+                    vals.extend([a.values[p] * 0.25, a.values[p] * 0.75]);
+                } else {
+                    rows.push(a.row_idx[p]);
+                    vals.push(a.values[p]);
+                }
+            }
+            col_ptr.push(rows.len());
+        }
+        let symbolic = Arc::new(SymbolicLu::analyze(n, &col_ptr, &rows).unwrap());
+        let lu2 = NumericLu::factor(symbolic, &vals).unwrap();
+        let b: Vec<C64> = (0..n).map(|_| rng.complex()).collect();
+        let (mut x1, mut x2) = (b.clone(), b);
+        lu.solve_in_place(&mut x1);
+        lu2.solve_in_place(&mut x2);
+        let diff: Vec<C64> = x1.iter().zip(&x2).map(|(p, q)| p - q).collect();
+        assert!(norm(&diff) < 1e-12 * norm(&x1));
+    }
+
+    #[test]
+    fn zero_column_is_reported_with_its_original_index() {
+        let mut a = radial_feeder(30, 3, 2);
+        let dead = 47;
+        for j in 0..a.n {
+            for p in a.col_ptr[j]..a.col_ptr[j + 1] {
+                if j == dead || a.row_idx[p] == dead {
+                    a.values[p] = C64::new(0.0, 0.0);
+                }
+            }
+        }
+        let err = NumericLu::factor(a.analyze(), &a.values).unwrap_err();
+        assert_eq!(
+            err,
+            LuError::Singular {
+                column: dead,
+                pivot_magnitude: 0.0
+            }
+        );
+    }
+
+    #[test]
+    fn tiny_pivot_is_singular_and_invalidates_solves() {
+        // [[1, 1], [1, 1 + 1e-15]]: the second pivot is 1e-15 < 1e-13 · 1.
+        let (col_ptr, row_idx) = ([0, 2, 4], [0, 1, 0, 1]);
+        let one = C64::new(1.0, 0.0);
+        let good = [C64::new(2.0, 0.0), one, one, C64::new(2.0, 0.0)];
+        let bad = [one, one, one, one + 1e-15];
+        let symbolic = Arc::new(SymbolicLu::analyze(2, &col_ptr, &row_idx).unwrap());
+        let mut lu = NumericLu::factor(Arc::clone(&symbolic), &good).unwrap();
+        let err = lu.refactor(&bad).unwrap_err();
+        let second = symbolic.permutation()[1];
+        match err {
+            LuError::Singular {
+                column,
+                pivot_magnitude,
+            } => {
+                assert_eq!(column, second);
+                assert!(pivot_magnitude < 1e-14 && pivot_magnitude > 0.0);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let mut b = [one, one];
+        lu.solve_in_place(&mut b);
+        assert!(b.iter().all(|z| z.re.is_nan()));
+        // A good refactorisation makes it usable again.
+        lu.refactor(&good).unwrap();
+        let mut b = [one, one];
+        lu.solve_in_place(&mut b);
+        assert!((b[0] - one / 3.0).norm() < 1e-15 && (b[1] - one / 3.0).norm() < 1e-15);
+    }
+
+    #[test]
+    fn missing_diagonal_and_nan_are_singular() {
+        let symbolic = Arc::new(SymbolicLu::analyze(1, &[0, 0], &[]).unwrap());
+        assert_eq!(
+            NumericLu::factor(symbolic, &[]).unwrap_err(),
+            LuError::Singular {
+                column: 0,
+                pivot_magnitude: 0.0
+            }
+        );
+        let symbolic = Arc::new(SymbolicLu::analyze(1, &[0, 1], &[0]).unwrap());
+        let err = NumericLu::factor(symbolic, &[C64::new(f64::NAN, 0.0)]).unwrap_err();
+        assert!(matches!(err, LuError::Singular { column: 0, .. }));
+    }
+
+    #[test]
+    fn bad_patterns_are_errors_not_panics() {
+        let cases: [(usize, &[usize], &[usize]); 6] = [
+            (2, &[0, 1], &[0]),       // col_ptr too short
+            (2, &[1, 1, 2], &[0, 1]), // col_ptr[0] != 0
+            (2, &[0, 2, 1], &[0, 1]), // decreasing
+            (2, &[0, 1, 3], &[0, 1]), // col_ptr[n] != nnz
+            (2, &[0, 1, 2], &[0, 2]), // row out of range
+            (0, &[], &[]),            // col_ptr must be [0]
+        ];
+        for (n, col_ptr, row_idx) in cases {
+            let r = SymbolicLu::analyze(n, col_ptr, row_idx);
+            assert!(
+                matches!(r, Err(LuError::Pattern(_))),
+                "{n} {col_ptr:?} {row_idx:?}"
+            );
+        }
+        // Wrong number of values.
+        let symbolic = Arc::new(SymbolicLu::analyze(2, &[0, 1, 2], &[0, 1]).unwrap());
+        let one = C64::new(1.0, 0.0);
+        assert!(matches!(
+            NumericLu::factor(Arc::clone(&symbolic), &[one]),
+            Err(LuError::Pattern(_))
+        ));
+        let mut lu = NumericLu::factor(symbolic, &[one, one]).unwrap();
+        assert!(matches!(lu.refactor(&[one; 3]), Err(LuError::Pattern(_))));
+        // The previous factors survive a rejected refactorisation.
+        let mut b = [one, one];
+        lu.solve_in_place(&mut b);
+        assert_eq!(b, [one, one]);
+    }
+
+    #[test]
+    fn empty_matrix_is_fine() {
+        let symbolic = Arc::new(SymbolicLu::analyze(0, &[0], &[]).unwrap());
+        assert_eq!(symbolic.nnz_factors(), 0);
+        let lu = NumericLu::factor(symbolic, &[]).unwrap();
+        lu.solve_in_place(&mut []);
+    }
+
+    #[test]
+    fn hub_node_is_ordered_last() {
+        // A star of 2,000 leaves: the hub is "dense" and eliminated last, so there is no fill.
+        let n = 2001;
+        let mut t = Vec::new();
+        for leaf in 1..n {
+            t.extend([
+                (0, leaf, C64::new(-1.0, 0.5)),
+                (leaf, 0, C64::new(-1.0, 0.5)),
+            ]);
+        }
+        let mut rng = Lcg(5);
+        add_dominant_diagonal(n, &mut t, &mut rng);
+        let a = Csc::from_triplets(n, &t);
+        let symbolic = a.analyze();
+        assert_eq!(symbolic.fill_in(), 0);
+        assert_eq!(symbolic.permutation()[n - 1], 0);
+        assert_eq!(symbolic.elimination_tree()[n - 1], None);
+        let lu = NumericLu::factor(symbolic, &a.values).unwrap();
+        assert!(solve_residual(&a, &lu, &mut rng) < 1e-12);
+    }
+
+    #[test]
+    fn numeric_lu_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<NumericLu>();
+        check::<SymbolicLu>();
+    }
+}
