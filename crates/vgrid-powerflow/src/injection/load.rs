@@ -1,0 +1,285 @@
+//! Load current laws: OpenDSS `Load.pas` (`SetNominalLoad`, `DoConstantPQLoad`, ...,
+//! `DoZIPVModel`), per phase, in load sense (the current drawn through the phase branch).
+
+use vgrid_model::{Connection, Load, LoadModel, LoadStatus};
+use vgrid_network::C64;
+
+/// OpenDSS's `VLowpu`: below this per-unit voltage every load model is its nominal admittance.
+/// vgrid-model has no field for it; OpenDSS's default is used.
+pub(crate) const VLOW_PU: f64 = 0.5;
+
+/// Per-phase constants of one load, as `Load.pas` keeps them after `RecalcElementData`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LoadLaw {
+    model: LoadModel,
+    /// Volts across one phase branch at nominal (line-neutral for 2-/3-phase wye, else kV).
+    v_base: f64,
+    v_base_low: f64,
+    v_base95: f64,
+    v_base105: f64,
+    /// Nominal watts and vars per phase, multipliers applied.
+    w_nominal: f64,
+    var_nominal: f64,
+    /// Nominal vars per phase without multipliers (`varBase`, used by model 6).
+    var_base: f64,
+    /// Nominal admittance per phase branch and its variants.
+    yeq: C64,
+    yeq95: C64,
+    yeq105: C64,
+    yeq105i: C64,
+    /// Imaginary admittance of the fixed reactive part (models 6 and 7), `-varBase / VBase²`.
+    yq_fixed: f64,
+    /// Straight-line interpolation between `VBaseLow` and `VBase95` (`ILow`, `M95`, `M95I`).
+    i_low: C64,
+    m95: C64,
+    m95i: C64,
+    cvr_watts: f64,
+    cvr_vars: f64,
+    zipv: [f64; 7],
+}
+
+/// `VBase` of `Load.pas`: phase-branch volts at nominal.
+pub(crate) fn v_base_volts(conn: Connection, phases: usize, kv: f64) -> f64 {
+    match conn {
+        Connection::Delta => kv * 1000.0,
+        Connection::Wye => match phases {
+            2 | 3 => kv * (1000.0 / 3f64.sqrt()),
+            _ => kv * 1000.0,
+        },
+    }
+}
+
+impl LoadLaw {
+    pub(crate) fn new(l: &Load, load_mult: f64) -> LoadLaw {
+        let nphases = l.phases as f64;
+        let v_base = v_base_volts(l.conn, l.phases, l.kv);
+        let v_base_low = VLOW_PU * v_base;
+        let v_base95 = l.vmin_pu * v_base;
+        let v_base105 = l.vmax_pu * v_base;
+        // SetNominalLoad, snapshot mode, year 0: fixed and exempt loads ignore the load multiplier.
+        let factor = match l.status {
+            LoadStatus::Variable => load_mult,
+            LoadStatus::Fixed | LoadStatus::Exempt => 1.0,
+        };
+        let w_nominal = 1000.0 * l.p_kw * factor / nphases;
+        let var_nominal = 1000.0 * l.q_kvar * factor / nphases;
+        let yeq = C64::new(w_nominal, -var_nominal) / (v_base * v_base);
+        let yeq95 = if l.vmin_pu != 0.0 {
+            yeq / (l.vmin_pu * l.vmin_pu)
+        } else {
+            C64::new(0.0, 0.0)
+        };
+        let (yeq105, yeq105i) = if l.vmax_pu != 0.0 {
+            (yeq / (l.vmax_pu * l.vmax_pu), yeq / l.vmax_pu)
+        } else {
+            (yeq, yeq)
+        };
+        let i_low = yeq * v_base_low;
+        let i95 = yeq95 * v_base95;
+        let m95 = (i95 - i_low) / (v_base95 - v_base_low);
+        let i_base = yeq * v_base;
+        let m95i = (i_base - i_low) / (v_base95 - v_base_low);
+        let var_base = 1000.0 * l.q_kvar / nphases;
+        let mut zipv = [0.0; 7];
+        for (z, &c) in zipv.iter_mut().zip(&l.zipv) {
+            *z = c;
+        }
+        LoadLaw {
+            model: l.model,
+            v_base,
+            v_base_low,
+            v_base95,
+            v_base105,
+            w_nominal,
+            var_nominal,
+            var_base,
+            yeq,
+            yeq95,
+            yeq105,
+            yeq105i,
+            yq_fixed: -var_base / (v_base * v_base),
+            i_low,
+            m95,
+            m95i,
+            cvr_watts: l.cvr_watts,
+            cvr_vars: l.cvr_vars,
+            zipv,
+        }
+    }
+
+    /// The admittance OpenDSS stamps into Yprim for each phase branch.
+    pub(crate) fn yeq(&self) -> C64 {
+        self.yeq
+    }
+
+    /// `InterpolateY95_YLow`: equivalent admittance between `VBaseLow` and `VBase95`.
+    fn y95_low(&self, vmag: f64) -> C64 {
+        (self.i_low + self.m95 * (vmag - self.v_base_low)) / vmag
+    }
+
+    /// `InterpolateY95I_YLow`: the same for the constant-current model.
+    fn y95i_low(&self, vmag: f64) -> C64 {
+        (self.i_low + self.m95i * (vmag - self.v_base_low)) / vmag
+    }
+
+    /// Current through one phase branch at branch voltage `v` (load sense).
+    pub(crate) fn phase_current(&self, v: C64) -> C64 {
+        let vmag = v.norm();
+        let s = C64::new(self.w_nominal, self.var_nominal);
+        match self.model {
+            LoadModel::ConstantZ => self.yeq * v,
+            LoadModel::ConstantPq => {
+                if vmag <= self.v_base_low {
+                    self.yeq * v
+                } else if vmag <= self.v_base95 {
+                    self.y95_low(vmag) * v
+                } else if vmag > self.v_base105 {
+                    self.yeq105 * v
+                } else {
+                    (s / v).conj()
+                }
+            }
+            LoadModel::ConstantPQuadraticQ => {
+                if vmag <= self.v_base_low {
+                    self.yeq * v
+                } else if vmag <= self.v_base95 {
+                    self.y95_low(vmag) * v
+                } else if vmag > self.v_base105 {
+                    self.yeq105 * v
+                } else {
+                    (C64::new(self.w_nominal, 0.0) / v).conj() + C64::new(0.0, self.yeq.im) * v
+                }
+            }
+            LoadModel::Cvr => self.cvr(v, vmag),
+            LoadModel::ConstantI => {
+                if vmag <= self.v_base_low {
+                    self.yeq * v
+                } else if vmag <= self.v_base95 {
+                    self.y95i_low(vmag) * v
+                } else if vmag > self.v_base105 {
+                    self.yeq105i * v
+                } else {
+                    (s / ((v / vmag) * self.v_base)).conj()
+                }
+            }
+            LoadModel::ConstantPFixedQ => {
+                if vmag <= self.v_base_low {
+                    self.yeq * v
+                } else if vmag <= self.v_base95 {
+                    C64::new(self.yeq95.re, self.yq_fixed) * v
+                } else if vmag > self.v_base105 {
+                    C64::new(self.yeq105.re, self.yq_fixed) * v
+                } else {
+                    (C64::new(self.w_nominal, self.var_base) / v).conj()
+                }
+            }
+            LoadModel::ConstantPFixedZQ => {
+                if vmag <= self.v_base_low {
+                    self.yeq * v
+                } else if vmag <= self.v_base95 {
+                    C64::new(self.yeq95.re, self.yq_fixed) * v
+                } else if vmag > self.v_base105 {
+                    C64::new(self.yeq105.re, self.yq_fixed) * v
+                } else {
+                    (C64::new(self.w_nominal, 0.0) / v).conj() + C64::new(0.0, self.yq_fixed) * v
+                }
+            }
+            LoadModel::Zip => self.zipv(v, vmag),
+        }
+    }
+
+    /// `DoCVRModel`: P ∝ (V/Vbase)^cvrwatts, Q ∝ (V/Vbase)^cvrvars inside the band.
+    fn cvr(&self, v: C64, vmag: f64) -> C64 {
+        if vmag <= self.v_base_low {
+            return self.yeq * v;
+        }
+        if vmag <= self.v_base95 {
+            return self.y95_low(vmag) * v;
+        }
+        if vmag > self.v_base105 {
+            return self.yeq105 * v;
+        }
+        let v_ratio = vmag / self.v_base;
+        let watt_factor = if self.cvr_watts != 1.0 {
+            v_ratio.powf(self.cvr_watts)
+        } else {
+            v_ratio
+        };
+        let mut curr = if watt_factor > 0.0 {
+            (C64::new(self.w_nominal * watt_factor, 0.0) / v).conj()
+        } else {
+            C64::new(0.0, 0.0)
+        };
+        let c_var = if vmag == 0.0 {
+            C64::new(0.0, 0.0)
+        } else if self.cvr_vars == 2.0 {
+            C64::new(0.0, self.yeq.im) * v
+        } else if self.cvr_vars == 3.0 {
+            let var_factor = v_ratio * v_ratio * v_ratio;
+            (C64::new(0.0, self.var_nominal * var_factor) / v).conj()
+        } else {
+            let var_factor = v_ratio.powf(self.cvr_vars);
+            (C64::new(0.0, self.var_nominal * var_factor) / v).conj()
+        };
+        curr += c_var;
+        curr
+    }
+
+    /// `DoZIPVModel`: a Z + I + P mix of the nominal power, with a smooth low-voltage cut-off.
+    fn zipv(&self, v: C64, vmag: f64) -> C64 {
+        let z = &self.zipv;
+        if vmag <= self.v_base_low {
+            return self.yeq * v;
+        }
+        let zero = C64::new(0.0, 0.0);
+        let (mut curr_z, mut curr_i, mut curr_p) = (zero, zero, zero);
+        let mut curr = if vmag <= self.v_base95 {
+            if z[0] != 0.0 || z[3] != 0.0 {
+                curr_z = C64::new(self.yeq.re * z[0], self.yeq.im * z[3]);
+            }
+            if z[2] != 0.0 || z[5] != 0.0 {
+                let y = self.y95_low(vmag);
+                curr_p = C64::new(y.re * z[2], y.im * z[5]);
+            }
+            if z[1] != 0.0 || z[4] != 0.0 {
+                let y = self.y95i_low(vmag);
+                curr_i = C64::new(y.re * z[1], y.im * z[4]);
+            }
+            (curr_z + curr_i + curr_p) * v
+        } else if vmag > self.v_base105 {
+            if z[0] != 0.0 || z[3] != 0.0 {
+                curr_z = C64::new(self.yeq.re * z[0], self.yeq.im * z[3]);
+            }
+            if z[2] != 0.0 || z[5] != 0.0 {
+                curr_p = C64::new(self.yeq105.re * z[2], self.yeq105.im * z[5]);
+            }
+            if z[1] != 0.0 || z[4] != 0.0 {
+                curr_i = C64::new(self.yeq105i.re * z[1], self.yeq105i.im * z[4]);
+            }
+            (curr_z + curr_i + curr_p) * v
+        } else {
+            if z[0] != 0.0 || z[3] != 0.0 {
+                curr_z = C64::new(self.yeq.re * z[0], self.yeq.im * z[3]) * v;
+            }
+            if z[1] != 0.0 || z[4] != 0.0 {
+                let s = C64::new(self.w_nominal * z[1], self.var_nominal * z[4]);
+                curr_i = (s / ((v / vmag) * self.v_base)).conj();
+            }
+            if z[2] != 0.0 || z[5] != 0.0 {
+                let s = C64::new(self.w_nominal * z[2], self.var_nominal * z[5]);
+                curr_p = (s / v).conj();
+            }
+            curr_z + curr_i + curr_p
+        };
+        // Low-voltage drop-out: a steep logistic step at z[6] per unit (skipped where it is 1.0).
+        if z[6] > 0.0 {
+            let vx = 500.0 * (vmag / self.v_base - z[6]);
+            if vx < 20.0 {
+                let evx = (2.0 * vx).exp();
+                let yv = 0.5 * (1.0 + (evx - 1.0) / (evx + 1.0));
+                curr *= yv;
+            }
+        }
+        curr
+    }
+}

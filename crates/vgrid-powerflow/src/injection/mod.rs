@@ -1,0 +1,304 @@
+//! Voltage-dependent currents of power-conversion elements (loads, generators, PV systems),
+//! exactly as OpenDSS computes them.
+//!
+//! An element is lowered once into an [`Injection`]: its conductors, its *nominal admittance*
+//! ([`Injection::yprim`], what OpenDSS puts into the system `Y` for its "Normal" fixed-point
+//! method) and its *current law* ([`Injection::currents`], OpenDSS's terminal current
+//! `ITerminal` at given conductor voltages). The solver stamps the nominal admittance once and,
+//! at every iteration, injects the difference between what that admittance would draw and what
+//! the law draws.
+//!
+//! ## Phase branches
+//! Every element is `phases` identical branches. A wye branch `k` runs from conductor `k` to
+//! the neutral (the last conductor); a delta branch `k` from conductor `k` to conductor `k+1`
+//! (wrapping to the first for a 3-phase delta). A 1-phase delta is one branch between two
+//! conductors; a 2-phase delta is an open delta over three conductors:
+//!
+//! | connection | conductors | branch voltage `V_k` | `V_base` (load) | `V_base` (generator, PV) |
+//! |---|---|---|---|---|
+//! | wye, 1 phase | 2 | `v[k] − v[n]` | kV | kV |
+//! | wye, 2–3 phases | phases + 1 | `v[k] − v[n]` | kV/√3 | kV/√3 |
+//! | delta, 1–2 phases | phases + 1 | `v[k] − v[k+1]` | kV | kV (1 ph), kV/√3 (2 ph) |
+//! | delta, 3 phases | 3 | `v[k] − v[(k+1) mod 3]` | kV | kV/√3 |
+//!
+//! Each branch carries `P/phases`, `Q/phases` at `V_base`; its nominal admittance is
+//! `Y_eq = (P − jQ)/phases / V_base²` (in watts, vars and volts). Loads stamp `Y_eq` per
+//! branch; generators and PV stamp `−Y_eq` (wye) or `−Y_eq/3` (delta): OpenDSS's generator
+//! `V_base` is line-neutral even for delta, hence the 1/3.
+//!
+//! ## Load models (`Load.pas`, per branch, load sense, `|V|` = branch voltage magnitude)
+//! Thresholds: `V_low = 0.5·V_base` (OpenDSS `vlowpu`, fixed), `V_min = vminpu·V_base`,
+//! `V_max = vmaxpu·V_base`. `S = (P + jQ)/phases` with the load multiplier (not for
+//! `status=fixed|exempt`).
+//!
+//! | model | `|V| ≤ V_low` | `V_low < |V| ≤ V_min` | `|V| > V_max` | inside the band |
+//! |---|---|---|---|---|
+//! | 1 constant PQ | `Y_eq·V` | `Y₉₅(|V|)·V` | `Y_eq/vmaxpu²·V` | `conj(S/V)` |
+//! | 2 constant Z | `Y_eq·V` | `Y_eq·V` | `Y_eq·V` | `Y_eq·V` |
+//! | 3 motor: const P, quadratic Q | `Y_eq·V` | `Y₉₅(|V|)·V` | `Y_eq/vmaxpu²·V` | `conj(P/V) + j·Im(Y_eq)·V` |
+//! | 4 CVR | `Y_eq·V` | `Y₉₅(|V|)·V` | `Y_eq/vmaxpu²·V` | `conj(P·r^cvrwatts/V) + conj(jQ·r^cvrvars/V)`, `r = |V|/V_base` (`cvrvars=2`: `j·Im(Y_eq)·V`) |
+//! | 5 constant \|I\| | `Y_eq·V` | `Y₉₅ᴵ(|V|)·V` | `Y_eq/vmaxpu·V` | `conj(S/(V_base·V/|V|))` |
+//! | 6 const P, fixed Q | `Y_eq·V` | `(Re Y_eq/vminpu², Y_Q)·V` | `(Re Y_eq/vmaxpu², Y_Q)·V` | `conj((P + jQ₀)/V)` |
+//! | 7 const P, fixed X | `Y_eq·V` | `(Re Y_eq/vminpu², Y_Q)·V` | `(Re Y_eq/vmaxpu², Y_Q)·V` | `conj(P/V) + j·Y_Q·V` |
+//! | 8 ZIPV | `Y_eq·V` | Z, I, P parts with `Y_eq`, `Y₉₅ᴵ`, `Y₉₅` | Z, I, P parts with `Y_eq`, `Y_eq/vmaxpu`, `Y_eq/vmaxpu²` | `Z·Y_eq·V + conj(I·S/(V_base·V/|V|)) + conj(P·S/V)` |
+//!
+//! `Y₉₅(|V|) = (I_low + M·(|V| − V_low))/|V|` joins the constant-Z current at `V_low`
+//! (`I_low = Y_eq·V_low`) to the model's current at `V_min` on a straight line in `|V|`
+//! (`M = (Y_eq/vminpu²·V_min − I_low)/(V_min − V_low)`; `Y₉₅ᴵ` uses `Y_eq·V_base` at `V_min`).
+//! `Q₀` and `Y_Q = −Q₀/V_base²` are the nominal vars *without* the load multiplier.
+//! ZIPV coefficients `[Zp, Ip, Pp, Zq, Iq, Pq, Vcut]` weigh the real and imaginary parts; with
+//! `Vcut > 0` the current above `V_low` is multiplied by the logistic step
+//! `½(1 + tanh(500·(|V|/V_base − Vcut)))`, so the load drops out below `Vcut`.
+//!
+//! ## Generator models (`Generator.pas`, generator sense) and PV systems (`PVSystem.pas`)
+//! Thresholds `vminpu`, `vmaxpu` (defaults 0.9, 1.1) apply to `|V|` (delta 2–3 phases:
+//! `|V|/√3`). Outside the band the generator is the constant admittance `Y_eq/vminpu²` or
+//! `Y_eq/vmaxpu²` (÷3 for delta). Inside: model 1 `conj(S/V)`; model 2 `Y_eq·V` always;
+//! model 4 `conj((P + jQ₀)/V)`; model 5 `conj(P/V) + j·Y_Q·V`; model 7 `conj(S/V)` limited in
+//! magnitude to `|S|/V_min` (no band). Models 3 (PV bus) and 6 (user DLL) are evaluated as
+//! model 1: a voltage-regulating generator needs solver support, not a current law.
+//!
+//! A PV system is a model-1 generator whose `S` comes from the panel and inverter:
+//! `P_panel = irradiance·Pmpp·PT(T)`; the inverter is off below `%cutout·kVA` (P = 0);
+//! `P = min(P_panel·eff(P_panel/kVA), Pmpp·%Pmpp)`; `Q = P·√(1/pf² − 1)·sign(pf)` or the
+//! requested kvar, both clipped to `kvarMax` (default kVA); then if `√(P²+Q²) > kVA`,
+//! `P = √(kVA² − Q²)` (reactive priority, OpenDSS's default).
+//!
+//! ## Example
+//! A 3-phase wye constant-PQ load of 300 kW + 100 kvar at 12.47 kV draws exactly its power
+//! at nominal voltage:
+//! ```
+//! use vgrid_model::{BusRef, Connection, Load, LoadModel, LoadStatus};
+//! use vgrid_network::C64;
+//! use vgrid_powerflow::injection::Injection;
+//! let load = Load {
+//!     name: "l1".into(), bus1: BusRef::parse("b"), phases: 3, conn: Connection::Wye,
+//!     kv: 12.47, p_kw: 300.0, q_kvar: 100.0, model: LoadModel::ConstantPq, zipv: vec![],
+//!     cvr_watts: 1.0, cvr_vars: 2.0, vmin_pu: 0.95, vmax_pu: 1.05,
+//!     status: LoadStatus::Variable, yearly: None, daily: None, duty: None, enabled: true,
+//! };
+//! let inj = Injection::load(&load, 1.0, 60.0);
+//! assert_eq!(inj.conductors(), 4);
+//! let vln = 12_470.0 / 3f64.sqrt();
+//! let a = C64::from_polar(1.0, -2.0 * std::f64::consts::PI / 3.0);
+//! let v = [C64::new(vln, 0.0), a * vln, a * a * vln, C64::new(0.0, 0.0)];
+//! let s = inj.power_kva(&v);
+//! assert!((s - C64::new(300.0, 100.0)).norm() < 1e-9);
+//! let mut i = [C64::new(0.0, 0.0); 4];
+//! inj.currents(&v, &mut i);
+//! assert!(i.iter().sum::<C64>().norm() < 1e-9); // what flows in flows out
+//! ```
+
+mod generator;
+mod load;
+mod pv;
+
+use vgrid_model::{Connection, Generator, Load, PvSystem, XyCurve};
+use vgrid_network::{CMatrix, C64};
+
+use generator::GeneratorLaw;
+use load::LoadLaw;
+use pv::PvLaw;
+
+/// The current law of one element.
+#[derive(Debug, Clone, PartialEq)]
+enum Law {
+    /// Disabled element: no admittance, no current.
+    Off,
+    Load(LoadLaw),
+    Generator(GeneratorLaw),
+    Pv(PvLaw),
+}
+
+/// One PC element lowered for the solver: its conductors, its nominal admittance and its
+/// current model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Injection {
+    conn: Connection,
+    phases: usize,
+    conductors: usize,
+    frequency_hz: f64,
+    law: Law,
+}
+
+/// OpenDSS `SetNcondsForConnection`: wye → phases + 1 (neutral last); delta → phases for
+/// three or more phases, phases + 1 for 1- and 2-phase delta (line-line and open delta).
+fn conductors_for(conn: Connection, phases: usize) -> usize {
+    match conn {
+        Connection::Wye => phases + 1,
+        Connection::Delta => match phases {
+            1 | 2 => phases + 1,
+            _ => phases,
+        },
+    }
+}
+
+impl Injection {
+    fn new(conn: Connection, phases: usize, frequency_hz: f64, enabled: bool, law: Law) -> Self {
+        Injection {
+            conn,
+            phases,
+            conductors: conductors_for(conn, phases),
+            frequency_hz,
+            law: if enabled { law } else { Law::Off },
+        }
+    }
+
+    /// A load. `load_mult` is the global load multiplier (`Set loadmult`), applied as OpenDSS
+    /// does in snapshot mode: to `status=variable` loads only, not to fixed or exempt ones.
+    pub fn load(l: &Load, load_mult: f64, frequency_hz: f64) -> Injection {
+        let law = Law::Load(LoadLaw::new(l, load_mult));
+        Injection::new(l.conn, l.phases, frequency_hz, l.enabled, law)
+    }
+
+    /// A generator (models 1, 2, 4, 5, 7; 3 and 6 as 1, see the module docs).
+    pub fn generator(g: &Generator, frequency_hz: f64) -> Injection {
+        let law = Law::Generator(GeneratorLaw::new(g));
+        Injection::new(g.conn, g.phases, frequency_hz, g.enabled, law)
+    }
+
+    /// A PV system in snapshot mode; `curves` holds the efficiency and P-T curves it names
+    /// (a name not found counts as no curve, factor 1).
+    pub fn pv_system(p: &PvSystem, curves: &[XyCurve], frequency_hz: f64) -> Injection {
+        let law = Law::Pv(PvLaw::new(p, curves));
+        Injection::new(p.conn, p.phases, frequency_hz, p.enabled, law)
+    }
+
+    /// Number of conductors of its single terminal, as OpenDSS: wye → phases + 1 (neutral
+    /// last); delta → phases for 3 phases, phases + 1 for 1- and 2-phase delta.
+    pub fn conductors(&self) -> usize {
+        self.conductors
+    }
+
+    /// Number of phase branches.
+    pub fn phases(&self) -> usize {
+        self.phases
+    }
+
+    /// Wye or delta.
+    pub fn connection(&self) -> Connection {
+        self.conn
+    }
+
+    /// The frequency the element was lowered at. The nominal admittance is that of the
+    /// nominal power at this (fundamental) frequency; OpenDSS's frequency correction of its
+    /// reactive part is 1 in power flow.
+    pub fn frequency_hz(&self) -> f64 {
+        self.frequency_hz
+    }
+
+    /// The admittance stamped per phase branch, siemens (loads `Y_eq`; generators and PV
+    /// `−Y_eq`, `−Y_eq/3` for delta).
+    fn y_branch(&self) -> C64 {
+        match &self.law {
+            Law::Off => C64::new(0.0, 0.0),
+            Law::Load(l) => l.yeq(),
+            Law::Generator(g) => g.y_branch(),
+            Law::Pv(p) => p.y_branch(),
+        }
+    }
+
+    /// The conductor at the far end of phase branch `k` (the neutral for wye).
+    fn other_end(&self, k: usize) -> usize {
+        match self.conn {
+            Connection::Wye => self.conductors - 1,
+            Connection::Delta => {
+                if k + 1 >= self.conductors {
+                    0
+                } else {
+                    k + 1
+                }
+            }
+        }
+    }
+
+    /// The element's nominal admittance over its conductors, siemens (OpenDSS `YPrim` in the
+    /// normal power-flow mode, `loadmodel=powerflow` or `admittance` alike). A wye load's
+    /// neutral diagonal is raised by 1 ppm, as OpenDSS does for an open (ungrounded) neutral.
+    pub fn yprim(&self) -> CMatrix {
+        let n = self.conductors;
+        let mut m = CMatrix::zeros(n, n);
+        let y = self.y_branch();
+        if matches!(self.law, Law::Off) || n == 0 {
+            return m;
+        }
+        match self.conn {
+            Connection::Wye => {
+                let nn = n - 1;
+                for k in 0..self.phases {
+                    m[(k, k)] = y;
+                    m[(nn, nn)] += y;
+                    m[(k, nn)] = -y;
+                    m[(nn, k)] = -y;
+                }
+                if matches!(self.law, Law::Load(_)) {
+                    // Rneut < 0 (open neutral), OpenDSS's load default: Yneut = 0, then ×1.000001.
+                    m[(nn, nn)] *= 1.000001;
+                }
+            }
+            Connection::Delta => {
+                for k in 0..self.phases {
+                    let j = self.other_end(k);
+                    m[(k, k)] += y;
+                    m[(j, j)] += y;
+                    m[(k, j)] -= y;
+                    m[(j, k)] -= y;
+                }
+            }
+        }
+        m
+    }
+
+    /// The current through phase branch `k` at branch voltage `v`, in load sense (from the
+    /// branch's first conductor to its other end).
+    fn branch_current(&self, v: C64) -> C64 {
+        match &self.law {
+            Law::Off => C64::new(0.0, 0.0),
+            Law::Load(l) => l.phase_current(v),
+            Law::Generator(g) => -g.phase_current(v),
+            Law::Pv(p) => -p.phase_current(v),
+        }
+    }
+
+    /// Current flowing INTO the element at each conductor, amperes (OpenDSS's terminal current
+    /// `ITerminal`), given the conductor voltages, volts w.r.t. ground. Both slices have
+    /// [`Injection::conductors`] entries (shorter slices leave `i_out` zeroed). Allocation-free.
+    pub fn currents(&self, v: &[C64], i_out: &mut [C64]) {
+        let n = self.conductors;
+        for x in i_out.iter_mut() {
+            *x = C64::new(0.0, 0.0);
+        }
+        debug_assert!(
+            v.len() >= n && i_out.len() >= n,
+            "Injection::currents: short slices"
+        );
+        if v.len() < n || i_out.len() < n || matches!(self.law, Law::Off) {
+            return;
+        }
+        for k in 0..self.phases {
+            let j = self.other_end(k);
+            let c = self.branch_current(v[k] - v[j]);
+            i_out[k] += c;
+            i_out[j] -= c;
+        }
+    }
+
+    /// Total complex power into the element, kW and kvar (loads positive, generation negative),
+    /// at those conductor voltages: `Σ V·conj(I)` over the conductors.
+    pub fn power_kva(&self, v: &[C64]) -> C64 {
+        let n = self.conductors;
+        if v.len() < n || matches!(self.law, Law::Off) {
+            return C64::new(0.0, 0.0);
+        }
+        let mut s = C64::new(0.0, 0.0);
+        for k in 0..self.phases {
+            let j = self.other_end(k);
+            let vb = v[k] - v[j];
+            s += vb * self.branch_current(vb).conj();
+        }
+        s / 1000.0
+    }
+}
+
+#[cfg(test)]
+mod tests;
