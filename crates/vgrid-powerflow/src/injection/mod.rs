@@ -64,6 +64,15 @@
 //! requested kvar, both clipped to `kvarMax` (default kVA); then if `√(P²+Q²) > kVA`,
 //! `P = √(kVA² − Q²)` (reactive priority, OpenDSS's default).
 //!
+//! ## What is not modelled
+//! vgrid-model has no field for these, so OpenDSS's defaults are used: load `Rneut`/`Xneut`
+//! (open neutral), load `vlowpu` (0.5), PV `model` (1), `LimitCurrent`, `Balanced`,
+//! `WattPriority`, `PFPriority`, `%PminNoVars`, `%PminkvarMax`, separate `kvarMaxAbs`
+//! (= `kvarMax`), `VarFollowInverter` (no). Generator models 3 and 6 are evaluated as model 1.
+//! The PV inverter state is taken as on iff `P_panel ≥ %cutout·kVA`; OpenDSS keeps it from
+//! call to call (on at creation), which gives the same result unless `%cutin < %cutout`.
+//! Storage is idle in snapshot solves and has no injection.
+//!
 //! ## Example
 //! A 3-phase wye constant-PQ load of 300 kW + 100 kvar at 12.47 kV draws exactly its power
 //! at nominal voltage:
