@@ -51,6 +51,11 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// True for zero, negative and NaN.
+fn not_positive(x: f64) -> bool {
+    x.is_nan() || x <= 0.0
+}
+
 fn id(kind: ElementKind, name: &str) -> Option<ElementId> {
     Some(ElementId {
         kind,
@@ -67,8 +72,9 @@ impl Network {
                 severity: Severity::Error,
                 element: None,
                 field: None,
-                message: "the network has no enabled voltage source (New Circuit.<name> creates one)"
-                    .into(),
+                message:
+                    "the network has no enabled voltage source (New Circuit.<name> creates one)"
+                        .into(),
             });
         }
         let mut err2 = |kind, name: &str, field: &str, message: String| {
@@ -81,14 +87,22 @@ impl Network {
         };
         for l in &self.lines {
             if l.phases == 0 {
-                err2(ElementKind::Line, &l.name, "phases", "a line needs at least one phase".into());
+                err2(
+                    ElementKind::Line,
+                    &l.name,
+                    "phases",
+                    "a line needs at least one phase".into(),
+                );
             }
             if !(l.length_m.is_finite() && l.length_m >= 0.0) {
                 err2(
                     ElementKind::Line,
                     &l.name,
                     "length",
-                    format!("length must be a finite, non-negative number, not {}", l.length_m),
+                    format!(
+                        "length must be a finite, non-negative number, not {}",
+                        l.length_m
+                    ),
                 );
             }
             if l.bus1.bus == l.bus2.bus && !l.is_switch {
@@ -100,25 +114,25 @@ impl Network {
                 );
             }
             match &l.impedance {
-                crate::LineImpedance::Geometry { geometry } => {
-                    if !self.line_geometries.iter().any(|g| &g.name == geometry) {
-                        err2(
-                            ElementKind::Line,
-                            &l.name,
-                            "geometry",
-                            format!("LineGeometry '{geometry}' is not defined"),
-                        );
-                    }
+                crate::LineImpedance::Geometry { geometry }
+                    if !self.line_geometries.iter().any(|g| &g.name == geometry) =>
+                {
+                    err2(
+                        ElementKind::Line,
+                        &l.name,
+                        "geometry",
+                        format!("LineGeometry '{geometry}' is not defined"),
+                    );
                 }
-                crate::LineImpedance::Spacing { spacing, .. } => {
-                    if !self.line_spacings.iter().any(|g| &g.name == spacing) {
-                        err2(
-                            ElementKind::Line,
-                            &l.name,
-                            "spacing",
-                            format!("LineSpacing '{spacing}' is not defined"),
-                        );
-                    }
+                crate::LineImpedance::Spacing { spacing, .. }
+                    if !self.line_spacings.iter().any(|g| &g.name == spacing) =>
+                {
+                    err2(
+                        ElementKind::Line,
+                        &l.name,
+                        "spacing",
+                        format!("LineSpacing '{spacing}' is not defined"),
+                    );
                 }
                 _ => {}
             }
@@ -133,7 +147,7 @@ impl Network {
                 );
             }
             for (i, w) in t.windings.iter().enumerate() {
-                if !(w.kv > 0.0) {
+                if not_positive(w.kv) {
                     err2(
                         ElementKind::Transformer,
                         &t.name,
@@ -141,7 +155,7 @@ impl Network {
                         format!("winding {} has kv={}, it must be > 0", i + 1, w.kv),
                     );
                 }
-                if !(w.kva > 0.0) {
+                if not_positive(w.kva) {
                     err2(
                         ElementKind::Transformer,
                         &t.name,
@@ -160,8 +174,13 @@ impl Network {
             }
         }
         for l in &self.loads {
-            if !(l.kv > 0.0) {
-                err2(ElementKind::Load, &l.name, "kv", format!("kv={} must be > 0", l.kv));
+            if not_positive(l.kv) {
+                err2(
+                    ElementKind::Load,
+                    &l.name,
+                    "kv",
+                    format!("kv={} must be > 0", l.kv),
+                );
             }
         }
         for r in &self.reg_controls {

@@ -154,7 +154,12 @@ impl Numbering {
     }
 
     /// Node indices of `conductors` conductors of a terminal on `bus_ref`.
-    fn terminal(&mut self, bus_ref: &BusRef, conductors: usize, phases: usize) -> Vec<Option<usize>> {
+    fn terminal(
+        &mut self,
+        bus_ref: &BusRef,
+        conductors: usize,
+        phases: usize,
+    ) -> Vec<Option<usize>> {
         let b = self.bus(&bus_ref.bus);
         (0..conductors)
             .map(|k| {
@@ -198,7 +203,10 @@ impl SolverNetwork {
             let sp = prim::source::vsource(s, f)?;
             let c = sp.prim.conductors_per_terminal;
             let mut nodes = num.terminal(&s.bus1, c, s.phases);
-            let b2 = s.bus2.clone().unwrap_or_else(|| grounded(&s.bus1, s.phases));
+            let b2 = s
+                .bus2
+                .clone()
+                .unwrap_or_else(|| grounded(&s.bus1, s.phases));
             nodes.extend(num.terminal(&b2, c, s.phases));
             sources.push(Source {
                 id: id(ElementKind::Vsource, &s.name),
@@ -213,7 +221,12 @@ impl SolverNetwork {
             ));
         }
         let mut branches = Vec::new();
-        for (i, t) in net.transformers.iter().enumerate().filter(|(_, t)| t.enabled) {
+        for (i, t) in net
+            .transformers
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.enabled)
+        {
             let p = prim::transformer::transformer(t, f)?;
             let c = p.conductors_per_terminal;
             let nodes = t
@@ -257,7 +270,16 @@ impl SolverNetwork {
             .iter()
             .enumerate()
             .filter(|(_, g)| g.enabled)
-            .map(|(i, g)| pc(ElementKind::Generator, &g.name, i, &g.bus1, g.phases, g.conn))
+            .map(|(i, g)| {
+                pc(
+                    ElementKind::Generator,
+                    &g.name,
+                    i,
+                    &g.bus1,
+                    g.phases,
+                    g.conn,
+                )
+            })
             .collect();
         let pv_systems: Vec<PcRef> = net
             .pv_systems
@@ -426,7 +448,13 @@ impl SolverNetwork {
     }
 }
 
-fn branch(kind: ElementKind, name: &str, index: usize, prim: Prim, nodes: Vec<Option<usize>>) -> Branch {
+fn branch(
+    kind: ElementKind,
+    name: &str,
+    index: usize,
+    prim: Prim,
+    nodes: Vec<Option<usize>>,
+) -> Branch {
     Branch {
         id: id(kind, name),
         index,

@@ -5,7 +5,7 @@
 //!
 //! 1. [`prim`]: each element's primitive admittance matrix, computed as OpenDSS does;
 //!    [`geometry`]: line impedances from conductor geometry (Carson's equations, Kron reduction).
-//! 2. `build` (to come): node numbering (every bus node except ground gets an index), the sparse
+//! 2. [`build`]: node numbering (every bus node except ground gets an index), the sparse
 //!    bus admittance matrix `Y` summed from the primitive matrices, and index maps from names to
 //!    node indices and back.
 //!
@@ -18,7 +18,8 @@ pub mod prim;
 
 pub use cmatrix::{CMatrix, C64};
 pub use error::NetworkError;
-// `build` joins once every primitive exists (prim/* in progress).
+pub mod build;
 pub mod ybus;
 
+pub use build::{Branch, Bus, Node, PcRef, SolverNetwork, Source};
 pub use ybus::{BlockId, YBus, YBusBuilder};
