@@ -47,7 +47,11 @@ impl CMatrix {
 
     /// Build from a row-major slice.
     pub fn from_row_major(rows: usize, cols: usize, data: Vec<C64>) -> CMatrix {
-        assert_eq!(data.len(), rows * cols, "CMatrix::from_row_major: wrong length");
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "CMatrix::from_row_major: wrong length"
+        );
         CMatrix { rows, cols, data }
     }
 

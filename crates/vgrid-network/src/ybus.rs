@@ -72,7 +72,9 @@ impl YBusBuilder {
         }
         let position = |r: usize, c: usize| -> usize {
             let s = &row_idx[col_ptr[c]..col_ptr[c + 1]];
-            col_ptr[c] + s.binary_search(&r).unwrap_or_else(|_| unreachable!("pattern holds it"))
+            col_ptr[c]
+                + s.binary_search(&r)
+                    .unwrap_or_else(|_| unreachable!("pattern holds it"))
         };
         let blocks = self
             .blocks
