@@ -1,0 +1,556 @@
+//! Unit tests of the control loop on a small analytic system.
+//!
+//! Each circuit `k` is an ideal single-phase regulator `reg{k}` (winding 1 at the source,
+//! winding 2 regulated, 2.4 kV, ±10 % in 32 steps) feeding a load `z_load` through a line
+//! `line{k}` of impedance `z_line`, with an optional shunt capacitor `cap{k}` at the load:
+//!
+//! ```text
+//! v2 = vs · tap2 / tap1,   i = v2 / (z_line + z_load ∥ z_cap),   v_load = v2 − z_line · i
+//! ```
+
+use super::*;
+use vgrid_model::{
+    BusRef, CapControl, CapControlKind, Capacitor, Connection, ElementKind, Line, LineImpedance,
+    RegControl, ShuntRating, Transformer, Winding,
+};
+
+fn c(re: f64, im: f64) -> C64 {
+    C64::new(re, im)
+}
+
+#[derive(Debug, Clone)]
+struct Circuit {
+    vs: C64,
+    tap1: f64,
+    tap2: f64,
+    z_line: C64,
+    z_load: C64,
+    /// Capacitor admittance when in service, S.
+    y_cap: C64,
+    cap_on: bool,
+    // solution
+    v2: C64,
+    i: C64,
+    v_load: C64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Fake {
+    circuits: Vec<Circuit>,
+    solves: u32,
+    converge: bool,
+}
+
+impl Fake {
+    fn new() -> Fake {
+        Fake {
+            converge: true,
+            ..Fake::default()
+        }
+    }
+    fn add(&mut self, vs: f64, z_line: C64, z_load: C64) -> usize {
+        self.circuits.push(Circuit {
+            vs: c(vs, 0.0),
+            tap1: 1.0,
+            tap2: 1.0,
+            z_line,
+            z_load,
+            y_cap: c(0.0, 0.0),
+            cap_on: false,
+            v2: c(0.0, 0.0),
+            i: c(0.0, 0.0),
+            v_load: c(0.0, 0.0),
+        });
+        self.circuits.len() - 1
+    }
+    fn index(name: &str, prefix: &str) -> Option<usize> {
+        name.strip_prefix(prefix)?.parse().ok()
+    }
+}
+
+impl ControlledSystem for Fake {
+    fn solve_power_flow(&mut self) -> bool {
+        self.solves += 1;
+        for k in &mut self.circuits {
+            k.v2 = k.vs * k.tap2 / k.tap1;
+            let y_par = 1.0 / k.z_load + if k.cap_on { k.y_cap } else { c(0.0, 0.0) };
+            let z_par = 1.0 / y_par;
+            k.i = k.v2 / (k.z_line + z_par);
+            k.v_load = k.i * z_par;
+        }
+        self.converge
+    }
+    fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        let zero = c(0.0, 0.0);
+        match element.kind {
+            ElementKind::Transformer => {
+                let k = &self.circuits[Fake::index(&element.name, "reg")?];
+                Some(vec![if terminal == 1 { k.vs } else { k.v2 }, zero])
+            }
+            ElementKind::Line => {
+                let k = &self.circuits[Fake::index(&element.name, "line")?];
+                Some(vec![if terminal == 1 { k.v2 } else { k.v_load }])
+            }
+            ElementKind::Capacitor => Some(vec![
+                self.circuits[Fake::index(&element.name, "cap")?].v_load,
+            ]),
+            _ => None,
+        }
+    }
+    fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        match element.kind {
+            ElementKind::Transformer => {
+                let k = &self.circuits[Fake::index(&element.name, "reg")?];
+                let i1 = k.i * k.tap2 / k.tap1;
+                Some(if terminal == 1 {
+                    vec![i1, -i1]
+                } else {
+                    vec![-k.i, k.i]
+                })
+            }
+            ElementKind::Line => {
+                let k = &self.circuits[Fake::index(&element.name, "line")?];
+                Some(vec![if terminal == 1 { k.i } else { -k.i }])
+            }
+            _ => None,
+        }
+    }
+    fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
+        let k = &self.circuits[Fake::index(bus, "load")?];
+        (node == 1).then_some(k.v_load)
+    }
+    fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64) {
+        let k = &mut self.circuits[Fake::index(transformer, "reg").expect("regulator")];
+        if winding == 1 {
+            k.tap1 = tap_pu;
+        } else {
+            k.tap2 = tap_pu;
+        }
+    }
+    fn set_capacitor_states(&mut self, capacitor: &str, states: &[bool]) {
+        self.circuits[Fake::index(capacitor, "cap").expect("capacitor")].cap_on = states[0];
+    }
+}
+
+fn winding(bus: &str) -> Winding {
+    Winding {
+        bus: BusRef::parse(bus),
+        conn: Connection::Wye,
+        kv: 2.4,
+        kva: 2000.0,
+        pct_r: 0.005,
+        r_neutral_ohm: -1.0,
+        x_neutral_ohm: 0.0,
+        tap_pu: 1.0,
+        min_tap_pu: 0.9,
+        max_tap_pu: 1.1,
+        num_taps: 32,
+    }
+}
+
+fn regulator_model(k: usize) -> Transformer {
+    Transformer {
+        name: format!("reg{k}"),
+        phases: 1,
+        windings: vec![winding(&format!("src{k}.1")), winding(&format!("reg{k}.1"))],
+        x_sc_pct: vec![0.01],
+        pct_noload_loss: 0.0,
+        pct_imag: 0.0,
+        ppm_antifloat: 0.0,
+        norm_hkva: 2200.0,
+        emerg_hkva: 3000.0,
+        bank: None,
+        is_substation: false,
+        enabled: true,
+    }
+}
+
+/// `vreg=120 band=2 ptratio=20 ctprim=100`, no LDC, delay 15 s, OpenDSS defaults otherwise.
+fn regcontrol(k: usize) -> RegControl {
+    RegControl {
+        name: format!("creg{k}"),
+        transformer: format!("reg{k}"),
+        winding: 2,
+        tap_winding: 2,
+        vreg_v: 120.0,
+        band_v: 2.0,
+        pt_ratio: 20.0,
+        ct_prim_a: 100.0,
+        r_ldc_v: 0.0,
+        x_ldc_v: 0.0,
+        pt_phase: 1,
+        delay_s: 15.0,
+        tap_delay_s: 2.0,
+        max_tap_change: 16,
+        reversible: false,
+        rev_vreg_v: 120.0,
+        rev_band_v: 3.0,
+        rev_r_ldc_v: 0.0,
+        rev_x_ldc_v: 0.0,
+        rev_threshold_kw: 100.0,
+        v_limit_v: 0.0,
+        bus: None,
+        ldc_z_v: 0.0,
+        inverse_time: false,
+        enabled: true,
+    }
+}
+
+fn line_model(k: usize) -> Line {
+    Line {
+        name: format!("line{k}"),
+        bus1: BusRef::parse(&format!("reg{k}.1")),
+        bus2: BusRef::parse(&format!("load{k}.1")),
+        phases: 1,
+        length_m: 1.0,
+        impedance: LineImpedance::Sequence {
+            r1_ohm_per_m: 1.0,
+            x1_ohm_per_m: 1.0,
+            r0_ohm_per_m: 1.0,
+            x0_ohm_per_m: 1.0,
+            c1_nf_per_m: 0.0,
+            c0_nf_per_m: 0.0,
+        },
+        base_frequency_hz: 60.0,
+        rho_ohm_m: 100.0,
+        is_switch: false,
+        line_code: None,
+        norm_amps_a: 400.0,
+        emerg_amps_a: 600.0,
+        enabled: true,
+    }
+}
+
+fn capacitor_model(k: usize, on: bool) -> Capacitor {
+    Capacitor {
+        name: format!("cap{k}"),
+        bus1: BusRef::parse(&format!("load{k}.1")),
+        bus2: None,
+        phases: 1,
+        kv: 2.4,
+        conn: Connection::Wye,
+        rating: ShuntRating::Kvar(vec![300.0]),
+        r_ohm: vec![0.0],
+        xl_ohm: vec![0.0],
+        states: vec![on],
+        enabled: true,
+    }
+}
+
+/// Voltage control on the load end of `line{k}`: close below `on` V, open above `off` V.
+fn voltage_capcontrol(k: usize, on: f64, off: f64) -> CapControl {
+    CapControl {
+        name: format!("cc{k}"),
+        element: ElementId {
+            kind: ElementKind::Line,
+            name: format!("line{k}"),
+        },
+        terminal: 2,
+        capacitor: format!("cap{k}"),
+        kind: CapControlKind::Voltage,
+        on_setting: on,
+        off_setting: off,
+        delay_s: 15.0,
+        delay_off_s: 15.0,
+        dead_time_s: 300.0,
+        pt_ratio: 20.0,
+        ct_ratio: 60.0,
+        pt_phase: 1,
+        ct_phase: 1,
+        volt_override: false,
+        vmin_v: 115.0,
+        vmax_v: 126.0,
+        enabled: true,
+    }
+}
+
+/// A network of `n` regulated circuits (transformer, regcontrol, line each).
+fn network(n: usize) -> Network {
+    let mut net = Network {
+        name: "fake".into(),
+        base_frequency_hz: 60.0,
+        ..Network::default()
+    };
+    for k in 0..n {
+        net.transformers.push(regulator_model(k));
+        net.reg_controls.push(regcontrol(k));
+        net.lines.push(line_model(k));
+    }
+    net
+}
+
+const NO_LOAD: C64 = C64::new(1e12, 0.0);
+
+fn tap_numbers(r: &ControlReport) -> Vec<i32> {
+    r.taps.iter().map(|t| t.tap_number).collect()
+}
+
+#[test]
+fn static_mode_moves_70_percent_then_settles_in_band() {
+    // 115 V seen: 7 steps pending, 4 moved; 117.875 V: 3 pending, 2 moved; 119.3125 V: in band.
+    let net = network(1);
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let mut controls = Controls::new(&net);
+    assert!(controls.problems().is_empty());
+    let r = controls.solve_snapshot(&mut sys, &net);
+    assert!(r.settled && r.power_flow_iterations_converged);
+    assert_eq!(r.control_iterations, 3);
+    assert_eq!(sys.solves, 3);
+    assert_eq!(tap_numbers(&r), vec![6]);
+    assert!((r.taps[0].tap_pu - 1.0375).abs() < 1e-12);
+    assert_eq!(sys.circuits[0].tap2, r.taps[0].tap_pu);
+    assert_eq!(r.events.len(), 2, "{:?}", r.events);
+    assert!(r.events[0].contains("+4 steps") && r.events[1].contains("+2 steps"));
+    // A second solve starts settled: one control iteration, nothing moves.
+    let again = controls.solve_snapshot(&mut sys, &net);
+    assert_eq!((again.control_iterations, again.events.len()), (1, 0));
+}
+
+#[test]
+fn in_band_does_nothing_and_controls_off_never_samples() {
+    let mut net = network(1);
+    let mut sys = Fake::new();
+    sys.add(2390.0, c(0.0, 0.0), NO_LOAD); // 119.5 V, in band
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert_eq!((r.control_iterations, tap_numbers(&r)), (1, vec![0]));
+
+    net.settings.control_mode = ControlMode::Off;
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(r.settled);
+    assert_eq!((r.control_iterations, tap_numbers(&r)), (1, vec![0]));
+}
+
+#[test]
+fn line_drop_compensation_regulates_the_load_end() {
+    // R + jX in volts = Z_line · CT / PT: the compensated voltage is the load voltage / PT.
+    let z_line = c(1.0, 2.0);
+    let mut net = network(1);
+    net.reg_controls[0].r_ldc_v = z_line.re * 100.0 / 20.0;
+    net.reg_controls[0].x_ldc_v = z_line.im * 100.0 / 20.0;
+    let mut sys = Fake::new();
+    sys.add(2400.0, z_line, c(20.0, 5.0));
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(r.settled);
+    let v_load_120 = sys.circuits[0].v_load.norm() / 20.0;
+    assert!(
+        (v_load_120 - 120.0).abs() <= 1.0,
+        "load end at {v_load_120} V"
+    );
+    assert!(r.taps[0].tap_number > 0);
+    // Without LDC the regulator output (120 V) is already in band.
+    let net = network(1);
+    let mut sys = Fake::new();
+    sys.add(2400.0, z_line, c(20.0, 5.0));
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert_eq!(tap_numbers(&r), vec![0]);
+}
+
+#[test]
+fn max_tap_change_one_and_delays_order_the_regulators() {
+    // Each step adds 0.71875 V to 115 V; 6 steps reach 119.3125 V. creg0 (15 s) moves alone
+    // until in band, then creg1 (30 s): 6 + 6 moves, plus the final settled iteration.
+    let mut net = network(2);
+    net.settings.max_control_iterations = 30;
+    for (k, rc) in net.reg_controls.iter_mut().enumerate() {
+        rc.max_tap_change = 1;
+        rc.delay_s = if k == 0 { 15.0 } else { 30.0 };
+    }
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(r.settled);
+    assert_eq!(r.control_iterations, 13);
+    assert_eq!(tap_numbers(&r), vec![6, 6]);
+    let first_creg1 = r.events.iter().position(|e| e.contains("creg1")).unwrap();
+    assert_eq!(first_creg1, 6);
+    assert!(r.events[..6]
+        .iter()
+        .all(|e| e.contains("creg0") && e.contains("+1 steps")));
+}
+
+#[test]
+fn equal_delays_move_together() {
+    let net = network(2);
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(r.settled);
+    assert_eq!(r.control_iterations, 3);
+    assert_eq!(tap_numbers(&r), vec![6, 6]);
+    // Same due time: both act in each of the first two iterations, last pushed first.
+    assert!(
+        r.events[0].contains("creg1") && r.events[1].contains("creg0"),
+        "{:?}",
+        r.events
+    );
+}
+
+#[test]
+fn tap_stops_at_its_limit() {
+    let net = network(1);
+    let mut sys = Fake::new();
+    sys.add(2000.0, c(0.0, 0.0), NO_LOAD); // 100 V: needs more than +10 %
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(r.settled);
+    assert_eq!(tap_numbers(&r), vec![16]);
+    assert_eq!(r.taps[0].tap_pu, 1.1);
+}
+
+#[test]
+fn max_control_iterations_stops_without_sampling_the_last_solution() {
+    let mut net = network(1);
+    net.settings.max_control_iterations = 3;
+    net.reg_controls[0].max_tap_change = 1;
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(!r.settled);
+    assert_eq!(r.control_iterations, 3);
+    assert_eq!(tap_numbers(&r), vec![2]);
+    assert!(r
+        .events
+        .last()
+        .unwrap()
+        .contains("maximum control iterations"));
+}
+
+#[test]
+fn non_convergence_stops_the_controls() {
+    let net = network(1);
+    let mut sys = Fake::new();
+    sys.converge = false;
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(!r.settled && !r.power_flow_iterations_converged);
+    assert_eq!((r.control_iterations, tap_numbers(&r)), (1, vec![0]));
+}
+
+#[test]
+fn tap_on_the_other_winding_moves_the_other_way() {
+    let mut net = network(1);
+    net.reg_controls[0].tap_winding = 1;
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let r = Controls::new(&net).solve_snapshot(&mut sys, &net);
+    assert!(r.settled);
+    assert_eq!(r.taps[0].winding, 1);
+    assert!(r.taps[0].tap_number < 0);
+    let v = sys.circuits[0].v2.norm() / 20.0;
+    assert!((v - 120.0).abs() <= 1.0, "{v}");
+}
+
+#[test]
+fn voltage_capcontrol_closes_before_a_slower_regulator() {
+    // Load end at ~108 V: the capacitor (15 s) closes first, then the regulator (30 s) acts.
+    let mut net = network(1);
+    net.capacitors.push(capacitor_model(0, false));
+    net.cap_controls.push(voltage_capcontrol(0, 118.0, 126.0));
+    net.reg_controls[0].delay_s = 30.0;
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(1.0, 3.0), c(30.0, 15.0));
+    sys.circuits[0].y_cap = c(0.0, 100e3 / 2400f64.powi(2));
+    let mut controls = Controls::new(&net);
+    let r = controls.solve_snapshot(&mut sys, &net);
+    assert!(r.settled, "{:?}", r.events);
+    assert_eq!(r.capacitor_states, vec![("cap0".to_string(), vec![true])]);
+    assert!(sys.circuits[0].cap_on);
+    assert!(r.events[0].contains("CapControl.cc0"), "{:?}", r.events);
+    assert!(
+        r.events[1..].iter().all(|e| e.contains("RegControl.creg0")),
+        "{:?}",
+        r.events
+    );
+    assert_eq!(r.control_iterations, 4, "{:?}", r.events);
+    assert_eq!(tap_numbers(&r), vec![6]);
+}
+
+#[test]
+fn voltage_capcontrol_opens_above_off_and_respects_dead_time() {
+    let mut net = network(1);
+    net.capacitors.push(capacitor_model(0, true));
+    net.cap_controls.push(voltage_capcontrol(0, 118.0, 121.0));
+    net.reg_controls[0].enabled = false;
+    let mut sys = Fake::new();
+    sys.add(2500.0, c(0.0, 0.0), NO_LOAD); // 125 V > 121: open
+    sys.circuits[0].cap_on = true;
+    let mut controls = Controls::new(&net);
+    let r = controls.solve_snapshot(&mut sys, &net);
+    assert_eq!(r.capacitor_states[0].1, vec![false]);
+    // Now the voltage drops below ON: closing is delayed by the dead time (300 + 15 s), which
+    // only orders actions in STATIC mode, so it still closes.
+    sys.circuits[0].vs = c(2300.0, 0.0);
+    let r = controls.solve_snapshot(&mut sys, &net);
+    assert_eq!(r.capacitor_states[0].1, vec![true]);
+    assert_eq!(controls.queue().len(), 0);
+}
+
+#[test]
+fn time_mode_moves_one_step_per_tap_delay_once_the_delay_has_passed() {
+    let mut net = network(1);
+    net.settings.control_mode = ControlMode::Time;
+    net.reg_controls[0].delay_s = 30.0;
+    net.reg_controls[0].tap_delay_s = 2.0;
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD); // 7 steps pending at 115 V
+    let mut controls = Controls::new(&net);
+    let mut taps = Vec::new();
+    for t in [
+        0.0, 10.0, 20.0, 30.0, 31.0, 32.0, 34.0, 36.0, 38.0, 40.0, 60.0,
+    ] {
+        let r = controls.solve_time_step(&mut sys, &net, 0.0, t);
+        assert!(r.settled);
+        taps.push(r.taps[0].tap_number);
+    }
+    // Queued at 0 s for 30 s; then one step every 2 s while still out of band. The pending
+    // change is re-sampled each step: 7 → 6 → ... until in band at 119.3125 V (6 steps).
+    assert_eq!(taps, vec![0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 6]);
+}
+
+#[test]
+fn event_mode_advances_the_clock_to_each_action() {
+    let mut net = network(1);
+    net.settings.control_mode = ControlMode::Event;
+    net.reg_controls[0].delay_s = 30.0;
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let mut controls = Controls::new(&net);
+    let r = controls.solve_snapshot(&mut sys, &net);
+    assert!(r.settled);
+    assert_eq!(tap_numbers(&r), vec![6]);
+    // First step at 30 s, the remaining ones 2 s apart (the 6th at 40 s); the follow-up queued
+    // at 40 s for 42 s cannot be withdrawn (as in OpenDSS) and executes as a no-op.
+    assert_eq!(controls.time_s(), 42.0);
+}
+
+#[test]
+fn missing_transformer_is_reported_not_fatal() {
+    let mut net = network(1);
+    net.reg_controls[0].transformer = "nope".into();
+    net.cap_controls.push(voltage_capcontrol(0, 118.0, 126.0));
+    let controls = Controls::new(&net);
+    assert_eq!(controls.problems().len(), 2, "{:?}", controls.problems());
+    let mut sys = Fake::new();
+    sys.add(2300.0, c(0.0, 0.0), NO_LOAD);
+    let r = controls.clone().solve_snapshot(&mut sys, &net);
+    assert!(r.settled && r.taps.is_empty());
+}
+
+#[test]
+fn tap_number_is_counted_from_the_middle_of_the_range() {
+    let t = TapChanger {
+        transformer: "t".into(),
+        winding: 2,
+        tap_pu: 1.0 + 9.0 * 0.00625,
+        min_tap_pu: 0.9,
+        max_tap_pu: 1.1,
+        step_pu: 0.2 / 32.0,
+    };
+    assert_eq!(t.tap_number(), 9);
+    let t = TapChanger { tap_pu: 0.9, ..t };
+    assert_eq!(t.tap_number(), -16);
+}
