@@ -13,3 +13,6 @@
 pub mod control;
 pub mod injection;
 pub mod lu;
+pub mod solve;
+
+pub use solve::{PfOutcome, PfSettings, PfStatus, PowerFlowError, System};

@@ -1,0 +1,557 @@
+//! The power-flow system and its fixed-point current-injection solution.
+//!
+//! `Y` holds every power-delivery element, every source impedance and the *nominal* admittance
+//! of every load, generator and PV system. Each iteration computes the current that makes the
+//! nominal admittance behave like the element's real current law (the compensation current),
+//! then solves one linear system:
+//!
+//! ```text
+//!   Y · V(k+1) = I_source + Σ_pc ( Y_pc · V(k) − I_pc(V(k)) )
+//! ```
+//!
+//! This is OpenDSS's "Normal" algorithm. Its fixed point is the power-flow solution
+//! `Y_pd · V = I_source − Σ I_pc(V)`, independent of the iteration. `Y` only changes when
+//! a tap moves or a capacitor switches; then the values are re-stamped and the LU refactored
+//! with the same symbolic analysis. Iterations stop when the largest change of any node voltage,
+//! relative to its magnitude, falls below the tolerance.
+//!
+//! Non-convergence is an outcome ([`PfStatus`]), never a panic: the report names the nodes
+//! whose voltage still moved most.
+
+use std::sync::Arc;
+
+use vgrid_model::{ElementId, ElementKind, Network};
+use vgrid_network::{prim, BlockId, CMatrix, NetworkError, SolverNetwork, YBus, YBusBuilder, C64};
+
+use crate::injection::Injection;
+use crate::lu::{LuError, NumericLu, SymbolicLu};
+
+/// Why a system could not be built or solved.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PowerFlowError {
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// The admittance matrix is singular: a node is floating.
+    #[error("the admittance matrix is singular at node {node} (bus '{bus}', node {number}): nothing ties it to ground or to a source (hint: a floating delta winding or an unconnected neutral?)")]
+    Singular {
+        node: usize,
+        bus: String,
+        number: u32,
+    },
+    #[error("sparse LU: {0}")]
+    Lu(String),
+}
+
+/// Outcome of one power flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PfStatus {
+    Converged,
+    /// Ran out of iterations; the voltages are the last iterate.
+    MaxIterations,
+    /// A voltage became non-finite.
+    Diverged,
+}
+
+/// Report of one power flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PfOutcome {
+    pub status: PfStatus,
+    pub iterations: u32,
+    /// Largest relative voltage change in the last iteration.
+    pub max_change: f64,
+    /// Up to five nodes with the largest last change: `(bus, node, change)`.
+    pub worst: Vec<(String, u32, f64)>,
+}
+
+struct PcElement {
+    id: ElementId,
+    nodes: Vec<Option<usize>>,
+    injection: Injection,
+    /// The admittance stamped into `Y` for this element (its nominal admittance when built).
+    yprim: CMatrix,
+    block: BlockId,
+}
+
+/// Tolerances of the power flow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PfSettings {
+    /// Largest relative voltage change accepted as converged.
+    pub tolerance: f64,
+    pub max_iterations: u32,
+}
+
+impl PfSettings {
+    /// vgrid converges at least to 1e-9 per unit whatever the script asks (OpenDSS's default
+    /// 1e-4 leaves errors of ~1e-5 pu), and allows at least 100 iterations to get there.
+    pub fn from_model(s: &vgrid_model::Settings) -> PfSettings {
+        PfSettings {
+            tolerance: s.tolerance_pu.min(1e-9),
+            max_iterations: s.max_iterations.max(100),
+        }
+    }
+}
+
+/// The numerical system of one network topology.
+pub struct System {
+    pub net: SolverNetwork,
+    model: Network,
+    ybus: YBus,
+    branch_blocks: Vec<BlockId>,
+    pc: Vec<PcElement>,
+    source_injection: Vec<C64>,
+    symbolic: Arc<SymbolicLu>,
+    lu: Option<NumericLu>,
+    y_dirty: bool,
+    v: Vec<C64>,
+    initialized: bool,
+    pub settings: PfSettings,
+    rhs: Vec<C64>,
+    work_v: Vec<C64>,
+    work_i: Vec<C64>,
+}
+
+fn zero() -> C64 {
+    C64::new(0.0, 0.0)
+}
+
+impl System {
+    /// Lower and assemble `model`.
+    pub fn new(model: &Network) -> Result<System, PowerFlowError> {
+        let net = SolverNetwork::build(model)?;
+        let n = net.n_nodes();
+        let mut b = YBusBuilder::new(n);
+        let branch_blocks: Vec<BlockId> = net
+            .branches
+            .iter()
+            .map(|br| b.add_block(&br.nodes))
+            .collect();
+        let source_blocks: Vec<BlockId> =
+            net.sources.iter().map(|s| b.add_block(&s.nodes)).collect();
+        let f = net.frequency_hz;
+        let lm = model.settings.load_mult;
+        let mut pc = Vec::new();
+        for r in &net.loads {
+            let inj = Injection::load(&model.loads[r.index], lm, f);
+            pc.push((r, inj));
+        }
+        for r in &net.generators {
+            pc.push((r, Injection::generator(&model.generators[r.index], f)));
+        }
+        for r in &net.pv_systems {
+            pc.push((
+                r,
+                Injection::pv_system(&model.pv_systems[r.index], &model.xy_curves, f),
+            ));
+        }
+        let pc: Vec<PcElement> = pc
+            .into_iter()
+            .map(|(r, injection)| PcElement {
+                id: r.id.clone(),
+                nodes: r.nodes.clone(),
+                block: b.add_block(&r.nodes),
+                yprim: injection.yprim(),
+                injection,
+            })
+            .collect();
+        let mut ybus = b.finish();
+        for (br, blk) in net.branches.iter().zip(&branch_blocks) {
+            ybus.stamp(*blk, &br.prim.y, 1.0);
+        }
+        for (s, blk) in net.sources.iter().zip(&source_blocks) {
+            ybus.stamp(*blk, &s.prim.prim.y, 1.0);
+        }
+        for p in &pc {
+            ybus.stamp(p.block, &p.yprim, 1.0);
+        }
+        let mut source_injection = vec![zero(); n];
+        for s in &net.sources {
+            for (k, i) in s.norton_currents().into_iter().enumerate() {
+                if let Some(node) = s.nodes[k] {
+                    source_injection[node] += i;
+                }
+            }
+        }
+        let symbolic = Arc::new(
+            SymbolicLu::analyze(n, ybus.col_ptr(), ybus.row_idx())
+                .map_err(|e| PowerFlowError::Lu(e.to_string()))?,
+        );
+        let mut sys = System {
+            net,
+            model: model.clone(),
+            ybus,
+            branch_blocks,
+            pc,
+            source_injection,
+            symbolic,
+            lu: None,
+            y_dirty: true,
+            v: vec![zero(); n],
+            initialized: false,
+            settings: PfSettings::from_model(&model.settings),
+            rhs: vec![zero(); n],
+            work_v: Vec::new(),
+            work_i: Vec::new(),
+        };
+        sys.factor()?;
+        Ok(sys)
+    }
+
+    /// The model this system was built from, with taps and capacitor states as last set.
+    pub fn model(&self) -> &Network {
+        &self.model
+    }
+
+    fn lu_error(&self, e: LuError) -> PowerFlowError {
+        match e {
+            LuError::Singular { column, .. } if column < self.net.nodes.len() => {
+                let node = &self.net.nodes[column];
+                PowerFlowError::Singular {
+                    node: column,
+                    bus: self.net.buses[node.bus].name.clone(),
+                    number: node.number,
+                }
+            }
+            e => PowerFlowError::Lu(e.to_string()),
+        }
+    }
+
+    fn factor(&mut self) -> Result<(), PowerFlowError> {
+        if !self.y_dirty {
+            return Ok(());
+        }
+        let r = match self.lu.as_mut() {
+            Some(lu) => lu.refactor(self.ybus.values()),
+            None => NumericLu::factor(self.symbolic.clone(), self.ybus.values()).map(|lu| {
+                self.lu = Some(lu);
+            }),
+        };
+        r.map_err(|e| self.lu_error(e))?;
+        self.y_dirty = false;
+        Ok(())
+    }
+
+    /// Node voltages, V (index = node index of [`SolverNetwork::nodes`]).
+    pub fn voltages(&self) -> &[C64] {
+        &self.v
+    }
+
+    /// Start from the no-load solution (every load at its nominal admittance), as OpenDSS does
+    /// on a first solve.
+    pub fn initialize(&mut self) -> Result<(), PowerFlowError> {
+        self.factor()?;
+        self.v.copy_from_slice(&self.source_injection);
+        if let Some(lu) = &self.lu {
+            lu.solve_in_place(&mut self.v);
+        }
+        self.initialized = true;
+        Ok(())
+    }
+
+    /// Change the load multiplier of every load (a new `Set loadmult`), keeping `Y`.
+    pub fn set_load_mult(&mut self, load_mult: f64) {
+        let f = self.net.frequency_hz;
+        for (p, r) in self.pc.iter_mut().zip(&self.net.loads) {
+            if p.id.kind == ElementKind::Load {
+                p.injection = Injection::load(&self.model.loads[r.index], load_mult, f);
+                let new = p.injection.yprim();
+                self.ybus.stamp(p.block, &p.yprim, -1.0);
+                self.ybus.stamp(p.block, &new, 1.0);
+                p.yprim = new;
+                self.y_dirty = true;
+            }
+        }
+        self.model.settings.load_mult = load_mult;
+    }
+
+    /// Change one load's nominal power (kW, kvar) — the cheap path of a re-solve after a load
+    /// change: `Y` keeps its nominal admittance; only the current law moves.
+    pub fn set_load_kw_kvar(&mut self, load: usize, p_kw: f64, q_kvar: f64) {
+        self.model.loads[load].p_kw = p_kw;
+        self.model.loads[load].q_kvar = q_kvar;
+        let f = self.net.frequency_hz;
+        let lm = self.model.settings.load_mult;
+        if let Some(p) = self
+            .pc
+            .iter_mut()
+            .find(|p| p.id.kind == ElementKind::Load && p.id.name == self.model.loads[load].name)
+        {
+            // the admittance already in Y stays: the fixed point does not depend on it
+            p.injection = Injection::load(&self.model.loads[load], lm, f);
+        }
+    }
+
+    /// Run the fixed-point iteration from the present voltages.
+    pub fn solve(&mut self) -> Result<PfOutcome, PowerFlowError> {
+        if !self.initialized {
+            self.initialize()?;
+        } else {
+            self.factor()?;
+        }
+        let n = self.v.len();
+        let tol = self.settings.tolerance;
+        let mut it = 0;
+        let mut max_change = f64::INFINITY;
+        let mut last_change = vec![0.0; n];
+        while it < self.settings.max_iterations {
+            it += 1;
+            self.compensation_rhs();
+            if let Some(lu) = &self.lu {
+                lu.solve_in_place(&mut self.rhs);
+            }
+            max_change = 0.0;
+            let mut finite = true;
+            for i in 0..n {
+                let new = self.rhs[i];
+                let d = (new - self.v[i]).norm();
+                let m = new.norm();
+                let c = if m > 0.0 { d / m } else { d };
+                last_change[i] = c;
+                if c > max_change {
+                    max_change = c;
+                }
+                finite &= new.re.is_finite() && new.im.is_finite();
+                self.v[i] = new;
+            }
+            if !finite {
+                return Ok(self.outcome(PfStatus::Diverged, it, f64::INFINITY, &last_change));
+            }
+            if max_change <= tol {
+                return Ok(self.outcome(PfStatus::Converged, it, max_change, &last_change));
+            }
+        }
+        Ok(self.outcome(PfStatus::MaxIterations, it, max_change, &last_change))
+    }
+
+    fn outcome(
+        &self,
+        status: PfStatus,
+        iterations: u32,
+        max_change: f64,
+        change: &[f64],
+    ) -> PfOutcome {
+        let mut idx: Vec<usize> = (0..change.len()).collect();
+        idx.sort_by(|&a, &b| change[b].total_cmp(&change[a]));
+        let worst = if status == PfStatus::Converged {
+            Vec::new()
+        } else {
+            idx.iter()
+                .take(5)
+                .map(|&i| {
+                    let nd = &self.net.nodes[i];
+                    (self.net.buses[nd.bus].name.clone(), nd.number, change[i])
+                })
+                .collect()
+        };
+        PfOutcome {
+            status,
+            iterations,
+            max_change,
+            worst,
+        }
+    }
+
+    /// `rhs = I_source + Σ (Y_pc·V − I_pc(V))`.
+    fn compensation_rhs(&mut self) {
+        self.rhs.copy_from_slice(&self.source_injection);
+        for p in &self.pc {
+            let m = p.nodes.len();
+            self.work_v.clear();
+            self.work_v
+                .extend(p.nodes.iter().map(|n| n.map_or(zero(), |i| self.v[i])));
+            self.work_i.clear();
+            self.work_i.resize(m, zero());
+            p.injection.currents(&self.work_v, &mut self.work_i);
+            // compensation current: Y_pc·V − I_pc(V)
+            let y = p.yprim.as_slice();
+            for (k, node) in p.nodes.iter().enumerate() {
+                if let Some(i) = node {
+                    let yv: C64 = (0..m).map(|j| y[k * m + j] * self.work_v[j]).sum();
+                    self.rhs[*i] += yv - self.work_i[k];
+                }
+            }
+        }
+    }
+
+    /// Voltages at an element's conductors (0 for ground).
+    fn conductor_voltages(&self, nodes: &[Option<usize>]) -> Vec<C64> {
+        nodes
+            .iter()
+            .map(|n| n.map_or(zero(), |i| self.v[i]))
+            .collect()
+    }
+
+    /// Currents into each conductor of branch `b` (`Yprim · V`).
+    pub fn branch_currents(&self, b: usize) -> Vec<C64> {
+        let br = &self.net.branches[b];
+        br.prim.y.mul_vec(&self.conductor_voltages(&br.nodes))
+    }
+
+    /// Losses of branch `b`, kW + j kvar.
+    pub fn branch_losses_kva(&self, b: usize) -> C64 {
+        let br = &self.net.branches[b];
+        let v = self.conductor_voltages(&br.nodes);
+        let i = br.prim.y.mul_vec(&v);
+        v.iter().zip(&i).map(|(v, i)| v * i.conj()).sum::<C64>() / 1000.0
+    }
+
+    /// Power delivered by each source into the network at its first terminal, kW + j kvar.
+    pub fn source_powers_kva(&self) -> Vec<(ElementId, C64)> {
+        self.net
+            .sources
+            .iter()
+            .map(|s| {
+                let v = self.conductor_voltages(&s.nodes);
+                let i = s.prim.prim.y.mul_vec(&v);
+                let norton = s.norton_currents();
+                let c = s.prim.prim.conductors_per_terminal;
+                let s_in: C64 = (0..c).map(|k| v[k] * (i[k] - norton[k]).conj()).sum();
+                (s.id.clone(), -s_in / 1000.0)
+            })
+            .collect()
+    }
+
+    /// Power drawn by every load, generator and PV system, kW + j kvar (generation negative).
+    pub fn pc_powers_kva(&self) -> Vec<(ElementId, C64)> {
+        self.pc
+            .iter()
+            .map(|p| {
+                let v = self.conductor_voltages(&p.nodes);
+                (p.id.clone(), p.injection.power_kva(&v))
+            })
+            .collect()
+    }
+
+    /// Replace the primitive matrix of branch `b` and re-stamp `Y`.
+    fn replace_branch_prim(&mut self, b: usize, prim: prim::Prim) {
+        let blk = self.branch_blocks[b];
+        let old = self.net.branches[b].prim.y.clone();
+        self.ybus.stamp(blk, &old, -1.0);
+        self.net.set_branch_prim(b, prim);
+        let new = self.net.branches[b].prim.y.clone();
+        self.ybus.stamp(blk, &new, 1.0);
+        self.y_dirty = true;
+    }
+
+    /// Set a transformer winding tap (per unit) and re-stamp.
+    pub fn set_tap(
+        &mut self,
+        transformer: &str,
+        winding: usize,
+        tap_pu: f64,
+    ) -> Result<(), PowerFlowError> {
+        let Some(ti) = self
+            .model
+            .transformers
+            .iter()
+            .position(|t| t.name == transformer)
+        else {
+            return Ok(());
+        };
+        let Some(w) = self.model.transformers[ti]
+            .windings
+            .get_mut(winding.wrapping_sub(1))
+        else {
+            return Ok(());
+        };
+        w.tap_pu = tap_pu;
+        if let Some(b) = self.net.branch(ElementKind::Transformer, transformer) {
+            let p = prim::transformer::transformer(
+                &self.model.transformers[ti],
+                self.net.frequency_hz,
+            )?;
+            self.replace_branch_prim(b, p);
+        }
+        Ok(())
+    }
+
+    /// Set the step states of a capacitor and re-stamp.
+    pub fn set_capacitor_states(
+        &mut self,
+        capacitor: &str,
+        states: &[bool],
+    ) -> Result<(), PowerFlowError> {
+        let Some(ci) = self
+            .model
+            .capacitors
+            .iter()
+            .position(|c| c.name == capacitor)
+        else {
+            return Ok(());
+        };
+        self.model.capacitors[ci].states = states.to_vec();
+        if let Some(b) = self.net.branch(ElementKind::Capacitor, capacitor) {
+            let p = prim::shunt::capacitor(&self.model.capacitors[ci], self.net.frequency_hz)?;
+            self.replace_branch_prim(b, p);
+        }
+        Ok(())
+    }
+
+    /// Conductor voltages of terminal `terminal` (1-based) of a branch or source.
+    pub fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        let (nodes, c) = self.terminal_nodes(element)?;
+        let t = terminal.checked_sub(1)?;
+        let s = nodes.get(t * c..(t + 1) * c)?;
+        Some(self.conductor_voltages(s))
+    }
+
+    /// Currents into the element at the conductors of terminal `terminal` (1-based).
+    pub fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        let b = self.net.branch(element.kind, &element.name)?;
+        let c = self.net.branches[b].prim.conductors_per_terminal;
+        let t = terminal.checked_sub(1)?;
+        let i = self.branch_currents(b);
+        i.get(t * c..(t + 1) * c).map(|s| s.to_vec())
+    }
+
+    fn terminal_nodes(&self, element: &ElementId) -> Option<(&[Option<usize>], usize)> {
+        if let Some(b) = self.net.branch(element.kind, &element.name) {
+            let br = &self.net.branches[b];
+            return Some((&br.nodes, br.prim.conductors_per_terminal));
+        }
+        self.net
+            .sources
+            .iter()
+            .find(|s| &s.id == element)
+            .map(|s| (s.nodes.as_slice(), s.prim.prim.conductors_per_terminal))
+    }
+
+    /// Voltage of `bus.node`, V.
+    pub fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
+        self.net.node_index(bus, node).map(|i| self.v[i])
+    }
+
+    /// Dense copy of `Y` (tests and small-network diagnostics only).
+    pub fn y_dense(&self) -> CMatrix {
+        let n = self.ybus.n();
+        let mut m = CMatrix::zeros(n, n);
+        for c in 0..n {
+            for k in self.ybus.col_ptr()[c]..self.ybus.col_ptr()[c + 1] {
+                m[(self.ybus.row_idx()[k], c)] = self.ybus.values()[k];
+            }
+        }
+        m
+    }
+}
+
+impl crate::control::ControlledSystem for System {
+    fn solve_power_flow(&mut self) -> bool {
+        matches!(self.solve(), Ok(o) if o.status == PfStatus::Converged)
+    }
+    fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        System::terminal_voltages(self, element, terminal)
+    }
+    fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        System::terminal_currents(self, element, terminal)
+    }
+    fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
+        System::node_voltage(self, bus, node)
+    }
+    fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64) {
+        // the transformer was lowered once already, so its data cannot fail now
+        let _ = System::set_tap(self, transformer, winding, tap_pu);
+    }
+    fn set_capacitor_states(&mut self, capacitor: &str, states: &[bool]) {
+        let _ = System::set_capacitor_states(self, capacitor, states);
+    }
+}
