@@ -1,0 +1,210 @@
+"""Control-loop traces of OpenDSS on the IEEE feeders, and an independent re-enactment of them.
+
+For each reference case this script
+
+1. lets OpenDSS solve the snapshot with its own control loop and records its regulator event log
+   (control iteration, regulator, new tap), the control-iteration count and the final taps;
+2. re-enacts the loop the way `vgrid_powerflow::control` implements it, with OpenDSS used only as a
+   power-flow engine (`SolveNoControl`, taps set by hand), recording every sampled control voltage;
+3. checks that both agree (same moves in the same iterations and order, same taps, same count).
+
+The output, `control_traces.json`, lets vgrid's tests compare not just the final taps but the whole
+sequence of control iterations, and shows how far each decision was from a band edge or a
+rounding boundary (`min_band_margin_v`, `min_round_margin_steps`).
+
+Run: /work/.venv-peers/bin/python gen_control_traces.py  (OpenDSSDirect.py 0.9.4, DSS C-API 0.14.5)
+"""
+import json, math, os, re, sys, tempfile
+import numpy as np
+import opendssdirect as dss
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.abspath(os.path.join(HERE, "../../../../../../shared"))
+if not os.path.isdir(SHARED):
+    SHARED = "/work/shared"
+FEEDERS = os.path.join(SHARED, "feeders")
+CASES = ["ieee13", "ieee34_mod1", "ieee34_mod2", "ieee37", "ieee123"]
+
+
+def setup(case):
+    """Compile the master with its Solve lines removed, then replay the reference's commands."""
+    s = json.load(open(f"{FEEDERS}/reference/opendss/{case}/summary.json"))
+    path = os.path.join(FEEDERS, s["master"].replace("feeders/", "", 1))
+    # the stripped copy goes to a temporary folder (the feeders are read-only); it starts by
+    # moving to the master's folder so that its Redirects resolve as in the original
+    tmp = os.path.join(tempfile.mkdtemp(), "master_without_solve.dss")
+    with open(path) as f, open(tmp, "w") as g:
+        g.write(f'cd "{os.path.dirname(path)}"\n')
+        for line in f:
+            if not re.match(r"^\s*solve\b", line, re.I):
+                g.write(line)
+    dss.Text.Command("clear")
+    try:
+        dss.Text.Command(f"compile [{tmp}]")
+    finally:
+        os.remove(tmp)
+        os.rmdir(os.path.dirname(tmp))
+    for c in s["post_compile_commands"]:
+        dss.Text.Command(c)
+    return s
+
+
+def regulators():
+    out = []
+    for name in dss.RegControls.AllNames():
+        dss.RegControls.Name(name)
+        r = dict(name=name, xf=dss.RegControls.Transformer(), wdg=dss.RegControls.Winding(),
+                 tapw=dss.RegControls.TapWinding(), vreg=dss.RegControls.ForwardVreg(),
+                 band=dss.RegControls.ForwardBand(), pt=dss.RegControls.PTRatio(),
+                 ct=dss.RegControls.CTPrimary(), R=dss.RegControls.ForwardR(), X=dss.RegControls.ForwardX(),
+                 delay=dss.RegControls.Delay(), maxchange=dss.RegControls.MaxTapChange())
+        dss.Transformers.Name(r["xf"])
+        dss.Transformers.Wdg(r["wdg"])
+        r["delta"] = dss.Transformers.IsDelta()
+        kv = dss.Transformers.kV()
+        dss.Circuit.SetActiveElement("Transformer." + r["xf"])
+        r["nph"] = dss.CktElement.NumPhases()
+        r["vbase"] = kv * 1000 / math.sqrt(3) if (not r["delta"] and r["nph"] in (2, 3)) else kv * 1000
+        dss.Transformers.Wdg(r["tapw"])
+        r["min"], r["max"], r["ntaps"] = dss.Transformers.MinTap(), dss.Transformers.MaxTap(), dss.Transformers.NumTaps()
+        r["step"] = (r["max"] - r["min"]) / r["ntaps"]
+        r["armed"], r["pending"] = False, 0.0
+        out.append(r)
+    return out
+
+
+def tap(r, value=None):
+    dss.Transformers.Name(r["xf"])
+    dss.Transformers.Wdg(r["tapw"])
+    if value is not None:
+        dss.Transformers.Tap(value)
+    return dss.Transformers.Tap()
+
+
+def tap_number(r):
+    return int(np.round((tap(r) - (r["max"] + r["min"]) / 2) / r["step"]))
+
+
+def sample(r, k, queue, margins):
+    """RegControl.Sample for PTphase=1 and no bus=/reverse/vlimit (all the IEEE cases)."""
+    dss.Circuit.SetActiveElement("Transformer." + r["xf"])
+    v = np.array(dss.CktElement.Voltages()); v = v[0::2] + 1j * v[1::2]
+    i = np.array(dss.CktElement.Currents()); i = i[0::2] + 1j * i[1::2]
+    n = r["nph"]
+    off = (r["wdg"] - 1) * (n + 1)
+    vt, it = v[off:off + n + 1], i[off:off + n + 1]
+    if r["delta"]:  # line-to-line: conductor i minus the next one (for 1 phase, the 2nd conductor)
+        vw = [vt[j] - vt[(j + 1) % n if n > 2 else j + 1] for j in range(n)]
+    else:
+        vw = [vt[j] - vt[n] for j in range(n)]
+    vc = vw[0] / r["pt"]
+    if r["R"] != 0 or r["X"] != 0:
+        vc += complex(r["R"], r["X"]) * it[0] / r["ct"]
+    va = abs(vc)
+    margins["band"] = min(margins["band"], abs(abs(r["vreg"] - va) - r["band"] / 2))
+    if abs(r["vreg"] - va) > r["band"] / 2:
+        steps = (r["vreg"] - va) * r["pt"] / r["vbase"] / r["step"]
+        margins["round"] = min(margins["round"], abs(abs(steps % 1.0) - 0.5))
+        r["pending"] = float(np.round(steps)) * r["step"]
+        if r["tapw"] != r["wdg"]:
+            r["pending"] = -r["pending"]
+        t = tap(r)
+        if r["pending"] != 0 and not r["armed"] and ((r["pending"] > 0 and t < r["max"]) or (r["pending"] < 0 and t > r["min"])):
+            due = r["delay"]
+            at = next((j for j, a in enumerate(queue) if due <= a[0]), len(queue))
+            queue.insert(at, (due, k))
+            r["armed"] = True
+    else:
+        r["pending"] = 0.0
+        if r["armed"]:
+            queue[:] = [a for a in queue if a[1] != k]
+            r["armed"] = False
+    return va
+
+
+def act(r):
+    if r["pending"] == 0:
+        r["armed"] = False
+        return None
+    n = min(max(math.trunc(0.7 * abs(r["pending"]) / r["step"]), 1), r["maxchange"])
+    n = n if r["pending"] > 0 else -n
+    new = min(max(tap(r) + n * r["step"], r["min"]), r["max"])
+    tap(r, new)
+    r["pending"], r["armed"] = 0.0, False
+    return n, new
+
+
+def reenact(case):
+    setup(case)
+    max_ci = dss.Solution.MaxControlIterations()
+    regs = regulators()
+    dss.Solution.InitSnap()
+    queue, moves, samples = [], [], []
+    margins = {"band": float("inf"), "round": float("inf")}
+    it, done = 0, False
+    while True:
+        it += 1
+        dss.Solution.SolveNoControl()
+        if it < max_ci:
+            if not dss.Solution.Converged():
+                done = True
+            else:
+                samples.append({r["name"]: sample(r, k, queue, margins) for k, r in enumerate(regs)})
+                if not queue:
+                    done = True
+                else:
+                    t0 = queue[0][0]
+                    while queue and queue[0][0] <= t0:
+                        _, k = queue.pop(0)
+                        m = act(regs[k])
+                        if m:
+                            moves.append([it, regs[k]["name"], m[0], m[1]])
+        if done or it >= max_ci:
+            break
+    return dict(control_iterations=it, settled=done, taps={r["name"]: tap_number(r) for r in regs},
+                moves=moves, control_voltages_v=samples,
+                min_band_margin_v=margins["band"], min_round_margin_steps=margins["round"])
+
+
+def opendss_own(case):
+    setup(case)
+    for n in dss.RegControls.AllNames():
+        dss.Text.Command(f"regcontrol.{n}.eventlog=yes")
+    dss.Solution.Solve()
+    xf_to_reg = {}
+    for n in dss.RegControls.AllNames():
+        dss.RegControls.Name(n)
+        xf_to_reg[dss.RegControls.Transformer()] = n
+    moves = []
+    for line in dss.Solution.EventLog():
+        m = re.search(r"ControlIter=(\d+), Element=Regulator\.(\S+), Action= CHANGED (-?\d+) TAPS TO ([0-9]+\.?[0-9]*)", line)
+        if m:
+            moves.append([int(m[1]), xf_to_reg[m[2]], int(m[3]), float(m[4])])
+    taps = {}
+    for n in dss.RegControls.AllNames():
+        dss.RegControls.Name(n)
+        taps[n] = dss.RegControls.TapNumber()
+    return dict(control_iterations=dss.Solution.ControlIterations(), taps=taps, moves=moves)
+
+
+def main():
+    out = {}
+    for case in CASES:
+        own = opendss_own(case)
+        ours = reenact(case)
+        same = (own["control_iterations"] == ours["control_iterations"] and own["taps"] == ours["taps"]
+                and [m[:3] for m in own["moves"]] == [m[:3] for m in ours["moves"]]
+                and all(abs(a[3] - b[3]) < 1e-9 for a, b in zip(own["moves"], ours["moves"])))
+        print(f"{case}: OpenDSS {own['control_iterations']} iterations, taps {own['taps']}; "
+              f"re-enactment {'agrees' if same else 'DIFFERS'}; margins {ours['min_band_margin_v']:.4f} V, "
+              f"{ours['min_round_margin_steps']:.5f} steps")
+        if not same:
+            print("  OpenDSS:", own["moves"], "\n  ours:   ", ours["moves"])
+            sys.exit(1)
+        out[case] = dict(opendss=own, reenactment=ours)
+    with open(os.path.join(HERE, "control_traces.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
