@@ -38,6 +38,34 @@
 //!
 //! Submodules: [`queue`] (the time-ordered action queue), `regulator` (RegControl),
 //! `capacitor` (CapControl).
+//!
+//! ## Fidelity to OpenDSS
+//! Verified: on the IEEE 13, 34 (Mod1, Mod2), 37 and 123 feeders an independent re-enactment of
+//! exactly these rules on OpenDSS's own power flow (`tests/data/control/gen_control_traces.py`)
+//! reproduces OpenDSS's event log move for move: same taps moved by the same number of steps in
+//! the same control iteration and order, same final taps, same control-iteration count.
+//!
+//! Implemented as OpenDSS does it: `SolveSnap`/`CheckControls` (no sampling at the last allowed
+//! iteration, stop on a non-converged power flow); the control queue (tie order, delete by
+//! handle, nearest-time and due-time execution); STATIC, EVENT, TIME and OFF control modes;
+//! RegControl band test, PT ratio, `PTphase` (a phase, MAX, MIN), LDC with R/X and with `LDC_Z`,
+//! delta/open-delta windings measured line-to-line with OpenDSS's phase rotation, winding base
+//! voltage, pending change rounded half-to-even, 70 % / at-least-one-tap / `maxtapchange` in
+//! STATIC, one tap per `tapdelay` in EVENT/TIME (including OpenDSS's un-withdrawable
+//! follow-up action), tap limits, `tapwinding` ≠ `winding`, regulated `bus=`, `vlimit`,
+//! `inversetime`, `reversible` (power-direction detection, reverse settings); CapControl
+//! Current, Voltage, kvar, PF and Time types with their exact open/close/reset branches,
+//! AVG/MAX/MIN phases, delta-bank line-to-line voltage, voltage override, ON/OFF delays,
+//! dead time, multi-step banks.
+//!
+//! Not modelled (not in the engineering model, or outside snapshot/time-series power flow):
+//! RegControl `cogen`, `revNeutral`, `revDelay` (fixed at OpenDSS's 60 s), `rev_Z` (0),
+//! `RemotePTRatio` (the PT ratio is used), `leadlag` (ANSI assumed for the delta rotation),
+//! AutoTrans; CapControl `VBus` (the monitored terminal is used), user models, `pctMinkvar`
+//! (OpenDSS's 50 %), the kvar of µF-rated banks (taken as ω·C·kV²); the MULTIRATE control mode;
+//! other control classes (SwtControl, relays, reclosers, fuses, InvControl, StorageController).
+//! OpenDSS samples controls in creation order across classes; here regulators are sampled
+//! before capacitor controls, which only changes the order of simultaneous actions in the log.
 
 pub mod queue;
 
