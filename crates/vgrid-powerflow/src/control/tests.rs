@@ -554,3 +554,190 @@ fn tap_number_is_counted_from_the_middle_of_the_range() {
     let t = TapChanger { tap_pu: 0.9, ..t };
     assert_eq!(t.tap_number(), -16);
 }
+
+/// OpenDSS's own power flows, replayed: the monitored terminal of every regulator at each control
+/// iteration, as recorded by `tests/data/control/gen_control_traces.py`. Valid as long as the
+/// loop takes OpenDSS's decisions (a different decision changes the taps, which the test reports).
+struct Replay {
+    /// Per control iteration: transformer → (conductor voltages, currents into the terminal).
+    terminals: Vec<std::collections::HashMap<String, (Vec<C64>, Vec<C64>)>>,
+    solved: usize,
+    /// `(control iteration, transformer, new tap)` in call order.
+    tap_moves: Vec<(usize, String, f64)>,
+}
+
+impl ControlledSystem for Replay {
+    fn solve_power_flow(&mut self) -> bool {
+        self.solved += 1;
+        self.solved <= self.terminals.len()
+    }
+    fn terminal_voltages(&self, element: &ElementId, _terminal: usize) -> Option<Vec<C64>> {
+        Some(
+            self.terminals
+                .get(self.solved - 1)?
+                .get(&element.name)?
+                .0
+                .clone(),
+        )
+    }
+    fn terminal_currents(&self, element: &ElementId, _terminal: usize) -> Option<Vec<C64>> {
+        Some(
+            self.terminals
+                .get(self.solved - 1)?
+                .get(&element.name)?
+                .1
+                .clone(),
+        )
+    }
+    fn node_voltage(&self, _bus: &str, _node: u32) -> Option<C64> {
+        None
+    }
+    fn set_tap(&mut self, transformer: &str, _winding: usize, tap_pu: f64) {
+        self.tap_moves
+            .push((self.solved, transformer.to_string(), tap_pu));
+    }
+    fn set_capacitor_states(&mut self, _capacitor: &str, _states: &[bool]) {}
+}
+
+#[test]
+fn replays_opendss_control_iterations_on_the_ieee_feeders() {
+    use serde_json::Value;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/control/control_traces.json"
+    );
+    let traces: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let complex = |v: &Value| -> Vec<C64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| c(p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect()
+    };
+    let mut cases = 0;
+    for (case, t) in traces.as_object().unwrap() {
+        let re = &t["reenactment"];
+        let own = &t["opendss"];
+        let mut net = Network::default();
+        net.settings.max_control_iterations = re["max_control_iterations"].as_u64().unwrap() as u32;
+        for r in re["regulators"].as_array().unwrap() {
+            let f = |k: &str| r[k].as_f64().unwrap();
+            let name = r["name"].as_str().unwrap().to_string();
+            let xf = r["transformer"].as_str().unwrap().to_string();
+            let mut t = regulator_model(0);
+            t.name = xf.clone();
+            t.phases = r["phases"].as_u64().unwrap() as usize;
+            for (w, wd) in t.windings.iter_mut().zip(r["windings"].as_array().unwrap()) {
+                w.kv = wd["kv"].as_f64().unwrap();
+                w.tap_pu = wd["tap"].as_f64().unwrap();
+                w.conn = if wd["conn"] == "delta" {
+                    Connection::Delta
+                } else {
+                    Connection::Wye
+                };
+                w.min_tap_pu = f("mintap");
+                w.max_tap_pu = f("maxtap");
+                w.num_taps = r["numtaps"].as_u64().unwrap() as u32;
+            }
+            net.transformers.push(t);
+            let mut rc = regcontrol(0);
+            rc.name = name;
+            rc.transformer = xf;
+            rc.winding = r["winding"].as_u64().unwrap() as usize;
+            rc.tap_winding = r["tap_winding"].as_u64().unwrap() as usize;
+            rc.vreg_v = f("vreg");
+            rc.band_v = f("band");
+            rc.pt_ratio = f("ptratio");
+            rc.ct_prim_a = f("ctprim");
+            rc.r_ldc_v = f("r");
+            rc.x_ldc_v = f("x");
+            rc.delay_s = f("delay");
+            rc.max_tap_change = r["maxtapchange"].as_u64().unwrap() as u32;
+            net.reg_controls.push(rc);
+        }
+        let terminals = re["terminals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|it| {
+                it.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(reg, vi)| {
+                        let xf = net
+                            .reg_controls
+                            .iter()
+                            .find(|r| &r.name == reg)
+                            .unwrap()
+                            .transformer
+                            .clone();
+                        (xf, (complex(&vi["v"]), complex(&vi["i"])))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut sys = Replay {
+            terminals,
+            solved: 0,
+            tap_moves: Vec::new(),
+        };
+        let mut controls = Controls::new(&net);
+        assert!(
+            controls.problems().is_empty(),
+            "{case}: {:?}",
+            controls.problems()
+        );
+        let report = controls.solve_snapshot(&mut sys, &net);
+
+        let expected: Vec<(usize, String, f64)> = own["moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let reg = m[1].as_str().unwrap();
+                let xf = net
+                    .reg_controls
+                    .iter()
+                    .find(|r| r.name == reg)
+                    .unwrap()
+                    .transformer
+                    .clone();
+                (m[0].as_u64().unwrap() as usize, xf, m[3].as_f64().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            sys.tap_moves.len(),
+            expected.len(),
+            "{case}: {:?}\nvs OpenDSS {expected:?}",
+            sys.tap_moves
+        );
+        for (ours, theirs) in sys.tap_moves.iter().zip(&expected) {
+            assert_eq!(
+                (ours.0, &ours.1),
+                (theirs.0, &theirs.1),
+                "{case}: {:?}",
+                sys.tap_moves
+            );
+            assert!(
+                (ours.2 - theirs.2).abs() < 1e-9,
+                "{case}: {ours:?} vs {theirs:?}"
+            );
+        }
+        assert_eq!(
+            report.control_iterations as u64,
+            own["control_iterations"].as_u64().unwrap(),
+            "{case}"
+        );
+        assert!(report.settled, "{case}");
+        for tap in &report.taps {
+            assert_eq!(
+                tap.tap_number as i64,
+                own["taps"][&tap.regcontrol].as_i64().unwrap(),
+                "{case} {}",
+                tap.regcontrol
+            );
+        }
+        cases += 1;
+    }
+    assert_eq!(cases, 5);
+}

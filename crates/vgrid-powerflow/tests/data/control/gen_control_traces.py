@@ -10,7 +10,11 @@ For each reference case this script
 
 The output, `control_traces.json`, lets vgrid's tests compare not just the final taps but the whole
 sequence of control iterations, and shows how far each decision was from a band edge or a
-rounding boundary (`min_band_margin_v`, `min_round_margin_steps`).
+rounding boundary (`min_band_margin_v`, `min_round_margin_steps`). It also holds, per control
+iteration, the monitored winding terminal's conductor voltages and currents of every regulator
+(`reenactment.terminals`) and the regulator settings (`reenactment.regulators`), so that the Rust
+control loop can be replayed on OpenDSS's own power flows without a network solver
+(`tests/it/control_replay.rs`).
 
 Run: /work/.venv-peers/bin/python gen_control_traces.py  (OpenDSSDirect.py 0.9.4, DSS C-API 0.14.5)
 """
@@ -69,6 +73,12 @@ def regulators():
         r["min"], r["max"], r["ntaps"] = dss.Transformers.MinTap(), dss.Transformers.MaxTap(), dss.Transformers.NumTaps()
         r["step"] = (r["max"] - r["min"]) / r["ntaps"]
         r["armed"], r["pending"] = False, 0.0
+        wd = []
+        for w in (1, 2):
+            dss.Transformers.Wdg(w)
+            wd.append(dict(kv=dss.Transformers.kV(), conn="delta" if dss.Transformers.IsDelta() else "wye",
+                           tap=dss.Transformers.Tap()))
+        r["windings"] = wd
         out.append(r)
     return out
 
@@ -134,10 +144,29 @@ def act(r):
     return n, new
 
 
+def terminal(r):
+    """Conductor voltages and currents of the monitored winding's terminal, as [re, im] pairs."""
+    dss.Circuit.SetActiveElement("Transformer." + r["xf"])
+    n = r["nph"] + 1
+    off = 2 * (r["wdg"] - 1) * n
+    v = dss.CktElement.Voltages()[off:off + 2 * n]
+    i = dss.CktElement.Currents()[off:off + 2 * n]
+    return dict(v=[v[k:k + 2] for k in range(0, 2 * n, 2)], i=[i[k:k + 2] for k in range(0, 2 * n, 2)])
+
+
+def config(r):
+    return dict(name=r["name"], transformer=r["xf"], phases=r["nph"], winding=r["wdg"], tap_winding=r["tapw"],
+                vreg=r["vreg"], band=r["band"], ptratio=r["pt"], ctprim=r["ct"], r=r["R"], x=r["X"],
+                delay=r["delay"], maxtapchange=r["maxchange"], mintap=r["min"], maxtap=r["max"],
+                numtaps=r["ntaps"], windings=r["windings"])
+
+
 def reenact(case):
     setup(case)
     max_ci = dss.Solution.MaxControlIterations()
     regs = regulators()
+    configs = [config(r) for r in regs]
+    solutions = []
     dss.Solution.InitSnap()
     queue, moves, samples = [], [], []
     margins = {"band": float("inf"), "round": float("inf")}
@@ -145,6 +174,7 @@ def reenact(case):
     while True:
         it += 1
         dss.Solution.SolveNoControl()
+        solutions.append({r["name"]: terminal(r) for r in regs})
         if it < max_ci:
             if not dss.Solution.Converged():
                 done = True
@@ -161,7 +191,8 @@ def reenact(case):
                             moves.append([it, regs[k]["name"], m[0], m[1]])
         if done or it >= max_ci:
             break
-    return dict(control_iterations=it, settled=done, taps={r["name"]: tap_number(r) for r in regs},
+    return dict(max_control_iterations=max_ci, regulators=configs, terminals=solutions,
+                control_iterations=it, settled=done, taps={r["name"]: tap_number(r) for r in regs},
                 moves=moves, control_voltages_v=samples,
                 min_band_margin_v=margins["band"], min_round_margin_steps=margins["round"])
 
@@ -184,14 +215,16 @@ def opendss_own(case):
     for n in dss.RegControls.AllNames():
         dss.RegControls.Name(n)
         taps[n] = dss.RegControls.TapNumber()
-    return dict(control_iterations=dss.Solution.ControlIterations(), taps=taps, moves=moves)
+    result = dict(control_iterations=dss.Solution.ControlIterations(), taps=taps, moves=moves)
+    dss.Text.Command("clear")  # (a later compile after an event-logged solve can crash DSS C-API 0.14.5)
+    return result
 
 
 def main():
     out = {}
     for case in CASES:
-        own = opendss_own(case)
         ours = reenact(case)
+        own = opendss_own(case)
         same = (own["control_iterations"] == ours["control_iterations"] and own["taps"] == ours["taps"]
                 and [m[:3] for m in own["moves"]] == [m[:3] for m in ours["moves"]]
                 and all(abs(a[3] - b[3]) < 1e-9 for a, b in zip(own["moves"], ours["moves"])))
