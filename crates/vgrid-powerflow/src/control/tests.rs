@@ -555,12 +555,15 @@ fn tap_number_is_counted_from_the_middle_of_the_range() {
     assert_eq!(t.tap_number(), -16);
 }
 
+/// Conductor voltages and currents into one terminal.
+type Terminal = (Vec<C64>, Vec<C64>);
+
 /// OpenDSS's own power flows, replayed: the monitored terminal of every regulator at each control
 /// iteration, as recorded by `tests/data/control/gen_control_traces.py`. Valid as long as the
 /// loop takes OpenDSS's decisions (a different decision changes the taps, which the test reports).
 struct Replay {
     /// Per control iteration: transformer → (conductor voltages, currents into the terminal).
-    terminals: Vec<std::collections::HashMap<String, (Vec<C64>, Vec<C64>)>>,
+    terminals: Vec<std::collections::HashMap<String, Terminal>>,
     solved: usize,
     /// `(control iteration, transformer, new tap)` in call order.
     tap_moves: Vec<(usize, String, f64)>,
