@@ -1,0 +1,1 @@
+//! Malformed input: located errors with hints; lenient mode turns unknown names into warnings.

@@ -1,0 +1,6 @@
+//! Integration tests of the OpenDSS reader: the shared feeders, error reporting, robustness.
+
+mod errors;
+mod feeders;
+mod language;
+mod robustness;
