@@ -13,6 +13,7 @@
 pub mod control;
 pub mod injection;
 pub mod lu;
+mod newton;
 pub mod solve;
 
 pub use solve::{PfOutcome, PfSettings, PfStatus, PowerFlowError, System};

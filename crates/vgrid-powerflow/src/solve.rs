@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use vgrid_model::{ElementId, ElementKind, Network};
+use vgrid_model::{Algorithm, ElementId, ElementKind, Network};
 use vgrid_network::{prim, BlockId, CMatrix, NetworkError, SolverNetwork, YBus, YBusBuilder, C64};
 
 use crate::injection::Injection;
@@ -64,12 +64,12 @@ pub struct PfOutcome {
     pub worst: Vec<(String, u32, f64)>,
 }
 
-struct PcElement {
+pub(crate) struct PcElement {
     id: ElementId,
-    nodes: Vec<Option<usize>>,
-    injection: Injection,
+    pub(crate) nodes: Vec<Option<usize>>,
+    pub(crate) injection: Injection,
     /// The admittance stamped into `Y` for this element (its nominal admittance when built).
-    yprim: CMatrix,
+    pub(crate) yprim: CMatrix,
     block: BlockId,
 }
 
@@ -79,6 +79,9 @@ pub struct PfSettings {
     /// Largest relative voltage change accepted as converged.
     pub tolerance: f64,
     pub max_iterations: u32,
+    /// Fixed-point current injection (OpenDSS "Normal", default) or Newton–Raphson over the
+    /// same equations (`Set algorithm=newton`).
+    pub algorithm: Algorithm,
 }
 
 impl PfSettings {
@@ -88,6 +91,7 @@ impl PfSettings {
         PfSettings {
             tolerance: s.tolerance_pu.min(1e-9),
             max_iterations: s.max_iterations.max(100),
+            algorithm: s.algorithm,
         }
     }
 }
@@ -96,19 +100,21 @@ impl PfSettings {
 pub struct System {
     pub net: SolverNetwork,
     model: Network,
-    ybus: YBus,
+    pub(crate) ybus: YBus,
     branch_blocks: Vec<BlockId>,
-    pc: Vec<PcElement>,
+    pub(crate) pc: Vec<PcElement>,
     source_injection: Vec<C64>,
     symbolic: Arc<SymbolicLu>,
     lu: Option<NumericLu>,
     y_dirty: bool,
-    v: Vec<C64>,
-    initialized: bool,
+    pub(crate) v: Vec<C64>,
+    pub(crate) initialized: bool,
     pub settings: PfSettings,
-    rhs: Vec<C64>,
+    pub(crate) rhs: Vec<C64>,
     work_v: Vec<C64>,
     work_i: Vec<C64>,
+    /// Pattern, symbolic analysis and work space of the Newton Jacobian, built on first use.
+    pub(crate) newton: Option<Box<crate::newton::NewtonCache>>,
 }
 
 fn zero() -> C64 {
@@ -192,6 +198,7 @@ impl System {
             rhs: vec![zero(); n],
             work_v: Vec::new(),
             work_i: Vec::new(),
+            newton: None,
         };
         sys.factor()?;
         Ok(sys)
@@ -283,6 +290,9 @@ impl System {
 
     /// Run the fixed-point iteration from the present voltages.
     pub fn solve(&mut self) -> Result<PfOutcome, PowerFlowError> {
+        if self.settings.algorithm == Algorithm::Newton {
+            return self.solve_newton();
+        }
         if !self.initialized {
             self.initialize()?;
         } else {
@@ -323,7 +333,7 @@ impl System {
         Ok(self.outcome(PfStatus::MaxIterations, it, max_change, &last_change))
     }
 
-    fn outcome(
+    pub(crate) fn outcome(
         &self,
         status: PfStatus,
         iterations: u32,
@@ -352,7 +362,7 @@ impl System {
     }
 
     /// `rhs = I_source + Σ (Y_pc·V − I_pc(V))`.
-    fn compensation_rhs(&mut self) {
+    pub(crate) fn compensation_rhs(&mut self) {
         self.rhs.copy_from_slice(&self.source_injection);
         for p in &self.pc {
             let m = p.nodes.len();
