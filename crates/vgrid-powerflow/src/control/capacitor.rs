@@ -62,6 +62,10 @@ enum Change {
 pub(crate) struct CapacitorBank {
     pub name: String,
     pub states: Vec<bool>,
+    /// OpenDSS's terminal state (`Closed[0]`), which is what a CapControl calls the bank's
+    /// OPEN/CLOSE state. It starts closed even when every step is out (OpenDSS then adds a
+    /// step, "STEP UP", rather than closing); opening a single-step bank opens it.
+    pub terminal_closed: bool,
     pub connection: Connection,
     pub phases: usize,
     /// Sum of the step ratings, kvar.
@@ -84,6 +88,7 @@ impl CapacitorBank {
         CapacitorBank {
             name: c.name.clone(),
             states: c.states.clone(),
+            terminal_closed: true,
             connection: c.conn,
             phases: c.phases,
             total_kvar,
@@ -99,8 +104,12 @@ impl CapacitorBank {
         self.states.len() - self.last_step_in_service()
     }
 
-    fn is_closed(&self) -> bool {
-        self.last_step_in_service() > 0
+    /// The steps the network sees: none while the terminal is open.
+    pub fn effective_states(&self) -> Vec<bool> {
+        self.states
+            .iter()
+            .map(|&s| s && self.terminal_closed)
+            .collect()
     }
 
     /// Put the next step in service; false when all are.
@@ -142,7 +151,7 @@ pub(crate) struct CapSwitch {
     pub armed: bool,
     handle: u64,
     last_open_time_s: f64,
-    initial_states: Vec<bool>,
+    initial_closed: bool,
 }
 
 /// Number of phases of a model element (for the AVG/MAX/MIN measurements).
@@ -234,13 +243,13 @@ impl CapSwitch {
             ct_phase: fix(Phase::from_model(cfg.ct_phase)),
             pf_on: pf(cfg.on_setting, 0.95),
             pf_off: pf(cfg.off_setting, 1.05),
-            closed: bank_state.is_closed(),
+            closed: bank_state.terminal_closed,
             pending: Change::None,
             should_switch: false,
             armed: false,
             handle: 0,
             last_open_time_s: -cfg.dead_time_s,
-            initial_states: bank_state.states.clone(),
+            initial_closed: bank_state.terminal_closed,
         })
     }
 
@@ -310,7 +319,7 @@ impl CapSwitch {
         bank: &CapacitorBank,
         ctx: &mut Ctx,
     ) {
-        self.closed = bank.is_closed();
+        self.closed = bank.terminal_closed;
         self.should_switch = false;
         let id = &self.cfg.element.clone();
         let term = self.cfg.terminal;
@@ -461,40 +470,63 @@ impl CapSwitch {
         bank: &mut CapacitorBank,
         ctx: &mut Ctx,
     ) {
-        let before = bank.states.clone();
+        let before = bank.effective_states();
+        let was_closed = self.closed;
+        let mut what = "";
         match self.pending {
             Change::Open if self.closed => {
                 if bank.states.len() == 1 {
-                    bank.states[0] = false;
+                    bank.terminal_closed = false;
+                    bank.subtract_step();
                     self.closed = false;
                     self.last_open_time_s = ctx.time_s;
+                    what = "opened";
                 } else if !bank.subtract_step() {
+                    bank.terminal_closed = false;
                     self.closed = false;
+                    what = "opened";
+                } else {
+                    what = "step down";
                 }
             }
             Change::Close => {
-                bank.add_step();
-                self.closed = true;
+                if !self.closed {
+                    bank.terminal_closed = true;
+                    self.closed = true;
+                    bank.add_step();
+                    what = "closed";
+                } else if bank.add_step() {
+                    what = "step up";
+                }
             }
             _ => {}
         }
-        if bank.states != before {
-            sys.set_capacitor_states(&bank.name, &bank.states);
+        let after = bank.effective_states();
+        if after != before {
+            sys.set_capacitor_states(&bank.name, &after);
+        }
+        if !what.is_empty() {
             ctx.events.push(format!(
-                "CapControl.{}: capacitor {} steps {:?} -> {:?}",
-                self.cfg.name, bank.name, before, bank.states
+                "CapControl.{}: capacitor {} {what} (was {}; steps {:?} -> {:?})",
+                self.cfg.name,
+                bank.name,
+                if was_closed { "closed" } else { "open" },
+                before,
+                after
             ));
         }
         self.should_switch = false;
         self.armed = false;
     }
 
-    /// OpenDSS `CapControl.Reset`: back to the initial states; returns them.
-    pub fn reset(&mut self) -> &[bool] {
+    /// OpenDSS `CapControl.Reset`: forget the pending change and the last opening, and put the
+    /// bank's terminal back in its initial state (the steps are left as they are).
+    pub fn reset(&mut self, bank: &mut CapacitorBank) {
         self.pending = Change::None;
         self.should_switch = false;
+        self.armed = false;
         self.last_open_time_s = -self.cfg.dead_time_s;
-        self.closed = self.initial_states.iter().any(|&s| s);
-        &self.initial_states
+        self.closed = self.initial_closed;
+        bank.terminal_closed = self.initial_closed;
     }
 }

@@ -123,7 +123,8 @@ pub struct ControlReport {
     pub taps: Vec<RegulatorTap>,
     /// Step states of every capacitor, in model order.
     pub capacitor_states: Vec<(String, Vec<bool>)>,
-    /// Human-readable log: every tap move, switching and mode change, in order.
+    /// Human-readable log: every tap move, switching and mode change, in order, each prefixed
+    /// with its control iteration (`control iteration 2: RegControl.reg1: tap 1.04375 -> ...`).
     pub events: Vec<String>,
 }
 
@@ -254,13 +255,13 @@ impl Controls {
             r.reset();
         }
         for s in &mut self.switches {
-            let initial = s.reset().to_vec();
             let bank = &mut self.banks[s.bank];
-            if bank.states != initial {
-                bank.states = initial;
-                sys.set_capacitor_states(&bank.name, &bank.states);
+            let before = bank.effective_states();
+            s.reset(bank);
+            let after = bank.effective_states();
+            if after != before {
+                sys.set_capacitor_states(&bank.name, &after);
             }
-            s.armed = false;
         }
     }
 
@@ -295,6 +296,7 @@ impl Controls {
         let mut done = false;
         loop {
             iteration += 1;
+            let logged = events.len();
             last_converged = sys.solve_power_flow();
             all_converged &= last_converged;
             if iteration < max_iterations {
@@ -309,6 +311,9 @@ impl Controls {
                     self.sample_all(sys, mode, &mut events);
                     done = !self.do_control_actions(sys, mode, &mut events);
                 }
+            }
+            for e in &mut events[logged..] {
+                *e = format!("control iteration {iteration}: {e}");
             }
             if done || iteration >= max_iterations {
                 break;

@@ -558,15 +558,32 @@ fn tap_number_is_counted_from_the_middle_of_the_range() {
 /// Conductor voltages and currents into one terminal.
 type Terminal = (Vec<C64>, Vec<C64>);
 
-/// OpenDSS's own power flows, replayed: the monitored terminal of every regulator at each control
-/// iteration, as recorded by `tests/data/control/gen_control_traces.py`. Valid as long as the
-/// loop takes OpenDSS's decisions (a different decision changes the taps, which the test reports).
+/// OpenDSS's own power flows, replayed: the monitored terminals of every control at each control
+/// iteration, as recorded by `tests/data/control/gen_control_traces.py`, keyed
+/// `"class.name/terminal"` (lower case). Valid as long as the loop takes OpenDSS's decisions (a
+/// different decision changes what OpenDSS would have solved, which the tests report).
 struct Replay {
-    /// Per control iteration: transformer → (conductor voltages, currents into the terminal).
     terminals: Vec<std::collections::HashMap<String, Terminal>>,
     solved: usize,
     /// `(control iteration, transformer, new tap)` in call order.
     tap_moves: Vec<(usize, String, f64)>,
+    /// `(control iteration, capacitor, effective states)` in call order.
+    cap_moves: Vec<(usize, String, Vec<bool>)>,
+}
+
+impl Replay {
+    fn new(terminals: Vec<std::collections::HashMap<String, Terminal>>) -> Replay {
+        Replay {
+            terminals,
+            solved: 0,
+            tap_moves: Vec::new(),
+            cap_moves: Vec::new(),
+        }
+    }
+    fn get(&self, element: &ElementId, terminal: usize) -> Option<&Terminal> {
+        let key = format!("{element}/{terminal}").to_lowercase();
+        self.terminals.get(self.solved - 1)?.get(&key)
+    }
 }
 
 impl ControlledSystem for Replay {
@@ -574,23 +591,11 @@ impl ControlledSystem for Replay {
         self.solved += 1;
         self.solved <= self.terminals.len()
     }
-    fn terminal_voltages(&self, element: &ElementId, _terminal: usize) -> Option<Vec<C64>> {
-        Some(
-            self.terminals
-                .get(self.solved - 1)?
-                .get(&element.name)?
-                .0
-                .clone(),
-        )
+    fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        Some(self.get(element, terminal)?.0.clone())
     }
-    fn terminal_currents(&self, element: &ElementId, _terminal: usize) -> Option<Vec<C64>> {
-        Some(
-            self.terminals
-                .get(self.solved - 1)?
-                .get(&element.name)?
-                .1
-                .clone(),
-        )
+    fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        Some(self.get(element, terminal)?.1.clone())
     }
     fn node_voltage(&self, _bus: &str, _node: u32) -> Option<C64> {
         None
@@ -599,36 +604,57 @@ impl ControlledSystem for Replay {
         self.tap_moves
             .push((self.solved, transformer.to_string(), tap_pu));
     }
-    fn set_capacitor_states(&mut self, _capacitor: &str, _states: &[bool]) {}
+    fn set_capacitor_states(&mut self, capacitor: &str, states: &[bool]) {
+        self.cap_moves
+            .push((self.solved, capacitor.to_string(), states.to_vec()));
+    }
 }
 
-#[test]
-fn replays_opendss_control_iterations_on_the_ieee_feeders() {
+mod replay {
+    use super::*;
     use serde_json::Value;
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/control/control_traces.json"
-    );
-    let traces: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let complex = |v: &Value| -> Vec<C64> {
+
+    pub fn traces() -> Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/control/control_traces.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn complex(v: &Value) -> Vec<C64> {
         v.as_array()
             .unwrap()
             .iter()
             .map(|p| c(p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
             .collect()
-    };
-    let mut cases = 0;
-    for (case, t) in traces.as_object().unwrap() {
-        let re = &t["reenactment"];
-        let own = &t["opendss"];
-        let mut net = Network::default();
-        net.settings.max_control_iterations = re["max_control_iterations"].as_u64().unwrap() as u32;
-        for r in re["regulators"].as_array().unwrap() {
+    }
+
+    /// The recorded terminals of each control iteration; `rename` maps a recorded key to
+    /// `"class.name/terminal"`.
+    pub fn terminals(
+        v: &Value,
+        rename: impl Fn(&str) -> String,
+    ) -> Vec<std::collections::HashMap<String, Terminal>> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|it| {
+                it.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, vi)| (rename(k), (complex(&vi["v"]), complex(&vi["i"]))))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Regulated transformers and their regcontrols, from the recorded settings.
+    pub fn add_regulators(net: &mut Network, regs: &Value) {
+        for r in regs.as_array().unwrap() {
             let f = |k: &str| r[k].as_f64().unwrap();
-            let name = r["name"].as_str().unwrap().to_string();
-            let xf = r["transformer"].as_str().unwrap().to_string();
             let mut t = regulator_model(0);
-            t.name = xf.clone();
+            t.name = r["transformer"].as_str().unwrap().to_string();
             t.phases = r["phases"].as_u64().unwrap() as usize;
             for (w, wd) in t.windings.iter_mut().zip(r["windings"].as_array().unwrap()) {
                 w.kv = wd["kv"].as_f64().unwrap();
@@ -642,10 +668,9 @@ fn replays_opendss_control_iterations_on_the_ieee_feeders() {
                 w.max_tap_pu = f("maxtap");
                 w.num_taps = r["numtaps"].as_u64().unwrap() as u32;
             }
-            net.transformers.push(t);
             let mut rc = regcontrol(0);
-            rc.name = name;
-            rc.transformer = xf;
+            rc.name = r["name"].as_str().unwrap().to_string();
+            rc.transformer = t.name.clone();
             rc.winding = r["winding"].as_u64().unwrap() as usize;
             rc.tap_winding = r["tap_winding"].as_u64().unwrap() as usize;
             rc.vreg_v = f("vreg");
@@ -656,34 +681,153 @@ fn replays_opendss_control_iterations_on_the_ieee_feeders() {
             rc.x_ldc_v = f("x");
             rc.delay_s = f("delay");
             rc.max_tap_change = r["maxtapchange"].as_u64().unwrap() as u32;
+            net.transformers.push(t);
             net.reg_controls.push(rc);
         }
-        let terminals = re["terminals"]
+    }
+
+    /// Capacitors, capcontrols and the monitored lines, from the recorded settings.
+    pub fn add_capacitors(net: &mut Network, case: &Value) {
+        for cap in case["capacitors"].as_array().unwrap() {
+            let mut m = capacitor_model(0, true);
+            m.name = cap["name"].as_str().unwrap().to_string();
+            m.phases = cap["phases"].as_u64().unwrap() as usize;
+            m.kv = cap["kv"].as_f64().unwrap();
+            m.conn = if cap["conn"] == "delta" {
+                Connection::Delta
+            } else {
+                Connection::Wye
+            };
+            let steps = cap["numsteps"].as_u64().unwrap() as usize;
+            m.rating = ShuntRating::Kvar(vec![cap["kvar"].as_f64().unwrap() / steps as f64; steps]);
+            m.states = cap["states"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_i64() == Some(1))
+                .collect();
+            net.capacitors.push(m);
+        }
+        for (element, phases) in case["monitored_element_phases"].as_object().unwrap() {
+            let mut l = line_model(0);
+            l.name = element.strip_prefix("line.").expect("a line").to_string();
+            l.phases = phases.as_u64().unwrap() as usize;
+            net.lines.push(l);
+        }
+        for cc in case["capcontrols"].as_array().unwrap() {
+            let f = |k: &str| cc[k].as_f64().unwrap();
+            let element = cc["element"].as_str().unwrap();
+            net.cap_controls.push(CapControl {
+                name: cc["name"].as_str().unwrap().to_string(),
+                element: ElementId {
+                    kind: ElementKind::Line,
+                    name: element.strip_prefix("line.").unwrap().to_string(),
+                },
+                terminal: cc["terminal"].as_u64().unwrap() as usize,
+                capacitor: cc["capacitor"].as_str().unwrap().to_string(),
+                kind: match cc["type"].as_str().unwrap() {
+                    "current" => CapControlKind::Current,
+                    "voltage" => CapControlKind::Voltage,
+                    "kvar" => CapControlKind::Kvar,
+                    "pf" => CapControlKind::PowerFactor,
+                    _ => CapControlKind::Time,
+                },
+                on_setting: f("on"),
+                off_setting: f("off"),
+                delay_s: f("delay"),
+                delay_off_s: f("delayoff"),
+                dead_time_s: f("deadtime"),
+                pt_ratio: f("ptratio"),
+                ct_ratio: f("ctratio"),
+                pt_phase: cc["ptphase"].as_i64().unwrap() as i32,
+                ct_phase: cc["ctphase"].as_i64().unwrap() as i32,
+                volt_override: cc["voltoverride"].as_bool().unwrap(),
+                vmin_v: f("vmin"),
+                vmax_v: f("vmax"),
+                enabled: true,
+            });
+        }
+    }
+
+    /// `(iteration, "regulator"|"capacitor", name, detail)` from our event log, detail = steps
+    /// for a regulator and OpenDSS's word for a capacitor.
+    pub fn our_moves(events: &[String]) -> Vec<(u64, String, String, String)> {
+        let mut out = Vec::new();
+        for e in events {
+            let Some(rest) = e.strip_prefix("control iteration ") else {
+                continue;
+            };
+            let (it, rest) = rest.split_once(": ").unwrap();
+            let it: u64 = it.parse().unwrap();
+            if let Some(r) = rest.strip_prefix("RegControl.") {
+                let name = r.split(':').next().unwrap();
+                let steps = r
+                    .split('(')
+                    .nth(1)
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .trim_start_matches('+');
+                out.push((it, "regulator".into(), name.to_string(), steps.to_string()));
+            } else if let Some((_, r)) = rest.split_once(": capacitor ") {
+                // "CapControl.cc1: capacitor cap1 step up (was ..."
+                let (cap, what) = r.split_once(' ').unwrap();
+                out.push((
+                    it,
+                    "capacitor".into(),
+                    cap.to_string(),
+                    what.split(" (").next().unwrap().to_string(),
+                ));
+            }
+        }
+        out
+    }
+
+    pub fn their_moves(
+        moves: &Value,
+        reg_name_of: impl Fn(&str) -> String,
+    ) -> Vec<(u64, String, String, String)> {
+        moves
             .as_array()
             .unwrap()
             .iter()
-            .map(|it| {
-                it.as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(reg, vi)| {
-                        let xf = net
-                            .reg_controls
-                            .iter()
-                            .find(|r| &r.name == reg)
-                            .unwrap()
-                            .transformer
-                            .clone();
-                        (xf, (complex(&vi["v"]), complex(&vi["i"])))
-                    })
-                    .collect()
+            .map(|m| {
+                let kind = m[1].as_str().unwrap();
+                let detail = if kind == "regulator" {
+                    m[3].as_i64().unwrap().to_string()
+                } else {
+                    m[3].as_str().unwrap().to_string()
+                };
+                (
+                    m[0].as_u64().unwrap(),
+                    kind.to_string(),
+                    reg_name_of(m[2].as_str().unwrap()),
+                    detail,
+                )
             })
-            .collect();
-        let mut sys = Replay {
-            terminals,
-            solved: 0,
-            tap_moves: Vec::new(),
+            .collect()
+    }
+}
+
+#[test]
+fn replays_opendss_control_iterations_on_the_ieee_feeders() {
+    let traces = replay::traces();
+    let mut cases = 0;
+    for (case, t) in traces.as_object().unwrap() {
+        if case == "capcontrol_cases" {
+            continue;
+        }
+        let re = &t["reenactment"];
+        let own = &t["opendss"];
+        let mut net = Network::default();
+        net.settings.max_control_iterations = re["max_control_iterations"].as_u64().unwrap() as u32;
+        replay::add_regulators(&mut net, &re["regulators"]);
+        let key_of = |reg: &str| {
+            let r = net.reg_controls.iter().find(|r| r.name == reg).unwrap();
+            format!("transformer.{}/{}", r.transformer, r.winding)
         };
+        let mut sys = Replay::new(replay::terminals(&re["terminals"], key_of));
         let mut controls = Controls::new(&net);
         assert!(
             controls.problems().is_empty(),
@@ -743,4 +887,58 @@ fn replays_opendss_control_iterations_on_the_ieee_feeders() {
         cases += 1;
     }
     assert_eq!(cases, 5);
+}
+
+#[test]
+fn replays_opendss_capacitor_controls() {
+    let traces = replay::traces();
+    let cases = traces["capcontrol_cases"].as_object().unwrap();
+    assert_eq!(cases.len(), 2);
+    for (case, t) in cases {
+        let mut net = Network::default();
+        net.settings.max_control_iterations = t["max_control_iterations"].as_u64().unwrap() as u32;
+        replay::add_regulators(&mut net, &t["regulators"]);
+        replay::add_capacitors(&mut net, t);
+        let mut sys = Replay::new(replay::terminals(&t["terminals"], |k| k.to_string()));
+        let mut controls = Controls::new(&net);
+        assert!(
+            controls.problems().is_empty(),
+            "{case}: {:?}",
+            controls.problems()
+        );
+        let report = controls.solve_snapshot(&mut sys, &net);
+
+        let ours = replay::our_moves(&report.events);
+        let theirs = replay::their_moves(&t["moves"], |n| {
+            // OpenDSS logs regulators by transformer name
+            net.reg_controls
+                .iter()
+                .find(|r| r.transformer == n)
+                .map_or(n.to_string(), |r| r.name.clone())
+        });
+        assert_eq!(ours, theirs, "{case}: {:#?}", report.events);
+        assert_eq!(
+            report.control_iterations as u64,
+            t["control_iterations"].as_u64().unwrap(),
+            "{case}"
+        );
+        assert_eq!(report.settled, t["settled"].as_bool().unwrap(), "{case}");
+        for (cap, states) in &report.capacitor_states {
+            let expected: Vec<bool> = t["capacitor_states"][cap]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_i64() == Some(1))
+                .collect();
+            assert_eq!(states, &expected, "{case} {cap}");
+        }
+        for tap in &report.taps {
+            assert_eq!(
+                tap.tap_number as i64,
+                t["taps"][&tap.regcontrol].as_i64().unwrap(),
+                "{case} {}",
+                tap.regcontrol
+            );
+        }
+    }
 }

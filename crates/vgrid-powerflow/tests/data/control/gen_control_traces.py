@@ -215,26 +215,191 @@ def opendss_own(case):
     for n in dss.RegControls.AllNames():
         dss.RegControls.Name(n)
         taps[n] = dss.RegControls.TapNumber()
-    result = dict(control_iterations=dss.Solution.ControlIterations(), taps=taps, moves=moves)
-    dss.Text.Command("clear")  # (a later compile after an event-logged solve can crash DSS C-API 0.14.5)
-    return result
+    return dict(control_iterations=dss.Solution.ControlIterations(), taps=taps, moves=moves)
+
+
+# --- Capacitor controls: OpenDSS's own loop, stepped ------------------------------------------
+# None of the IEEE feeders has a CapControl, so these cases add some to the 13-node feeder and
+# let OpenDSS run its own loop one control iteration at a time (SolveNoControl,
+# SampleControlDevices, DoControlActions), recording every monitored terminal at each iteration
+# and OpenDSS's event log. The stepped loop is checked against a plain Solve.
+
+CAP_CASES = {
+    # all banks start with every step out: OpenDSS still calls them closed and steps up
+    "ieee13_capcontrol_kvar_voltage": [
+        "Capacitor.cap1.states=[0]", "Capacitor.cap2.states=[0]",
+        "New CapControl.cc1 Capacitor=Cap1 Element=Line.650632 Terminal=1 type=kvar ON=500 OFF=-300 Delay=20 DelayOFF=20",
+        "New CapControl.cc2 Capacitor=Cap2 Element=Line.684611 Terminal=2 type=voltage ON=119 OFF=126 PTratio=20 Delay=45",
+    ],
+    # power factor and current opening banks, a high-voltage override on an empty bank
+    "ieee13_capcontrol_pf_current_override": [
+        "New CapControl.cc1 Capacitor=Cap1 Element=Line.650632 Terminal=1 type=pf ON=0.80 OFF=0.88 Delay=15 DelayOFF=10",
+        "New CapControl.cc2 Capacitor=Cap2 Element=Line.684611 Terminal=1 type=current CTratio=1 ON=90 OFF=75 DelayOFF=25",
+        "New Capacitor.cap3 Bus1=675 phases=3 kvar=300 kv=4.16 states=[0]",
+        "New CapControl.cc3 Capacitor=cap3 Element=Line.692675 Terminal=1 type=kvar ON=2000 OFF=-2000 "
+        "VoltOverride=yes Vmin=118 Vmax=124.5 PTratio=20 PTphase=max Delay=5 DelayOFF=5",
+    ],
+}
+
+
+def element_terminal(element, term):
+    dss.Circuit.SetActiveElement(element)
+    n = dss.CktElement.NumConductors()
+    off = 2 * (term - 1) * n
+    v = dss.CktElement.Voltages()[off:off + 2 * n]
+    i = dss.CktElement.Currents()[off:off + 2 * n]
+    return dict(v=[v[k:k + 2] for k in range(0, 2 * n, 2)], i=[i[k:k + 2] for k in range(0, 2 * n, 2)])
+
+
+def phase_code(text):
+    """OpenDSS PTphase/CTphase text to the model's code: 1-based, 0 = AVG, -1 = MAX, -2 = MIN."""
+    t = text.strip().lower()
+    named = {"avg": 0, "max": -1, "min": -2}
+    return named[t] if t in named else (int(float(t)) if t else 1)
+
+
+def cap_configs():
+    caps, ccs, elements = [], [], {}
+    for n in dss.Capacitors.AllNames():
+        dss.Capacitors.Name(n)
+        dss.Circuit.SetActiveElement("Capacitor." + n)
+        caps.append(dict(name=n, phases=dss.CktElement.NumPhases(), kv=dss.Capacitors.kV(),
+                         kvar=dss.Capacitors.kvar(), numsteps=dss.Capacitors.NumSteps(),
+                         conn="delta" if dss.Capacitors.IsDelta() else "wye",
+                         states=list(dss.Capacitors.States())))
+    kinds = {0: "current", 1: "voltage", 2: "kvar", 3: "time", 4: "pf"}
+    for n in dss.CapControls.AllNames():
+        dss.CapControls.Name(n)
+        element = dss.CapControls.MonitoredObj()
+        dss.Circuit.SetActiveElement(element)
+        elements[element.lower()] = dss.CktElement.NumPhases()
+        dss.Text.Command(f"? capcontrol.{n}.ptphase"); pt = dss.Text.Result()
+        dss.Text.Command(f"? capcontrol.{n}.ctphase"); ct = dss.Text.Result()
+        ccs.append(dict(name=n, capacitor=dss.CapControls.Capacitor(), element=element.lower(),
+                        terminal=dss.CapControls.MonitoredTerm(), type=kinds[dss.CapControls.Mode()],
+                        on=dss.CapControls.ONSetting(), off=dss.CapControls.OFFSetting(),
+                        delay=dss.CapControls.Delay(), delayoff=dss.CapControls.DelayOff(),
+                        deadtime=dss.CapControls.DeadTime(), ptratio=dss.CapControls.PTRatio(),
+                        ctratio=dss.CapControls.CTRatio(), vmin=dss.CapControls.Vmin(), vmax=dss.CapControls.Vmax(),
+                        voltoverride=bool(dss.CapControls.UseVoltOverride()), ptphase=phase_code(pt), ctphase=phase_code(ct)))
+    return caps, ccs, elements
+
+
+def parse_events(log):
+    moves = []
+    xf_to_reg = {}
+    for n in dss.RegControls.AllNames():
+        dss.RegControls.Name(n)
+        xf_to_reg[dss.RegControls.Transformer()] = n
+    for line in log:
+        m = re.search(r"ControlIter=(\d+), Element=Regulator\.(\S+), Action= CHANGED (-?\d+) TAPS TO ([0-9]+\.?[0-9]*)", line)
+        if m:
+            moves.append([int(m[1]), "regulator", xf_to_reg[m[2]], int(m[3]), float(m[4])])
+        m = re.search(r"ControlIter=(\d+), Element=Capacitor\.(\S+), Action=\*\*(OPENED|CLOSED|STEP UP|STEP DOWN)\*\*", line)
+        if m:
+            moves.append([int(m[1]), "capacitor", m[2], m[3].lower(), None])
+    return moves
+
+
+def opendss_stepped(case, extra):
+    def prepare():
+        setup("ieee13")
+        for c in extra:
+            dss.Text.Command(c)
+        for n in dss.RegControls.AllNames():
+            dss.Text.Command(f"regcontrol.{n}.eventlog=yes")
+        for n in dss.CapControls.AllNames():
+            dss.Text.Command(f"capcontrol.{n}.eventlog=yes")
+
+    def finals():
+        caps = {}
+        for n in dss.Capacitors.AllNames():
+            dss.Capacitors.Name(n)
+            caps[n] = list(dss.Capacitors.States())
+        taps = {}
+        for n in dss.RegControls.AllNames():
+            dss.RegControls.Name(n)
+            taps[n] = dss.RegControls.TapNumber()
+        return caps, taps
+
+    prepare()
+    dss.Solution.Solve()
+    plain = (dss.Solution.ControlIterations(), finals(), parse_events(dss.Solution.EventLog()))
+    dss.Text.Command("clear")
+
+    prepare()
+    regs = [config(r) for r in regulators()]
+    caps, ccs, elements = cap_configs()
+    monitored = [("Transformer." + r["transformer"], r["winding"]) for r in regs]
+    for cc in ccs:
+        monitored += [(cc["element"], cc["terminal"]), (cc["element"], 1)]
+    max_ci = dss.Solution.MaxControlIterations()
+    dss.Solution.InitSnap()
+    it, terminals, settled = 0, [], False
+    while True:
+        it += 1
+        dss.Solution.ControlIterations(it)
+        dss.Solution.SolveNoControl()
+        terminals.append({f"{e.lower()}/{t}": element_terminal(e, t) for e, t in monitored})
+        if it < max_ci:
+            if not dss.Solution.Converged():
+                break
+            dss.Solution.SampleControlDevices()
+            dss.Solution.DoControlActions()
+            if dss.Solution.ControlActionsDone():
+                settled = True
+                break
+        if it >= max_ci:
+            break
+    caps_final, taps = finals()
+    moves = parse_events(dss.Solution.EventLog())
+    dss.Text.Command("clear")
+    if (it, (caps_final, taps), moves) != plain:
+        print(f"{case}: stepped loop differs from Solve:", (it, caps_final, taps, moves), plain, file=sys.stderr)
+        sys.exit(1)
+    print(f"{case}: OpenDSS {it} iterations, capacitors {caps_final}, taps {taps}, {len(moves)} moves",
+          file=sys.stderr)
+    return dict(extra_commands=extra, max_control_iterations=max_ci, regulators=regs, capacitors=caps,
+                capcontrols=ccs, monitored_element_phases=elements, terminals=terminals,
+                control_iterations=it, settled=settled, moves=moves, capacitor_states=caps_final, taps=taps)
+
+
+def one_case(case):
+    """Everything for one case (each case runs in its own process: DSS C-API 0.14.5 sometimes
+    crashes when a circuit is cleared after an event-logged solve)."""
+    if case in CAP_CASES:
+        return opendss_stepped(case, CAP_CASES[case])
+    ours = reenact(case)
+    own = opendss_own(case)
+    same = (own["control_iterations"] == ours["control_iterations"] and own["taps"] == ours["taps"]
+            and [m[:3] for m in own["moves"]] == [m[:3] for m in ours["moves"]]
+            and all(abs(a[3] - b[3]) < 1e-9 for a, b in zip(own["moves"], ours["moves"])))
+    print(f"{case}: OpenDSS {own['control_iterations']} iterations, taps {own['taps']}; "
+          f"re-enactment {'agrees' if same else 'DIFFERS'}; margins {ours['min_band_margin_v']:.4f} V, "
+          f"{ours['min_round_margin_steps']:.5f} steps", file=sys.stderr)
+    if not same:
+        print("  OpenDSS:", own["moves"], "\n  ours:   ", ours["moves"], file=sys.stderr)
+        sys.exit(1)
+    return dict(opendss=own, reenactment=ours)
 
 
 def main():
-    out = {}
-    for case in CASES:
-        ours = reenact(case)
-        own = opendss_own(case)
-        same = (own["control_iterations"] == ours["control_iterations"] and own["taps"] == ours["taps"]
-                and [m[:3] for m in own["moves"]] == [m[:3] for m in ours["moves"]]
-                and all(abs(a[3] - b[3]) < 1e-9 for a, b in zip(own["moves"], ours["moves"])))
-        print(f"{case}: OpenDSS {own['control_iterations']} iterations, taps {own['taps']}; "
-              f"re-enactment {'agrees' if same else 'DIFFERS'}; margins {ours['min_band_margin_v']:.4f} V, "
-              f"{ours['min_round_margin_steps']:.5f} steps")
-        if not same:
-            print("  OpenDSS:", own["moves"], "\n  ours:   ", ours["moves"])
-            sys.exit(1)
-        out[case] = dict(opendss=own, reenactment=ours)
+    import subprocess
+    if len(sys.argv) == 3 and sys.argv[1] == "--case":
+        json.dump(one_case(sys.argv[2]), sys.stdout)
+        return
+    out = {"capcontrol_cases": {}}
+    for case in CASES + list(CAP_CASES):
+        for attempt in range(5):  # DSS C-API 0.14.5 segfaults now and then on clear; retry
+            r = subprocess.run([sys.executable, __file__, "--case", case], stdout=subprocess.PIPE)
+            if r.returncode == 0:
+                break
+        r.check_returncode()
+        data = json.loads(r.stdout)
+        if case in CAP_CASES:
+            out["capcontrol_cases"][case] = data
+        else:
+            out[case] = data
     with open(os.path.join(HERE, "control_traces.json"), "w") as f:
         json.dump(out, f, indent=1)
 
