@@ -115,21 +115,32 @@ impl DssError {
     }
 }
 
-/// Levenshtein distance, case-insensitive, over chars.
+/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment),
+/// case-insensitive, over chars: `slove` is 1 from `solve`, 2 from `save`.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j - 1] + cost)
+                .min(d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
 /// The candidate closest to `word`, if it is close enough to be a plausible typo.
@@ -160,7 +171,8 @@ mod tests {
 
     #[test]
     fn distance_and_hint() {
-        assert_eq!(edit_distance("lenght", "length"), 2);
+        assert_eq!(edit_distance("lenght", "length"), 1);
+        assert_eq!(edit_distance("slove", "solve"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(
             did_you_mean("kvr", ["kw", "kvar", "pf"]).as_deref(),

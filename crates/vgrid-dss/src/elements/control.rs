@@ -325,19 +325,26 @@ pub(crate) fn set_device(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<
 /// Keep `open_terminals` in step with the device state.
 pub(crate) fn finish_device(ctx: &mut Ctx, i: usize) -> Res<()> {
     let d = &ctx.net.protective_devices[i];
-    let Some(sw) = d.switched.clone() else {
-        return Ok(());
-    };
-    let term = d.switched_terminal;
-    let open = !d.closed && d.enabled;
-    let ot = &mut ctx.net.open_terminals;
-    ot.retain(|o| !(o.element == sw && o.terminal == term && o.conductor.is_none()));
-    if open {
-        ot.push(OpenTerminal {
-            element: sw,
-            terminal: term,
+    let key = (d.kind, d.name.clone());
+    let wanted = match &d.switched {
+        Some(sw) if !d.closed && d.enabled => Some(OpenTerminal {
+            element: sw.clone(),
+            terminal: d.switched_terminal,
             conductor: None,
-        });
+        }),
+        _ => None,
+    };
+    let ot = &mut ctx.net.open_terminals;
+    if let Some(prev) = ctx.store.device_open.remove(&key) {
+        if let Some(k) = ot.iter().position(|o| *o == prev) {
+            ot.remove(k);
+        }
+    }
+    if let Some(w) = wanted {
+        if !ot.contains(&w) {
+            ot.push(w.clone());
+        }
+        ctx.store.device_open.insert(key, w);
     }
     Ok(())
 }

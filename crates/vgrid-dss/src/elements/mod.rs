@@ -59,6 +59,8 @@ pub(crate) struct Store {
     pub curves: HashMap<String, shape::CurveState>,
     /// Unmodelled classes: names only, in creation order.
     pub others: HashMap<Class, Vec<String>>,
+    /// The open terminal each switching device added (to remove exactly that one when it closes).
+    pub device_open: HashMap<(vgrid_model::ElementKind, String), vgrid_model::OpenTerminal>,
     /// Lines whose default capacitance still waits for OpenDSS's unit fix-up (see `line`).
     pub pending_cap_fix: HashSet<String>,
     /// Default base frequency for new objects, Hz.
