@@ -1,0 +1,242 @@
+//! What a solve reports: node voltages with their bases, losses, source power, taps.
+//!
+//! Voltage bases follow OpenDSS's `CalcVoltageBases`: from the no-load solution, each bus
+//! takes the `Set voltagebases` entry nearest (in ratio) to the line-to-line voltage estimated
+//! from its first node, `√3·|V|`; `SetkVBase` overrides single buses.
+
+use serde::Serialize;
+use vgrid_model::Network;
+use vgrid_powerflow::control::ControlReport;
+use vgrid_powerflow::solve::{PfOutcome, PfStatus, System};
+
+use crate::C64;
+
+/// One bus node's voltage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeVoltage {
+    pub bus: String,
+    pub node: u32,
+    pub vmag_v: f64,
+    pub vang_deg: f64,
+    /// Line-to-neutral base, kV (`None` when the bus has no base).
+    pub vbase_ln_kv: Option<f64>,
+    pub vmag_pu: Option<f64>,
+}
+
+/// Losses of one power-delivery element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BranchLoss {
+    /// `Class.name`, e.g. `Line.650632`.
+    pub element: String,
+    pub loss_kw: f64,
+    pub loss_kvar: f64,
+}
+
+/// Final tap of a regulator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TapPosition {
+    pub reg_control: String,
+    pub transformer: String,
+    pub winding: usize,
+    pub tap_pu: f64,
+    pub tap_number: i32,
+}
+
+/// The result of one solve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Solution {
+    pub converged: bool,
+    /// "converged", "max_iterations" or "diverged".
+    pub status: String,
+    /// Power-flow iterations of the last power flow.
+    pub iterations: u32,
+    pub control_iterations: u32,
+    /// Controls reached a state with no pending action.
+    pub controls_settled: bool,
+    /// Power delivered by all sources, kW and kvar.
+    pub source_kw: f64,
+    pub source_kvar: f64,
+    pub losses_kw: f64,
+    pub losses_kvar: f64,
+    /// Power drawn by loads (generation negative), kW and kvar.
+    pub load_kw: f64,
+    pub load_kvar: f64,
+    /// Smallest and largest per-unit node voltage among energised nodes with a base, and where.
+    pub v_min_pu: Option<(f64, String)>,
+    pub v_max_pu: Option<(f64, String)>,
+    pub taps: Vec<TapPosition>,
+    pub capacitor_states: Vec<(String, Vec<bool>)>,
+    /// Nodes that moved most in the last iteration when not converged: (bus, node, change).
+    pub worst_nodes: Vec<(String, u32, f64)>,
+    pub isolated_buses: Vec<String>,
+    pub voltages: Vec<NodeVoltage>,
+    pub element_losses: Vec<BranchLoss>,
+    pub control_events: Vec<String>,
+}
+
+/// Set each bus's base from the present (no-load) voltages, as OpenDSS's CalcVoltageBases.
+pub(crate) fn assign_voltage_bases(sys: &mut System, net: &Network) {
+    let bases = &net.voltage_bases_kv;
+    let v = sys.voltages().to_vec();
+    for b in 0..sys.net.buses.len() {
+        let bus = &sys.net.buses[b];
+        let explicit = net
+            .bus_kv_bases
+            .iter()
+            .find(|(name, _)| *name == bus.name)
+            .map(|(_, kv)| *kv / 3f64.sqrt());
+        let base = explicit.or_else(|| {
+            let &(_, first) = bus.nodes.first()?;
+            let kv_ll = v[first].norm() * 3f64.sqrt() / 1000.0;
+            nearest_base(bases, kv_ll).map(|kv| kv / 3f64.sqrt())
+        });
+        sys.net.buses[b].kv_base_ln = base;
+    }
+}
+
+/// The legal base nearest to `kv` in ratio (`|1 − kv/base|` smallest), as OpenDSS.
+fn nearest_base(bases: &[f64], kv: f64) -> Option<f64> {
+    bases
+        .iter()
+        .copied()
+        .filter(|b| *b > 0.0)
+        .min_by(|a, b| (1.0 - kv / a).abs().total_cmp(&(1.0 - kv / b).abs()))
+}
+
+pub(crate) fn solution(
+    sys: &System,
+    net: &Network,
+    outcome: PfOutcome,
+    controls: Option<ControlReport>,
+) -> Solution {
+    let v = sys.voltages();
+    let mut voltages = Vec::with_capacity(v.len());
+    let mut vmin: Option<(f64, String)> = None;
+    let mut vmax: Option<(f64, String)> = None;
+    for bus in &sys.net.buses {
+        for &(number, i) in &bus.nodes {
+            let vm = v[i].norm();
+            let pu = bus.kv_base_ln.map(|kv| vm / (kv * 1000.0));
+            if let Some(p) = pu {
+                if sys.net.energized.get(i).copied().unwrap_or(true) && p > 0.05 {
+                    let name = format!("{}.{}", bus.name, number);
+                    if vmin.as_ref().is_none_or(|(m, _)| p < *m) {
+                        vmin = Some((p, name.clone()));
+                    }
+                    if vmax.as_ref().is_none_or(|(m, _)| p > *m) {
+                        vmax = Some((p, name));
+                    }
+                }
+            }
+            voltages.push(NodeVoltage {
+                bus: bus.name.clone(),
+                node: number,
+                vmag_v: vm,
+                vang_deg: v[i].arg().to_degrees(),
+                vbase_ln_kv: bus.kv_base_ln,
+                vmag_pu: pu,
+            });
+        }
+    }
+    let mut element_losses = Vec::with_capacity(sys.net.branches.len());
+    let mut losses = C64::new(0.0, 0.0);
+    for (b, br) in sys.net.branches.iter().enumerate() {
+        let s = sys.branch_losses_kva(b);
+        losses += s;
+        element_losses.push(BranchLoss {
+            element: br.id.to_string(),
+            loss_kw: s.re,
+            loss_kvar: s.im,
+        });
+    }
+    let source: C64 = sys.source_powers_kva().iter().map(|(_, s)| *s).sum();
+    let load: C64 = sys.pc_powers_kva().iter().map(|(_, s)| *s).sum();
+    let (taps, capacitor_states, control_iterations, settled, events) = match controls {
+        Some(r) => (
+            r.taps
+                .iter()
+                .map(|t| TapPosition {
+                    reg_control: t.regcontrol.clone(),
+                    transformer: t.transformer.clone(),
+                    winding: t.winding,
+                    tap_pu: t.tap_pu,
+                    tap_number: t.tap_number,
+                })
+                .collect(),
+            r.capacitor_states.clone(),
+            r.control_iterations,
+            r.settled,
+            r.events.clone(),
+        ),
+        None => (
+            static_taps(net),
+            net.capacitors
+                .iter()
+                .map(|c| (c.name.clone(), c.states.clone()))
+                .collect(),
+            1,
+            true,
+            Vec::new(),
+        ),
+    };
+    let status = match outcome.status {
+        PfStatus::Converged => "converged",
+        PfStatus::MaxIterations => "max_iterations",
+        PfStatus::Diverged => "diverged",
+    };
+    Solution {
+        converged: outcome.status == PfStatus::Converged,
+        status: status.to_string(),
+        iterations: outcome.iterations,
+        control_iterations,
+        controls_settled: settled,
+        source_kw: source.re,
+        source_kvar: source.im,
+        losses_kw: losses.re,
+        losses_kvar: losses.im,
+        load_kw: load.re,
+        load_kvar: load.im,
+        v_min_pu: vmin,
+        v_max_pu: vmax,
+        taps,
+        capacitor_states,
+        worst_nodes: outcome.worst,
+        isolated_buses: sys.net.isolated_buses.clone(),
+        voltages,
+        element_losses,
+        control_events: events,
+    }
+}
+
+/// Tap positions of regulated windings when no control loop ran.
+fn static_taps(net: &Network) -> Vec<TapPosition> {
+    net.reg_controls
+        .iter()
+        .filter_map(|r| {
+            let t = net.transformer(&r.transformer)?;
+            let w = t.windings.get(r.tap_winding.max(1) - 1)?;
+            let step = (w.max_tap_pu - w.min_tap_pu) / f64::from(w.num_taps.max(1));
+            Some(TapPosition {
+                reg_control: r.name.clone(),
+                transformer: t.name.clone(),
+                winding: r.tap_winding,
+                tap_pu: w.tap_pu,
+                tap_number: ((w.tap_pu - 1.0) / step).round() as i32,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest_base;
+
+    #[test]
+    fn nearest_base_is_by_ratio() {
+        let b = [115.0, 4.16, 0.48];
+        assert_eq!(nearest_base(&b, 4.0), Some(4.16));
+        assert_eq!(nearest_base(&b, 0.5), Some(0.48));
+        assert_eq!(nearest_base(&b, 100.0), Some(115.0));
+        assert_eq!(nearest_base(&[], 1.0), None);
+    }
+}

@@ -1,0 +1,63 @@
+//! Locating `../shared` and reading the reference files.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// `../shared` beside the repository. Under CI a missing `../shared` is a failure; elsewhere the
+/// caller skips with a note.
+pub fn shared() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    if p.join("feeders").is_dir() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "../shared is missing beside the repository (looked in {}); CI needs the reference feeders",
+            p.display()
+        );
+    }
+    eprintln!("note: ../shared not found; skipping reference comparison");
+    None
+}
+
+/// One row of a reference `voltages*.csv`.
+#[derive(Debug, Clone)]
+pub struct RefVoltage {
+    pub vmag_v: f64,
+    pub vang_deg: f64,
+    pub vbase_ln_kv: f64,
+}
+
+/// `(bus, node) -> voltage` from a reference voltages CSV.
+pub fn read_voltages(path: &std::path::Path) -> HashMap<(String, u32), RefVoltage> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = HashMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 6 {
+            continue;
+        }
+        let num = |s: &str| s.trim().parse::<f64>().unwrap_or(f64::NAN);
+        out.insert(
+            (f[0].to_ascii_lowercase(), f[1].trim().parse().unwrap_or(0)),
+            RefVoltage {
+                vmag_v: num(f[2]),
+                vang_deg: num(f[3]),
+                vbase_ln_kv: num(f[4]),
+            },
+        );
+    }
+    out
+}
+
+/// Angle difference in degrees, wrapped to (-180, 180].
+pub fn angle_diff_deg(a: f64, b: f64) -> f64 {
+    let mut d = (a - b) % 360.0;
+    if d > 180.0 {
+        d -= 360.0;
+    }
+    if d <= -180.0 {
+        d += 360.0;
+    }
+    d
+}
