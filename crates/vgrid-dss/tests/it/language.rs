@@ -559,3 +559,63 @@ fn clear_resets_everything() {
     assert_eq!(n.sources[0].frequency_hz, 50.0);
     assert!(n.load_shape("default").is_some());
 }
+
+#[test]
+fn line_totals_match_opendss() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/line_units");
+    let (n, _) = vgrid_dss::read_file(&dir.join("cases.dss"), ReadOptions::default()).unwrap();
+    let expected = std::fs::read_to_string(dir.join("opendss_totals.txt")).unwrap();
+    let mut checked = 0;
+    for row in expected.lines() {
+        let mut f = row.split_whitespace();
+        let name = f.next().unwrap();
+        let want: Vec<f64> = f.map(|v| v.parse().unwrap()).collect();
+        let l = n.line(name).unwrap_or_else(|| panic!("line {name}"));
+        let len = l.length_m;
+        let p = l.phases > 1;
+        let got = match &l.impedance {
+            LineImpedance::Sequence {
+                r1_ohm_per_m,
+                x1_ohm_per_m,
+                r0_ohm_per_m,
+                x0_ohm_per_m,
+                c1_nf_per_m,
+                c0_nf_per_m,
+            } => {
+                let s = |a: f64, b: f64| (2.0 * a + b) / 3.0 * len;
+                let m = |a: f64, b: f64| if p { (b - a) / 3.0 * len } else { 0.0 };
+                vec![
+                    s(*r1_ohm_per_m, *r0_ohm_per_m),
+                    s(*x1_ohm_per_m, *x0_ohm_per_m),
+                    m(*r1_ohm_per_m, *r0_ohm_per_m),
+                    s(*c1_nf_per_m, *c0_nf_per_m),
+                    m(*c1_nf_per_m, *c0_nf_per_m),
+                ]
+            }
+            LineImpedance::Matrix {
+                r_ohm_per_m,
+                x_ohm_per_m,
+                c_nf_per_m,
+            } => {
+                let k = l.phases - 1;
+                vec![
+                    r_ohm_per_m[0] * len,
+                    x_ohm_per_m[0] * len,
+                    r_ohm_per_m[k] * len,
+                    c_nf_per_m[0] * len,
+                    c_nf_per_m[k] * len,
+                ]
+            }
+            other => panic!("{name}: {other:?}"),
+        };
+        for (g, w) in got.iter().zip(&want) {
+            // OpenDSS adds a tiny shunt (CAP_EPSILON) to every line: absolute slack 1e-6 nF.
+            assert!(
+                (g - w).abs() <= 1e-6 * w.abs().max(1.0),
+                "{name}: got {got:?}, OpenDSS {want:?}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 13);
+}
