@@ -151,7 +151,7 @@ fn find_wire(ctx: &Ctx, name: &str, kind: Option<WireKind>) -> Res<WireRef> {
         .net
         .wires
         .iter()
-        .find(|w| w.name == name && kind.map_or(true, |k| k == w.kind));
+        .find(|w| w.name == name && (kind.is_none() || kind == Some(w.kind)));
     match w {
         Some(w) => Ok(WireRef {
             kind: w.kind,
