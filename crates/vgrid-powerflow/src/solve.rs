@@ -115,6 +115,8 @@ pub struct System {
     work_i: Vec<C64>,
     /// Pattern, symbolic analysis and work space of the Newton Jacobian, built on first use.
     pub(crate) newton: Option<Box<crate::newton::NewtonCache>>,
+    last_outcome: Option<PfOutcome>,
+    iteration_count: u32,
 }
 
 fn zero() -> C64 {
@@ -198,6 +200,8 @@ impl System {
             rhs: vec![zero(); n],
             work_v: Vec::new(),
             work_i: Vec::new(),
+            last_outcome: None,
+            iteration_count: 0,
             newton: None,
         };
         sys.factor()?;
@@ -288,11 +292,37 @@ impl System {
         }
     }
 
-    /// Run the fixed-point iteration from the present voltages.
+    /// Run one power flow from the present voltages with the configured algorithm. The
+    /// outcome is also kept ([`System::last_outcome`]) and its iterations added to
+    /// [`System::iteration_count`].
     pub fn solve(&mut self) -> Result<PfOutcome, PowerFlowError> {
-        if self.settings.algorithm == Algorithm::Newton {
-            return self.solve_newton();
-        }
+        let outcome = if self.settings.algorithm == Algorithm::Newton {
+            self.solve_newton()?
+        } else {
+            self.solve_fixed_point()?
+        };
+        self.iteration_count += outcome.iterations;
+        self.last_outcome = Some(outcome.clone());
+        Ok(outcome)
+    }
+
+    /// Outcome of the latest power flow.
+    pub fn last_outcome(&self) -> Option<&PfOutcome> {
+        self.last_outcome.as_ref()
+    }
+
+    /// Power-flow iterations since the system was built or the count reset.
+    pub fn iteration_count(&self) -> u32 {
+        self.iteration_count
+    }
+
+    /// Restart the iteration count (e.g. at the start of a control loop).
+    pub fn reset_iteration_count(&mut self) {
+        self.iteration_count = 0;
+    }
+
+    /// OpenDSS's "Normal" fixed-point iteration from the present voltages.
+    fn solve_fixed_point(&mut self) -> Result<PfOutcome, PowerFlowError> {
         if !self.initialized {
             self.initialize()?;
         } else {

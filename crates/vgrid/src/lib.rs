@@ -163,7 +163,9 @@ impl SnapshotSolver {
         Ok(report::solution(&self.sys, &self.net, outcome, report))
     }
 
-    /// Solve with the control loop, without building the full report.
+    /// Solve with the control loop, without building the full report. The outcome's
+    /// `iterations` are the power-flow iterations summed over every control iteration, as
+    /// OpenDSS counts them.
     pub fn solve_quiet(
         &mut self,
     ) -> Result<
@@ -173,11 +175,16 @@ impl SnapshotSolver {
         ),
         Error,
     > {
+        self.sys.reset_iteration_count();
         let report = match self.controls.as_mut() {
             Some(c) => Some(c.solve_snapshot(&mut self.sys, &self.net)),
             None => None,
         };
-        let outcome = self.sys.solve()?;
+        let mut outcome = match self.sys.last_outcome() {
+            Some(o) if report.is_some() => o.clone(),
+            _ => self.sys.solve()?,
+        };
+        outcome.iterations = self.sys.iteration_count();
         Ok((outcome, report))
     }
 

@@ -5,7 +5,7 @@
 //! from its first node, `√3·|V|`; `SetkVBase` overrides single buses.
 
 use serde::Serialize;
-use vgrid_model::Network;
+use vgrid_model::{ElementKind, Network};
 use vgrid_powerflow::control::ControlReport;
 use vgrid_powerflow::solve::{PfOutcome, PfStatus, System};
 
@@ -48,7 +48,7 @@ pub struct Solution {
     pub converged: bool,
     /// "converged", "max_iterations" or "diverged".
     pub status: String,
-    /// Power-flow iterations of the last power flow.
+    /// Power-flow iterations, summed over the control iterations (as OpenDSS counts them).
     pub iterations: u32,
     pub control_iterations: u32,
     /// Controls reached a state with no pending action.
@@ -56,8 +56,13 @@ pub struct Solution {
     /// Power delivered by all sources, kW and kvar.
     pub source_kw: f64,
     pub source_kvar: f64,
+    /// Losses in series elements (lines, transformers, series capacitors and reactors), as
+    /// OpenDSS's circuit losses.
     pub losses_kw: f64,
     pub losses_kvar: f64,
+    /// Power drawn by shunt capacitors and reactors (capacitors: negative kvar).
+    pub shunt_kw: f64,
+    pub shunt_kvar: f64,
     /// Power drawn by loads (generation negative), kW and kvar.
     pub load_kw: f64,
     pub load_kvar: f64,
@@ -140,9 +145,19 @@ pub(crate) fn solution(
     }
     let mut element_losses = Vec::with_capacity(sys.net.branches.len());
     let mut losses = C64::new(0.0, 0.0);
+    let mut shunt = C64::new(0.0, 0.0);
     for (b, br) in sys.net.branches.iter().enumerate() {
         let s = sys.branch_losses_kva(b);
-        losses += s;
+        let is_shunt = match br.id.kind {
+            ElementKind::Capacitor => net.capacitors[br.index].bus2.is_none(),
+            ElementKind::Reactor => net.reactors[br.index].bus2.is_none(),
+            _ => false,
+        };
+        if is_shunt {
+            shunt += s;
+        } else {
+            losses += s;
+        }
         element_losses.push(BranchLoss {
             element: br.id.to_string(),
             loss_kw: s.re,
@@ -194,6 +209,8 @@ pub(crate) fn solution(
         source_kvar: source.im,
         losses_kw: losses.re,
         losses_kvar: losses.im,
+        shunt_kw: shunt.re,
+        shunt_kvar: shunt.im,
         load_kw: load.re,
         load_kvar: load.im,
         v_min_pu: vmin,

@@ -72,8 +72,10 @@ fn run_case(case: &str) -> Option<(Comparison, Solution)> {
         .as_f64()
         .or_else(|| summary["total_losses_kw"].as_f64())
         .unwrap();
-    let balance =
-        (sol.source_kw - sol.load_kw - sol.losses_kw).abs() / sol.source_kw.abs().max(1e-9);
+    // complex power balance: source = loads + series losses + shunt capacitors/reactors
+    let dp = sol.source_kw - sol.load_kw - sol.losses_kw - sol.shunt_kw;
+    let dq = sol.source_kvar - sol.load_kvar - sol.losses_kvar - sol.shunt_kvar;
+    let balance = dp.hypot(dq) / sol.source_kw.hypot(sol.source_kvar).max(1e-9);
     let mut taps = Vec::new();
     if let Some(m) = summary["tight_tolerance"]["regulator_taps"]
         .as_object()
@@ -178,11 +180,12 @@ fn assert_matches_opendss(case: &str) {
     );
     assert!(
         c.balance_rel <= 1e-8,
-        "{case}: power balance off by {:.3e} relative (source {} kW, loads {} kW, losses {} kW)",
+        "{case}: power balance off by {:.3e} relative (source {} kW, loads {} kW, losses {} kW, shunts {} kW)",
         c.balance_rel,
         sol.source_kw,
         sol.load_kw,
-        sol.losses_kw
+        sol.losses_kw,
+        sol.shunt_kw
     );
 }
 
