@@ -320,7 +320,23 @@ impl Class {
     }
 
     /// Property names in OpenDSS order (empty for unmodelled classes: anything goes).
-    pub fn properties(self) -> Vec<&'static str> {
+    pub fn properties(self) -> &'static [&'static str] {
+        static CACHE: std::sync::OnceLock<Vec<(Class, Vec<&'static str>)>> =
+            std::sync::OnceLock::new();
+        let cache = CACHE.get_or_init(|| {
+            KNOWN
+                .iter()
+                .map(|(_, c)| (*c, c.build_properties()))
+                .collect()
+        });
+        cache
+            .iter()
+            .find(|(c, _)| *c == self)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn build_properties(self) -> Vec<&'static str> {
         let mut v: Vec<&'static str> = Vec::new();
         match self {
             Class::Vsource => v.extend(VSOURCE),
@@ -420,15 +436,16 @@ mod tests {
             Some("did you mean 'transformer'?")
         );
         let t = Class::Transformer.properties();
-        assert_eq!(t[resolve_property(&t, "k").unwrap()], "kv");
-        assert_eq!(t[resolve_property(&t, "kvas").unwrap()], "kvas");
-        assert_eq!(t[resolve_property(&t, "pctR").unwrap()], "%r");
-        assert_eq!(t[resolve_property(&t, "%LoadLoss").unwrap()], "%loadloss");
-        assert_eq!(t[resolve_property(&t, "ppm").unwrap()], "ppm_antifloat");
+        assert!(Class::Other(OtherClass::Fault).properties().is_empty());
+        assert_eq!(t[resolve_property(t, "k").unwrap()], "kv");
+        assert_eq!(t[resolve_property(t, "kvas").unwrap()], "kvas");
+        assert_eq!(t[resolve_property(t, "pctR").unwrap()], "%r");
+        assert_eq!(t[resolve_property(t, "%LoadLoss").unwrap()], "%loadloss");
+        assert_eq!(t[resolve_property(t, "ppm").unwrap()], "ppm_antifloat");
         let l = Class::Line.properties();
-        assert_eq!(l[resolve_property(&l, "len").unwrap()], "length");
-        assert_eq!(resolve_property(&l, "lenght"), None);
+        assert_eq!(l[resolve_property(l, "len").unwrap()], "length");
+        assert_eq!(resolve_property(l, "lenght"), None);
         let ld = Class::Load.properties();
-        assert_eq!(ld[resolve_property(&ld, "pctmean").unwrap()], "%mean");
+        assert_eq!(ld[resolve_property(ld, "pctmean").unwrap()], "%mean");
     }
 }

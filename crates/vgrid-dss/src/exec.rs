@@ -761,7 +761,7 @@ impl Reader {
         loc: &Loc,
     ) -> Out {
         let props = class.properties();
-        let element = format!("{}.{}", class.dss_name(), name);
+        let element = || format!("{}.{}", class.dss_name(), name);
         let mut last: Option<usize> = None;
         let mut first_err: Option<Diagnostic> = None;
         let mut warns: Vec<Diagnostic> = Vec::new();
@@ -770,7 +770,7 @@ impl Reader {
                 continue;
             }
             let idx = match &p.name {
-                Some(n) => match resolve_property(&props, n) {
+                Some(n) => match resolve_property(props, n) {
                     Some(i) => i,
                     None => {
                         let d = diag(format!("unknown property of {}", class.dss_name()))
@@ -818,13 +818,13 @@ impl Reader {
         let fin = elements::finish(&mut ctx, class, name);
         warns.append(&mut ctx.warnings);
         for mut w in warns {
-            w.element.get_or_insert_with(|| element.clone());
+            w.element.get_or_insert_with(element);
             self.warn_at(loc, w);
         }
         let err = first_err.or(fin.err());
         match err {
             Some(mut d) => {
-                d.element.get_or_insert(element);
+                d.element.get_or_insert_with(element);
                 Err(Flow::Diag(d))
             }
             None => Ok(()),

@@ -24,7 +24,7 @@ use crate::value::{self, Res, Units};
 use vgrid_model::{Line, LineImpedance, WireKind, WireRef};
 
 /// Per-unit-length data shared by lines and line codes. Capacitances in nF per unit length.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Impedance {
     pub phases: usize,
     pub r1: f64,
@@ -95,7 +95,7 @@ pub(crate) struct LineCode {
 }
 
 /// What OpenDSS keeps about a line besides the model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct LineState {
     pub z: Impedance,
     pub len: f64,
@@ -160,24 +160,34 @@ fn b_to_c(b_us: f64, freq: f64) -> f64 {
 
 pub(crate) fn set(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
     let name = ctx.net.lines[i].name.clone();
-    let mut st = ctx.store.lines.remove(&name).unwrap_or_else(|| LineState {
-        z: Impedance::default_for(ctx.net.lines[i].phases),
-        len: 1.0,
-        units: Units::None,
-        code_units: Units::None,
-        f: 1.0,
-        cap_specified: true,
-        sym_changed: false,
-        geometry: None,
-        spacing: None,
-        wires: Vec::new(),
-        wire_kind: None,
-    });
+    let mut st = ctx
+        .store
+        .lines
+        .get_mut(&name)
+        .map(std::mem::take)
+        .unwrap_or_else(|| LineState {
+            z: Impedance::default_for(ctx.net.lines[i].phases),
+            len: 1.0,
+            units: Units::None,
+            code_units: Units::None,
+            f: 1.0,
+            cap_specified: true,
+            sym_changed: false,
+            geometry: None,
+            spacing: None,
+            wires: Vec::new(),
+            wire_kind: None,
+        });
     let r = set_inner(ctx, i, &mut st, prop, p);
-    if st.sym_changed && !st.cap_specified {
+    if st.sym_changed && !st.cap_specified && !ctx.store.pending_cap_fix.contains(&name) {
         ctx.store.pending_cap_fix.insert(name.clone());
     }
-    ctx.store.lines.insert(name, st);
+    match ctx.store.lines.get_mut(&name) {
+        Some(slot) => *slot = st,
+        None => {
+            ctx.store.lines.insert(name, st);
+        }
+    }
     r
 }
 

@@ -37,7 +37,7 @@ use vgrid_model::{ElementId, ElementKind, Network};
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     /// Position of each modelled object in its network table.
-    index: HashMap<(Class, String), usize>,
+    index: HashMap<Class, HashMap<String, usize>>,
     counts: HashMap<Class, usize>,
     pub lines: HashMap<String, line::LineState>,
     pub linecodes: HashMap<String, line::LineCode>,
@@ -189,8 +189,8 @@ impl Store {
     /// Position of a modelled object in its table, verified against the model (the host may
     /// have edited the tables).
     pub fn model_index(&mut self, net: &Network, class: Class, name: &str) -> Option<usize> {
-        let key = (class, name.to_string());
-        if let Some(&i) = self.index.get(&key) {
+        let found = self.index.get(&class).and_then(|m| m.get(name)).copied();
+        if let Some(i) = found {
             if model_name(net, class, i) == Some(name) {
                 return Some(i);
             }
@@ -198,21 +198,19 @@ impl Store {
             return None;
         }
         self.rebuild(net, class);
-        self.index.get(&key).copied()
+        self.index.get(&class).and_then(|m| m.get(name)).copied()
     }
 
     fn rebuild(&mut self, net: &Network, class: Class) {
-        self.index.retain(|(c, _), _| *c != class);
-        let mut count = 0;
+        let map = self.index.entry(class).or_default();
+        map.clear();
         for i in 0..model_len(net, class) {
             if let Some(n) = model_name(net, class, i) {
-                self.index.insert((class, n.to_string()), i);
-                count += 1;
+                map.insert(n.to_string(), i);
             }
         }
         // Tables shared by several classes count every row so the check above stays exact.
         let total = model_len(net, class);
-        let _ = count;
         self.counts.insert(class, total);
         for c in shared_with(class) {
             self.counts.insert(*c, total);
@@ -220,7 +218,10 @@ impl Store {
     }
 
     fn note_created(&mut self, net: &Network, class: Class, name: &str, i: usize) {
-        self.index.insert((class, name.to_string()), i);
+        self.index
+            .entry(class)
+            .or_default()
+            .insert(name.to_string(), i);
         let total = model_len(net, class);
         self.counts.insert(class, total);
         for c in shared_with(class) {

@@ -21,6 +21,9 @@ use crate::value::{self, Res};
 use std::path::Path;
 use vgrid_model::{LoadShape, XyCurve};
 
+/// Most points a shape or curve may declare (a year at one-second resolution).
+const MAX_POINTS: i64 = 31_622_400;
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ShapeState {
     pub npts: Option<usize>,
@@ -110,26 +113,43 @@ fn read_binary(path: &Path, double: bool) -> Res<Vec<f64>> {
     })
 }
 
-/// A column (1-based) of a numeric file, optionally skipping a header line.
+/// A column (1-based) of a numeric file, optionally skipping a header line (a first line
+/// that is not numeric is taken as a header too). Streams: no per-row allocation.
 fn column(path: &Path, col: usize, header: bool) -> Res<Vec<f64>> {
-    let text_rows = read_rows(path)?;
-    let skip = usize::from(
-        header
-            || text_rows
-                .first()
-                .is_some_and(|r| r.iter().any(|v| v.is_nan())),
-    );
-    let mut out = Vec::with_capacity(text_rows.len());
-    for (k, r) in text_rows.iter().enumerate().skip(skip) {
-        let v = r.get(col.saturating_sub(1)).copied().unwrap_or(f64::NAN);
-        if !v.is_finite() {
-            return Err(Diagnostic::new(format!(
-                "'{}' row {}: column {col} is not a number",
-                path.display(),
-                k + 1
-            )));
+    let text = files::read_text(path)
+        .map_err(|e| Diagnostic::new(format!("cannot read '{}': {e}", path.display())))?;
+    let mut out = Vec::with_capacity(text.len() / 6);
+    let mut first = true;
+    let is_sep = |c: char| c == ',' || c.is_ascii_whitespace();
+    for (k, line) in text.lines().enumerate() {
+        let t = match line.find('!') {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        let t = t.trim_start_matches(is_sep);
+        if t.is_empty() || t.starts_with("//") {
+            continue;
         }
-        out.push(v);
+        let field = if col == 1 {
+            t.split(is_sep).next()
+        } else {
+            t.split(is_sep).filter(|s| !s.is_empty()).nth(col - 1)
+        };
+        let v = field.and_then(|f| f.parse::<f64>().ok().filter(|v| v.is_finite()));
+        let is_first = std::mem::replace(&mut first, false);
+        if is_first && (header || v.is_none()) {
+            continue;
+        }
+        match v {
+            Some(v) => out.push(v),
+            None => {
+                return Err(Diagnostic::new(format!(
+                    "'{}' line {}: column {col} is not a number",
+                    path.display(),
+                    k + 1
+                )))
+            }
+        }
     }
     Ok(out)
 }
@@ -192,7 +212,7 @@ pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<(
     let s = &mut ctx.net.load_shapes[i];
     match prop {
         "npts" => {
-            let n = value::count(p, 0, 100_000_000)?;
+            let n = value::count(p, 0, MAX_POINTS)?;
             st.npts = Some(n);
             for v in [&mut s.p_mult, &mut s.q_mult, &mut s.hours] {
                 if !v.is_empty() {
@@ -323,7 +343,7 @@ pub(crate) fn set_curve(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<(
     let st = ctx.store.curves.entry(name).or_default();
     match prop {
         "npts" => {
-            let n = value::count(p, 0, 100_000_000)?;
+            let n = value::count(p, 0, MAX_POINTS)?;
             st.npts = Some(n);
             st.x.resize(n, 0.0);
             st.y.resize(n, 0.0);

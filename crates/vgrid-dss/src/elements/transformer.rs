@@ -116,8 +116,12 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut XfState, prop: &str, p: &Param) -
         return Ok(());
     }
     let t = &mut ctx.net.transformers[i];
+    if t.windings.is_empty() {
+        // only possible if the host emptied the table; restore OpenDSS's two windings
+        t.windings = vec![default_winding(&t.name, 1), default_winding(&t.name, 2)];
+    }
     let nw = t.windings.len();
-    let w = st.active.clamp(1, nw.max(1)) - 1;
+    let w = st.active.clamp(1, nw) - 1;
     let percent_x = |p: &Param, dflt: f64| -> Res<f64> {
         let v = value::number(p)?;
         Ok(if v == 0.0 { dflt } else { v })
