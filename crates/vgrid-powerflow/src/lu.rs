@@ -127,20 +127,17 @@ pub struct SymbolicLu {
     /// Columns of the strictly lower factor (elimination order): column `j` occupies positions
     /// `l_col_ptr[j]..l_col_ptr[j + 1]`. `L[i][j]` and `U[j][i]` share a position.
     l_col_ptr: Vec<usize>,
-    /// Original index of the row of each position (rows ascending in elimination order).
+    /// Row of each position in elimination order (ascending within a column).
+    l_row: Vec<u32>,
+    /// Original index of the row of each position.
     l_row_original: Vec<u32>,
     /// Rows of the strictly lower factor: row `k` lists `row_col[row_ptr[k]..row_ptr[k + 1]]`
     /// (ascending columns, elimination order) stored at positions `row_pos[..]`.
     row_ptr: Vec<usize>,
     row_col: Vec<u32>,
     row_pos: Vec<u32>,
-    /// Scatter map of the input values, grouped by elimination step: at step `k`,
-    /// `work[scatter_dst[t]] += values[scatter_src[t]]` for `t` in `scatter_ptr[k]..scatter_ptr[k + 1]`.
-    scatter_ptr: Vec<usize>,
-    scatter_src: Vec<u32>,
-    scatter_dst: Vec<u32>,
-    /// The caller's column pointers (for the per-column pivot tolerance).
-    input_col_ptr: Vec<usize>,
+    /// Scatter map of the input values, grouped by elimination step.
+    scatter: ScatterMap,
 }
 
 impl SymbolicLu {
@@ -161,12 +158,12 @@ impl SymbolicLu {
         let post = postorder(&parent);
         let perm: Vec<usize> = post.iter().map(|&k| order[k]).collect();
         let pinv = inverse(&perm);
-        let parent = elimination_tree(&perm, &pinv, &adj_ptr, &adj_idx);
+        let parent = relabel_tree(&parent, &post);
 
         let (l_col_ptr, l_rows) = factor_pattern(&perm, &pinv, &parent, &adj_ptr, &adj_idx)?;
         let (row_ptr, row_col, row_pos) = transpose_pattern(n, &l_col_ptr, &l_rows);
         let l_row_original = l_rows.iter().map(|&i| perm[i as usize] as u32).collect();
-        let (scatter_ptr, scatter_src, scatter_dst) = scatter_map(n, col_ptr, row_idx, &pinv);
+        let scatter = scatter_map(n, col_ptr, row_idx, &pinv);
 
         Ok(SymbolicLu {
             n,
@@ -176,13 +173,11 @@ impl SymbolicLu {
             parent,
             l_col_ptr,
             l_row_original,
+            l_row: l_rows,
             row_ptr,
             row_col,
             row_pos,
-            scatter_ptr,
-            scatter_src,
-            scatter_dst,
-            input_col_ptr: col_ptr.to_vec(),
+            scatter,
         })
     }
 
@@ -237,11 +232,13 @@ pub struct NumericLu {
     u_values: Vec<C64>,
     /// `1 / U[k][k]` in elimination order.
     diag_inv: Vec<C64>,
-    /// Dense accumulator, interleaved per original index: `[2i]` column of `U`, `[2i + 1]` row of `L`.
-    /// All zero between factorisations.
+    /// Dense accumulator, interleaved in elimination order: `[2i]` column of `U`, `[2i + 1]` row
+    /// of `L`. All zero between factorisations.
     work: Vec<C64>,
-    /// Squared largest magnitude of each original column.
+    /// Squared largest magnitude of each column (elimination order).
     col_max_sq: Vec<f64>,
+    /// Squared magnitude of each pivot (elimination order).
+    pivot_sq: Vec<f64>,
     /// `false` after a failed refactorisation: solves then return NaN.
     valid: bool,
 }
@@ -263,6 +260,7 @@ impl NumericLu {
             diag_inv: vec![zero; n],
             work: vec![zero; 2 * n],
             col_max_sq: vec![0.0; n],
+            pivot_sq: vec![0.0; n],
             valid: false,
             symbolic,
         };
@@ -290,26 +288,32 @@ impl NumericLu {
                 s.nnz_input
             )));
         }
-        self.valid = false;
-        for (c, max_sq) in self.col_max_sq.iter_mut().enumerate() {
-            *max_sq = values[s.input_col_ptr[c]..s.input_col_ptr[c + 1]]
-                .iter()
-                .fold(0.0, |m: f64, v| m.max(v.norm_sqr()));
-        }
-        let result = up_looking_factor(
+        up_looking_factor(
             s,
             values,
-            &self.col_max_sq,
             &mut self.work,
             &mut self.l_values,
             &mut self.u_values,
             &mut self.diag_inv,
+            &mut self.col_max_sq,
+            &mut self.pivot_sq,
         );
-        match result {
-            Ok(()) => self.valid = true,
-            Err(_) => self.work.fill(C64::new(0.0, 0.0)),
+        // Pivots are checked after the elimination, when every column's largest entry is known;
+        // the first small pivot in elimination order is reported (a vanished pivot only produces
+        // non-finite numbers in later columns, never a panic).
+        let tolerance_sq = PIVOT_RELATIVE_TOLERANCE * PIVOT_RELATIVE_TOLERANCE;
+        let bad = (0..s.n).find(|&k| {
+            let p = self.pivot_sq[k];
+            !(p > 0.0 && p.is_finite() && p >= tolerance_sq * self.col_max_sq[k])
+        });
+        self.valid = bad.is_none();
+        match bad {
+            None => Ok(()),
+            Some(k) => Err(LuError::Singular {
+                column: s.perm[k],
+                pivot_magnitude: self.pivot_sq[k].sqrt(),
+            }),
         }
-        result
     }
 
     /// Solves `A·x = b`, overwriting `b` with `x`. Allocates nothing and needs no workspace: the
@@ -363,28 +367,46 @@ impl NumericLu {
 fn up_looking_factor(
     s: &SymbolicLu,
     values: &[C64],
-    col_max_sq: &[f64],
     work: &mut [C64],
     l_values: &mut [C64],
     u_values: &mut [C64],
     diag_inv: &mut [C64],
-) -> Result<(), LuError> {
+    col_max_sq: &mut [f64],
+    pivot_sq: &mut [f64],
+) {
     let zero = C64::new(0.0, 0.0);
+    let map = &s.scatter;
     for k in 0..s.n {
-        for t in s.scatter_ptr[k]..s.scatter_ptr[k + 1] {
-            work[s.scatter_dst[t] as usize] += values[s.scatter_src[t] as usize];
+        // Column k of A on and above the diagonal; its other entries come in later steps.
+        let mut col_max = 0.0;
+        for t in map.ptr[k]..map.split[k] {
+            let v = values[map.src[t] as usize];
+            work[map.dst[t] as usize] += v;
+            let m = v.norm_sqr();
+            if m > col_max {
+                col_max = m;
+            }
         }
-        let k_orig = s.perm[k];
-        let mut pivot = std::mem::replace(&mut work[2 * k_orig], zero);
+        col_max_sq[k] = col_max;
+        // Row k of A left of the diagonal: entries of earlier columns.
+        for t in map.split[k]..map.ptr[k + 1] {
+            let v = values[map.src[t] as usize];
+            let slot = map.dst[t] as usize;
+            work[slot] += v;
+            let m = v.norm_sqr();
+            if m > col_max_sq[slot >> 1] {
+                col_max_sq[slot >> 1] = m;
+            }
+        }
+        let mut pivot = std::mem::replace(&mut work[2 * k], zero);
         for q in s.row_ptr[k]..s.row_ptr[k + 1] {
             let j = s.row_col[q] as usize;
             let p_kj = s.row_pos[q] as usize;
-            let j_orig = s.perm[j];
-            let u = std::mem::replace(&mut work[2 * j_orig], zero);
-            let l = std::mem::replace(&mut work[2 * j_orig + 1], zero) * diag_inv[j];
+            let u = std::mem::replace(&mut work[2 * j], zero);
+            let l = std::mem::replace(&mut work[2 * j + 1], zero) * diag_inv[j];
             // Rows of column j above row k: positions before p_kj (rows ascending).
             let range = s.l_col_ptr[j]..p_kj;
-            let rows = &s.l_row_original[range.clone()];
+            let rows = &s.l_row[range.clone()];
             for ((&i, &l_ij), &u_ji) in rows
                 .iter()
                 .zip(&l_values[range.clone()])
@@ -398,17 +420,9 @@ fn up_looking_factor(
             u_values[p_kj] = u;
             pivot -= l * u;
         }
-        let magnitude_sq = pivot.norm_sqr();
-        let threshold_sq = PIVOT_RELATIVE_TOLERANCE * PIVOT_RELATIVE_TOLERANCE * col_max_sq[k_orig];
-        if !(magnitude_sq > 0.0 && magnitude_sq.is_finite() && magnitude_sq >= threshold_sq) {
-            return Err(LuError::Singular {
-                column: k_orig,
-                pivot_magnitude: pivot.norm(),
-            });
-        }
+        pivot_sq[k] = pivot.norm_sqr();
         diag_inv[k] = pivot.inv();
     }
-    Ok(())
 }
 
 fn validate_pattern(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<(), LuError> {
@@ -450,7 +464,7 @@ fn validate_pattern(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<()
 }
 
 /// Adjacency lists of the symmetrised pattern without the diagonal and without duplicates.
-fn symmetric_adjacency(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
+fn symmetric_adjacency(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<usize>, Vec<u32>) {
     let mut count = vec![0usize; n + 1];
     for j in 0..n {
         for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
@@ -465,13 +479,13 @@ fn symmetric_adjacency(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<u
         ptr[v + 1] = ptr[v] + count[v];
     }
     let mut next = ptr[..n].to_vec();
-    let mut idx = vec![0usize; ptr[n]];
+    let mut idx = vec![0u32; ptr[n]];
     for j in 0..n {
         for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
             if i != j {
-                idx[next[i]] = j;
+                idx[next[i]] = j as u32;
                 next[i] += 1;
-                idx[next[j]] = i;
+                idx[next[j]] = i as u32;
                 next[j] += 1;
             }
         }
@@ -483,8 +497,8 @@ fn symmetric_adjacency(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<u
     for v in 0..n {
         for p in ptr[v]..ptr[v + 1] {
             let w = idx[p];
-            if mark[w] != v {
-                mark[w] = v;
+            if mark[w as usize] != v {
+                mark[w as usize] = v;
                 idx[write] = w;
                 write += 1;
             }
@@ -503,11 +517,12 @@ struct DegreeLists {
 }
 
 impl DegreeLists {
-    fn new(n: usize) -> Self {
+    /// Lists for degrees `0..degrees` over `nodes` nodes.
+    fn new(degrees: usize, nodes: usize) -> Self {
         DegreeLists {
-            head: vec![NONE; n.max(1)],
-            next: vec![NONE; n],
-            prev: vec![NONE; n],
+            head: vec![NONE; degrees],
+            next: vec![NONE; nodes],
+            prev: vec![NONE; nodes],
         }
     }
 
@@ -534,69 +549,159 @@ impl DegreeLists {
     }
 }
 
-/// Minimum-degree ordering on the explicit elimination graph (exact external degrees).
-/// Nodes of very high degree (more than `max(16, 10·√n)` neighbours) are ordered last, as AMD
-/// does, so that a hub cannot make the ordering quadratic. Returns `order[k]` = node eliminated
-/// `k`-th.
-fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[usize]) -> Vec<usize> {
-    let dense_threshold = 16usize.max((10.0 * (n as f64).sqrt()) as usize);
-    let is_dense: Vec<bool> = (0..n)
-        .map(|v| adj_ptr[v + 1] - adj_ptr[v] > dense_threshold)
-        .collect();
-    let mut adj: Vec<Vec<u32>> = (0..n)
+/// Groups indistinguishable nodes: nodes with the same closed neighbourhood (the phase
+/// conductors of one bus, the two halves of a Newton 2×2 block). They are eliminated together
+/// without changing the fill, so ordering works on the smaller quotient graph. Returns the
+/// supervariable of each node and the number of supervariables.
+fn supervariables(n: usize, adj_ptr: &[usize], adj_idx: &[u32]) -> (Vec<usize>, usize) {
+    let mix = |x: usize| {
+        (x as u64 + 1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29)
+    };
+    let hash: Vec<u64> = (0..n)
         .map(|v| {
-            if is_dense[v] {
-                return Vec::new();
-            }
             adj_idx[adj_ptr[v]..adj_ptr[v + 1]]
                 .iter()
-                .filter(|&&w| !is_dense[w])
-                .map(|&w| w as u32)
-                .collect()
+                .fold(mix(v), |h, &w| h.wrapping_add(mix(w as usize)))
         })
         .collect();
-    let mut degree: Vec<usize> = adj.iter().map(Vec::len).collect();
-    let mut lists = DegreeLists::new(n);
+    let degree = |v: usize| adj_ptr[v + 1] - adj_ptr[v];
+    let mut super_of = vec![NONE; n];
+    let mut mark = vec![NONE; n];
+    let mut count = 0;
+    for v in 0..n {
+        if super_of[v] != NONE {
+            continue;
+        }
+        super_of[v] = count;
+        let neighbours = &adj_idx[adj_ptr[v]..adj_ptr[v + 1]];
+        let mut marked = false;
+        for &u in neighbours {
+            let u = u as usize;
+            if u < v || super_of[u] != NONE || hash[u] != hash[v] || degree(u) != degree(v) {
+                continue;
+            }
+            if !marked {
+                mark[v] = v;
+                for &w in neighbours {
+                    mark[w as usize] = v;
+                }
+                marked = true;
+            }
+            // Same size and N[u] ⊆ N[v] (u and v are both in N[v]) means N[u] = N[v].
+            if adj_idx[adj_ptr[u]..adj_ptr[u + 1]]
+                .iter()
+                .all(|&w| mark[w as usize] == v)
+            {
+                super_of[u] = count;
+            }
+        }
+        count += 1;
+    }
+    (super_of, count)
+}
+
+/// Minimum-degree ordering on the explicit elimination graph of the supervariables (exact
+/// external degrees, weighted by supervariable size; all members of a supervariable are
+/// eliminated together). Supervariables of very high degree (more than `max(16, 10·√n)`
+/// neighbours) are ordered last, as AMD does, so that a hub cannot make the ordering quadratic.
+/// Returns `order[k]` = node eliminated `k`-th.
+fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[u32]) -> Vec<usize> {
+    let (super_of, m) = supervariables(n, adj_ptr, adj_idx);
+    // Members of each supervariable, in increasing node order.
+    let mut member_ptr = vec![0usize; m + 1];
+    for &sv in &super_of {
+        member_ptr[sv + 1] += 1;
+    }
+    for sv in 0..m {
+        member_ptr[sv + 1] += member_ptr[sv];
+    }
+    let mut members = vec![0usize; n];
+    let mut next = member_ptr[..m].to_vec();
+    for (v, &sv) in super_of.iter().enumerate() {
+        members[next[sv]] = v;
+        next[sv] += 1;
+    }
+    let weight: Vec<usize> = (0..m)
+        .map(|sv| member_ptr[sv + 1] - member_ptr[sv])
+        .collect();
+    let dense_threshold = 16usize.max((10.0 * (n as f64).sqrt()) as usize);
+    let is_dense: Vec<bool> = (0..m)
+        .map(|sv| {
+            let v = members[member_ptr[sv]];
+            adj_ptr[v + 1] - adj_ptr[v] > dense_threshold
+        })
+        .collect();
+
+    // Quotient graph: supervariable adjacency without self-loops, duplicates or dense nodes.
+    let mut mark = vec![NONE; m];
+    let mut adj: Vec<Vec<u32>> = (0..m)
+        .map(|sv| {
+            let mut list = Vec::new();
+            if is_dense[sv] {
+                return list;
+            }
+            mark[sv] = sv;
+            let v = members[member_ptr[sv]];
+            for &w in &adj_idx[adj_ptr[v]..adj_ptr[v + 1]] {
+                let sw = super_of[w as usize];
+                if mark[sw] != sv && !is_dense[sw] {
+                    mark[sw] = sv;
+                    list.push(sw as u32);
+                }
+            }
+            list
+        })
+        .collect();
+    let mut degree: Vec<usize> = adj
+        .iter()
+        .map(|list| list.iter().map(|&w| weight[w as usize]).sum())
+        .collect();
+    let mut lists = DegreeLists::new(n + 1, m);
     let mut remaining = 0;
-    for v in (0..n).rev() {
-        if !is_dense[v] {
-            lists.insert(v, degree[v]);
+    for sv in (0..m).rev() {
+        if !is_dense[sv] {
+            lists.insert(sv, degree[sv]);
             remaining += 1;
         }
     }
 
     let mut order = Vec::with_capacity(n);
-    let mut mark = vec![0usize; n];
-    let mut stamp = 0usize;
+    let mut stamp = vec![0usize; m];
+    let mut clock = 0usize;
     let mut min_degree = 0;
     while remaining > 0 {
         while lists.head[min_degree] == NONE {
             min_degree += 1;
         }
-        let v = lists.head[min_degree];
-        lists.remove(v, min_degree);
+        let sv = lists.head[min_degree];
+        lists.remove(sv, min_degree);
         remaining -= 1;
-        order.push(v);
-        // Eliminate v: its neighbours lose v and become a clique.
-        let neighbours = std::mem::take(&mut adj[v]);
+        order.extend_from_slice(&members[member_ptr[sv]..member_ptr[sv + 1]]);
+        // Eliminate sv: its neighbours lose it and become a clique.
+        let neighbours = std::mem::take(&mut adj[sv]);
         for &u in &neighbours {
             let u = u as usize;
-            stamp += 1;
-            mark[u] = stamp;
+            clock += 1;
+            stamp[u] = clock;
             let list = &mut adj[u];
+            let mut d = 0;
             list.retain(|&w| {
-                let keep = w as usize != v;
+                let w = w as usize;
+                let keep = w != sv;
                 if keep {
-                    mark[w as usize] = stamp;
+                    stamp[w] = clock;
+                    d += weight[w];
                 }
                 keep
             });
             for &w in &neighbours {
-                if mark[w as usize] != stamp {
+                if stamp[w as usize] != clock {
                     list.push(w);
+                    d += weight[w as usize];
                 }
             }
-            let d = list.len();
             if d != degree[u] {
                 lists.remove(u, degree[u]);
                 degree[u] = d;
@@ -605,9 +710,14 @@ fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[usize]) -> Vec<u
             min_degree = min_degree.min(d);
         }
     }
-    let mut dense: Vec<usize> = (0..n).filter(|&v| is_dense[v]).collect();
-    dense.sort_by_key(|&v| adj_ptr[v + 1] - adj_ptr[v]);
-    order.extend(dense);
+    let mut dense: Vec<usize> = (0..m).filter(|&sv| is_dense[sv]).collect();
+    dense.sort_by_key(|&sv| {
+        let v = members[member_ptr[sv]];
+        adj_ptr[v + 1] - adj_ptr[v]
+    });
+    for sv in dense {
+        order.extend_from_slice(&members[member_ptr[sv]..member_ptr[sv + 1]]);
+    }
     order
 }
 
@@ -625,7 +735,7 @@ fn elimination_tree(
     perm: &[usize],
     pinv: &[usize],
     adj_ptr: &[usize],
-    adj_idx: &[usize],
+    adj_idx: &[u32],
 ) -> Vec<usize> {
     let n = perm.len();
     let mut parent = vec![NONE; n];
@@ -633,7 +743,7 @@ fn elimination_tree(
     for k in 0..n {
         let v = perm[k];
         for &w in &adj_idx[adj_ptr[v]..adj_ptr[v + 1]] {
-            let mut i = pinv[w];
+            let mut i = pinv[w as usize];
             while i != NONE && i < k {
                 let next = ancestor[i];
                 ancestor[i] = k;
@@ -645,6 +755,17 @@ fn elimination_tree(
         }
     }
     parent
+}
+
+/// The same tree with node `post[k]` renamed `k`.
+fn relabel_tree(parent: &[usize], post: &[usize]) -> Vec<usize> {
+    let new_name = inverse(post);
+    post.iter()
+        .map(|&old| match parent[old] {
+            NONE => NONE,
+            p => new_name[p],
+        })
+        .collect()
 }
 
 /// Depth-first postorder of a forest: `post[k]` is the `k`-th node visited.
@@ -684,7 +805,7 @@ fn factor_pattern(
     pinv: &[usize],
     parent: &[usize],
     adj_ptr: &[usize],
-    adj_idx: &[usize],
+    adj_idx: &[u32],
 ) -> Result<(Vec<usize>, Vec<u32>), LuError> {
     let n = perm.len();
     let mut mark = vec![NONE; n];
@@ -693,7 +814,7 @@ fn factor_pattern(
         mark[k] = k;
         let v = perm[k];
         for &w in &adj_idx[adj_ptr[v]..adj_ptr[v + 1]] {
-            let mut j = pinv[w];
+            let mut j = pinv[w as usize];
             if j > k {
                 continue;
             }
@@ -756,45 +877,61 @@ fn transpose_pattern(
     (row_ptr, row_col, row_pos)
 }
 
-/// Where each input value goes in the dense accumulator, grouped by the elimination step that
-/// consumes it: `A[i][j]` belongs to step `max(pinv i, pinv j)`; above the diagonal it is an entry of
-/// column `j` of `U` (slot `2i`), below an entry of row `i` of `L` (slot `2j + 1`), on it the
-/// diagonal (slot `2i`).
-fn scatter_map(
-    n: usize,
-    col_ptr: &[usize],
-    row_idx: &[usize],
-    pinv: &[usize],
-) -> (Vec<usize>, Vec<u32>, Vec<u32>) {
-    let step_and_slot = |i: usize, j: usize| {
-        let (pi, pj) = (pinv[i], pinv[j]);
-        if pi <= pj {
-            (pj, 2 * i)
-        } else {
-            (pi, 2 * j + 1)
-        }
-    };
-    let mut ptr = vec![0usize; n + 1];
+/// Where each input value goes in the dense accumulator (indexed in elimination order), grouped by
+/// the elimination step that consumes it: `A[i][j]` belongs to step `max(pinv i, pinv j)`; on or
+/// above the diagonal it is an entry of column `j` of `U` (slot `2·pinv i`), below it an entry of
+/// row `i` of `L` (slot `2·pinv j + 1`). Within a step, the diagonal and `U` entries (all from the
+/// step's own column) come first, up to `split[k]`.
+#[derive(Debug, Clone)]
+struct ScatterMap {
+    ptr: Vec<usize>,
+    split: Vec<usize>,
+    src: Vec<u32>,
+    dst: Vec<u32>,
+}
+
+fn scatter_map(n: usize, col_ptr: &[usize], row_idx: &[usize], pinv: &[usize]) -> ScatterMap {
+    let (mut upper, mut lower) = (vec![0usize; n], vec![0usize; n]);
     for j in 0..n {
         for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
-            ptr[step_and_slot(i, j).0 + 1] += 1;
+            let (pi, pj) = (pinv[i], pinv[j]);
+            if pi <= pj {
+                upper[pj] += 1;
+            } else {
+                lower[pi] += 1;
+            }
         }
     }
+    let mut ptr = vec![0usize; n + 1];
+    let mut split = vec![0usize; n];
     for k in 0..n {
-        ptr[k + 1] += ptr[k];
+        split[k] = ptr[k] + upper[k];
+        ptr[k + 1] = split[k] + lower[k];
     }
-    let mut next = ptr[..n].to_vec();
+    let mut next_upper = ptr[..n].to_vec();
+    let mut next_lower = split.clone();
     let mut src = vec![0u32; row_idx.len()];
     let mut dst = vec![0u32; row_idx.len()];
     for j in 0..n {
         for p in col_ptr[j]..col_ptr[j + 1] {
-            let (step, slot) = step_and_slot(row_idx[p], j);
-            src[next[step]] = p as u32;
-            dst[next[step]] = slot as u32;
-            next[step] += 1;
+            let (pi, pj) = (pinv[row_idx[p]], pinv[j]);
+            let (t, slot) = if pi <= pj {
+                next_upper[pj] += 1;
+                (next_upper[pj] - 1, 2 * pi)
+            } else {
+                next_lower[pi] += 1;
+                (next_lower[pi] - 1, 2 * pj + 1)
+            };
+            src[t] = p as u32;
+            dst[t] = slot as u32;
         }
     }
-    (ptr, src, dst)
+    ScatterMap {
+        ptr,
+        split,
+        src,
+        dst,
+    }
 }
 
 #[cfg(test)]
