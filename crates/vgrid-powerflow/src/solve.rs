@@ -117,6 +117,8 @@ pub struct System {
     pub(crate) newton: Option<Box<crate::newton::NewtonCache>>,
     last_outcome: Option<PfOutcome>,
     iteration_count: u32,
+    /// Work space: squared relative change of each node in the last iteration.
+    change2: Vec<f64>,
 }
 
 fn zero() -> C64 {
@@ -202,6 +204,7 @@ impl System {
             work_i: Vec::new(),
             last_outcome: None,
             iteration_count: 0,
+            change2: Vec::new(),
             newton: None,
         };
         sys.factor()?;
@@ -329,40 +332,47 @@ impl System {
             self.factor()?;
         }
         let n = self.v.len();
-        let tol = self.settings.tolerance;
+        // compare squared relative changes: no square roots in the hot loop
+        let tol2 = self.settings.tolerance * self.settings.tolerance;
         let mut it = 0;
-        let mut max_change = f64::INFINITY;
-        let mut last_change = vec![0.0; n];
-        while it < self.settings.max_iterations {
+        let mut max_change2 = f64::INFINITY;
+        let mut change2 = std::mem::take(&mut self.change2);
+        change2.resize(n, 0.0);
+        let status = loop {
+            if it >= self.settings.max_iterations {
+                break PfStatus::MaxIterations;
+            }
             it += 1;
             self.compensation_rhs();
             if let Some(lu) = &self.lu {
                 lu.solve_in_place(&mut self.rhs);
             }
-            max_change = 0.0;
+            max_change2 = 0.0;
             let mut finite = true;
             for i in 0..n {
                 let new = self.rhs[i];
-                let d = (new - self.v[i]).norm();
-                let m = new.norm();
-                let c = if m > 0.0 { d / m } else { d };
-                last_change[i] = c;
-                if c > max_change {
-                    max_change = c;
-                }
+                let d2 = (new - self.v[i]).norm_sqr();
+                let m2 = new.norm_sqr();
+                let c2 = if m2 > 0.0 { d2 / m2 } else { d2 };
+                change2[i] = c2;
+                max_change2 = max_change2.max(c2);
                 finite &= new.re.is_finite() && new.im.is_finite();
                 self.v[i] = new;
             }
             if !finite {
-                return Ok(self.outcome(PfStatus::Diverged, it, f64::INFINITY, &last_change));
+                max_change2 = f64::INFINITY;
+                break PfStatus::Diverged;
             }
-            if max_change <= tol {
-                return Ok(self.outcome(PfStatus::Converged, it, max_change, &last_change));
+            if max_change2 <= tol2 {
+                break PfStatus::Converged;
             }
-        }
-        Ok(self.outcome(PfStatus::MaxIterations, it, max_change, &last_change))
+        };
+        let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
+        self.change2 = change2;
+        Ok(outcome)
     }
 
+    /// The outcome; `change` holds each node's last relative change.
     pub(crate) fn outcome(
         &self,
         status: PfStatus,
@@ -370,16 +380,30 @@ impl System {
         max_change: f64,
         change: &[f64],
     ) -> PfOutcome {
-        let mut idx: Vec<usize> = (0..change.len()).collect();
-        idx.sort_by(|&a, &b| change[b].total_cmp(&change[a]));
+        self.outcome_of(status, iterations, max_change, change, false)
+    }
+
+    /// The outcome; `change` holds each node's last relative change (squared when `squared`).
+    /// The worst nodes are only looked for when the flow did not converge.
+    fn outcome_of(
+        &self,
+        status: PfStatus,
+        iterations: u32,
+        max_change: f64,
+        change: &[f64],
+        squared: bool,
+    ) -> PfOutcome {
         let worst = if status == PfStatus::Converged {
             Vec::new()
         } else {
+            let mut idx: Vec<usize> = (0..change.len()).collect();
+            idx.sort_by(|&a, &b| change[b].total_cmp(&change[a]));
             idx.iter()
                 .take(5)
                 .map(|&i| {
                     let nd = &self.net.nodes[i];
-                    (self.net.buses[nd.bus].name.clone(), nd.number, change[i])
+                    let c = if squared { change[i].sqrt() } else { change[i] };
+                    (self.net.buses[nd.bus].name.clone(), nd.number, c)
                 })
                 .collect()
         };

@@ -118,7 +118,7 @@ impl GeneratorLaw {
 
     /// Current delivered by one phase branch at branch voltage `v` (generator sense).
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
-        let mut vmag = v.norm();
+        let mut vmag = v.norm_sqr().sqrt();
         let s = C64::new(self.p_w, self.q_var);
         // Delta branches see line-line volts; impedance modes use the delta equivalent Y/3.
         let d = if self.delta { 3.0 } else { 1.0 };

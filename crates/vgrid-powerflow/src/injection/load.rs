@@ -124,7 +124,7 @@ impl LoadLaw {
 
     /// Current through one phase branch at branch voltage `v` (load sense).
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
-        let vmag = v.norm();
+        let vmag = v.norm_sqr().sqrt();
         let s = C64::new(self.w_nominal, self.var_nominal);
         match self.model {
             LoadModel::ConstantZ => self.yeq * v,
