@@ -805,7 +805,10 @@ impl Reader {
             } else {
                 elements::set(&mut ctx, class, name, prop, p)
             };
-            warns.append(&mut ctx.warnings);
+            warns.extend(ctx.warnings.drain(..).map(|w| {
+                w.with_property(p.name.as_deref().unwrap_or(prop))
+                    .at_column(p.col)
+            }));
             if let Err(d) = r {
                 first_err = Some(
                     d.with_property(p.name.as_deref().unwrap_or(prop))

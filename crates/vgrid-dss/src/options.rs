@@ -290,14 +290,16 @@ pub(crate) fn apply(net: &mut Network, opt: &str, p: &Param) -> Res<Outcome> {
                 )));
             }
         }
-        "genmult" | "%growth" | "year" => {
-            let v = value::number(p)?;
-            let neutral = if opt == "genmult" { 1.0 } else { 0.0 };
-            if v != neutral && opt != "%growth" {
-                return Ok(Outcome::NotModelled(format!(
-                    "option '{opt}' is not modelled"
-                )));
-            }
+        // year 1 (and 0) leave loads at their base values; later years apply load growth
+        "year" if value::number(p)? > 1.0 => {
+            return Ok(Outcome::NotModelled(
+                "load growth for year > 1 is not modelled".into(),
+            ));
+        }
+        "genmult" if value::number(p)? != 1.0 => {
+            return Ok(Outcome::NotModelled(
+                "genmult is not modelled; generators stay at their base output".into(),
+            ));
         }
         "cktmodel" if p.value.trim().to_ascii_lowercase().starts_with('p') => {
             return Ok(Outcome::NotModelled(
@@ -309,12 +311,12 @@ pub(crate) fn apply(net: &mut Network, opt: &str, p: &Param) -> Res<Outcome> {
                 "long-line correction is not modelled".into(),
             ));
         }
+        // these change loads, generators or line constants in ways vgrid does not reproduce
         "earthmodel" | "random" | "allocationfactors" | "cfactors" | "harmonics"
-        | "loadshapeclass" | "trapezoidal" | "normvminpu" | "normvmaxpu" | "emergvminpu"
-        | "emergvmaxpu" | "zonelock" | "keepload" => {
-            return Ok(Outcome::NotModelled(format!(
-                "option '{opt}' is not modelled"
-            )));
+        | "loadshapeclass" | "trapezoidal" | "keepload" => {
+            return Ok(Outcome::NotModelled(
+                "not modelled by vgrid; ignored".into(),
+            ));
         }
         _ => {} // display, report and bookkeeping options
     }

@@ -619,3 +619,75 @@ fn line_totals_match_opendss() {
     }
     assert_eq!(checked, 13);
 }
+
+#[test]
+fn xfmrcode_is_replayed_onto_transformers() {
+    let n = net(&format!(
+        "{HEAD}New XfmrCode.pole phases=1 windings=3 conns=[wye wye wye] kvs=[7.2 0.12 0.12] kvas=[25 25 25] %rs=[0.6 1.2 1.2] XHL=2.04 XHT=2.04 XLT=1.36\n\
+         New Transformer.t1 xfmrcode=pole buses=[a.1 b.1.0 b.0.2]\n"
+    ));
+    let t = n.transformer("t1").unwrap();
+    assert_eq!((t.phases, t.windings.len()), (1, 3));
+    assert_eq!(
+        t.windings.iter().map(|w| w.kv).collect::<Vec<_>>(),
+        vec![7.2, 0.12, 0.12]
+    );
+    assert_eq!(t.windings[2].pct_r, 1.2);
+    assert_eq!(t.x_sc_pct, vec![2.04, 2.04, 1.36]);
+    assert_eq!(t.windings[2].bus.nodes, vec![0, 2]);
+}
+
+#[test]
+fn actual_shapes_set_load_power_and_daily_sets_yearly() {
+    let n = net(&format!(
+        "{HEAD}New Loadshape.a npts=3 interval=1 mult=[1 4 2] qmult=[0.5 1.5 1] useactual=yes\n\
+         New Load.l kw=1 pf=0.9 daily=a\nNew Load.m kw=1 kvar=0.2 yearly=a\n"
+    ));
+    let l = &n.loads[0];
+    assert_eq!(
+        (l.daily.as_deref(), l.yearly.as_deref()),
+        (Some("a"), Some("a"))
+    );
+    assert_eq!(l.p_kw, 4.0);
+    assert!(
+        close(l.q_kvar, 4.0 * (1.0f64 / 0.81 - 1.0).sqrt()),
+        "PF given: kvar follows PF"
+    );
+    assert_eq!((n.loads[1].p_kw, n.loads[1].q_kvar), (4.0, 1.5));
+}
+
+#[test]
+fn reactors_last_rating_wins() {
+    let n = net(&format!(
+        "{HEAD}New Reactor.a bus1=x kvar=100 kv=12.47\nNew Reactor.b bus1=x bus2=y R=0.1 X=2\nNew Reactor.c bus1=x phases=1 LmH=10\n"
+    ));
+    use vgrid_model::ReactorRating;
+    assert_eq!(n.reactors[0].rating, ReactorRating::Kvar { kvar: 100.0 });
+    assert_eq!(
+        n.reactors[1].rating,
+        ReactorRating::Impedance {
+            r_ohm: 0.1,
+            x_ohm: 2.0
+        }
+    );
+    assert!(n.reactors[1].bus2.is_some());
+    let ReactorRating::Impedance { x_ohm, .. } = n.reactors[2].rating else {
+        panic!()
+    };
+    assert!(close(x_ohm, 0.01 * 2.0 * std::f64::consts::PI * 60.0));
+}
+
+#[test]
+fn warnings_carry_element_property_and_column() {
+    let r = run(&format!(
+        "{HEAD}New Transformer.t\nNew RegControl.r transformer=t revneutral=yes\n"
+    ));
+    let w = r
+        .warnings()
+        .iter()
+        .find(|w| w.message.contains("revneutral"))
+        .unwrap();
+    assert_eq!(w.element.as_deref(), Some("RegControl.r"));
+    assert_eq!(w.property.as_deref(), Some("revneutral"));
+    assert_eq!((w.line, w.column), (3, 43));
+}
