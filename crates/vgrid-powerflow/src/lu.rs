@@ -1405,3 +1405,153 @@ mod tests {
         check::<SymbolicLu>();
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// CSC of a radial feeder (random tree, `phases` nodes per bus, full coupling blocks) with
+    /// `loops` extra ties between random buses, from a seed.
+    fn feeder(
+        buses: usize,
+        phases: usize,
+        loops: usize,
+        seed: u64,
+    ) -> (usize, Vec<usize>, Vec<usize>, Vec<C64>) {
+        let mut state = seed;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let n = buses * phases;
+        let mut dense = vec![C64::new(0.0, 0.0); n * n];
+        let mut branch = |f: usize, t: usize, uniform: &mut dyn FnMut() -> f64| {
+            for p in 0..phases {
+                for q in 0..phases {
+                    let base = if p == q {
+                        C64::new(1.0, -3.0)
+                    } else {
+                        C64::new(-0.3, 1.0)
+                    };
+                    let y = base * (0.5 + uniform());
+                    let (fp, fq, tp, tq) = (
+                        f * phases + p,
+                        f * phases + q,
+                        t * phases + p,
+                        t * phases + q,
+                    );
+                    dense[fp * n + fq] += y;
+                    dense[tp * n + tq] += y;
+                    dense[fp * n + tq] -= y;
+                    dense[tp * n + fq] -= y;
+                }
+            }
+        };
+        for b in 1..buses {
+            let from = ((uniform() * b as f64) as usize).min(b - 1);
+            branch(from, b, &mut uniform);
+        }
+        for _ in 0..loops {
+            let (f, t) = (
+                (uniform() * buses as f64) as usize,
+                (uniform() * buses as f64) as usize,
+            );
+            if f != t && f < buses && t < buses {
+                branch(f, t, &mut uniform);
+            }
+        }
+        // Shunts make the matrix nonsingular; diagonal dominance per row (sum of the couplings).
+        let (mut col_ptr, mut row_idx, mut values) = (vec![0], Vec::new(), Vec::new());
+        for j in 0..n {
+            let off: f64 = (0..n)
+                .filter(|&i| i != j)
+                .map(|i| dense[i * n + j].norm())
+                .sum();
+            for i in 0..n {
+                let mut v = dense[i * n + j];
+                if i == j {
+                    v +=
+                        C64::new(0.01, -0.02) * (1.0 + uniform()) + C64::new(0.0, -1.0) * 0.5 * off;
+                }
+                if v != C64::new(0.0, 0.0) || i == j {
+                    row_idx.push(i);
+                    values.push(v);
+                }
+            }
+            col_ptr.push(row_idx.len());
+        }
+        (n, col_ptr, row_idx, values)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn feeders_solve_accurately(
+            buses in 1usize..40,
+            phases in 1usize..=4,
+            loops in 0usize..4,
+            seed in any::<u64>(),
+        ) {
+            let (n, col_ptr, row_idx, values) = feeder(buses, phases, loops, seed);
+            let symbolic = Arc::new(SymbolicLu::analyze(n, &col_ptr, &row_idx).unwrap());
+            if loops == 0 {
+                prop_assert_eq!(symbolic.fill_in(), 0);
+            }
+            let lu = NumericLu::factor(symbolic, &values).unwrap();
+            let b: Vec<C64> = (0..n).map(|i| C64::new(1.0 + i as f64, -(i as f64) * 0.5)).collect();
+            let mut x = b.clone();
+            lu.solve_in_place(&mut x);
+            let mut r2 = 0.0;
+            for i in 0..n {
+                let mut ax = C64::new(0.0, 0.0);
+                for j in 0..n {
+                    if let Some(p) = (col_ptr[j]..col_ptr[j + 1]).find(|&p| row_idx[p] == i) {
+                        ax += values[p] * x[j];
+                    }
+                }
+                r2 += (ax - b[i]).norm_sqr();
+            }
+            let b2: f64 = b.iter().map(|z| z.norm_sqr()).sum();
+            prop_assert!((r2 / b2).sqrt() < 1e-12, "residual {}", (r2 / b2).sqrt());
+        }
+
+        #[test]
+        fn arbitrary_input_never_panics(
+            counts in proptest::collection::vec(0usize..4, 0..7),
+            rows in proptest::collection::vec(0usize..7, 24),
+            corrupt in 0usize..4,
+            re in proptest::collection::vec(-2.0f64..2.0, 24),
+        ) {
+            // Mostly well-formed columns with arbitrary (possibly out-of-range or repeated) rows;
+            // `corrupt` breaks the pattern in one of three ways.
+            let n = counts.len();
+            let mut col_ptr = vec![0];
+            for c in &counts {
+                col_ptr.push(col_ptr.last().unwrap() + c);
+            }
+            let mut row_idx = rows[..col_ptr[n]].to_vec();
+            match corrupt {
+                1 => { col_ptr.pop(); }
+                2 => row_idx.push(0),
+                3 if n > 1 => col_ptr.swap(1, n),
+                _ => {}
+            }
+            match SymbolicLu::analyze(n, &col_ptr, &row_idx) {
+                Err(e) => prop_assert!(matches!(e, LuError::Pattern(_))),
+                Ok(symbolic) => {
+                    let values: Vec<C64> =
+                        (0..row_idx.len()).map(|p| C64::new(re[p], re[23 - p])).collect();
+                    if let Ok(lu) = NumericLu::factor(Arc::new(symbolic), &values) {
+                        let mut b = vec![C64::new(1.0, 0.0); n];
+                        lu.solve_in_place(&mut b);
+                        prop_assert!(b.iter().all(|z| z.re.is_finite() && z.im.is_finite()));
+                    }
+                }
+            }
+        }
+    }
+}
