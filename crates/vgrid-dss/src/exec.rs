@@ -884,13 +884,13 @@ impl Reader {
             ));
         };
         let name = name.to_ascii_lowercase();
-        let mut ctx = self.ctx();
         let targets = if name == "*" {
-            elements::names(&ctx, class)
+            elements::names(&self.ctx(), class)
         } else {
-            vec![name.clone()]
+            vec![name]
         };
         for n in targets {
+            let mut ctx = self.ctx();
             if !elements::set_enabled(&mut ctx, class, &n, on) {
                 let all = elements::names(&ctx, class);
                 let d = diag(format!(
@@ -901,16 +901,8 @@ impl Reader {
                 .at_column(p.col);
                 return self.strictness(loc, d);
             }
-            if matches!(
-                class,
-                Class::Fuse | Class::Recloser | Class::Relay | Class::SwtControl
-            ) {
-                let mut ctx = self.ctx();
-                let _ = elements::finish(&mut ctx, class, &n);
-                ctx = self.ctx();
-                let _ = &mut ctx;
-            }
-            ctx = self.ctx();
+            // a disabled switching device no longer holds its terminal open
+            let _ = elements::finish(&mut ctx, class, &n);
         }
         Ok(())
     }

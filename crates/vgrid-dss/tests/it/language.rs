@@ -691,3 +691,12 @@ fn warnings_carry_element_property_and_column() {
     assert_eq!(w.property.as_deref(), Some("revneutral"));
     assert_eq!((w.line, w.column), (3, 43));
 }
+
+#[test]
+fn disabling_an_open_switch_releases_its_terminal() {
+    let n = net(&format!(
+        "{HEAD}New Line.l bus1=a bus2=b\nNew SwtControl.s SwitchedObj=Line.l SwitchedTerm=2 State=open\nDisable SwtControl.s\n"
+    ));
+    assert!(n.open_terminals.is_empty());
+    assert!(!n.protective_devices[0].enabled);
+}
