@@ -35,7 +35,7 @@
 //! ```
 //!
 //! ## How a script is read
-//! - [`lexer`](crate) splits a line into `name=value` parameters exactly like OpenDSS's parser
+//! - the lexer splits a line into `name=value` parameters exactly like OpenDSS's parser
 //!   (quotes `() [] {} "" ''`, comments `!` and `//`, RPN math in quoted numbers);
 //! - the command (`New`, `Edit`, `~`, `Set`, `Redirect`, ... or the implicit
 //!   `Class.name.prop=value`) is found by OpenDSS's abbreviation rule;
