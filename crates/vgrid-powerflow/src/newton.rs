@@ -10,8 +10,9 @@
 //! admittance `Y_pc` stamped for every load, generator and PV system) and `I_pc(V)` the current
 //! law of each such element ([`crate::injection::Injection::currents`]). The fixed-point method
 //! ([`System::solve`] with the default algorithm) and this method have the same zero, so they
-//! give the same voltages; Newton gets there in a handful of iterations whatever the loading,
-//! and converges on heavily loaded feeders where the fixed point stalls or runs away.
+//! give the same voltages; Newton gets there in a handful of iterations up to close to the
+//! nose of the P–V curve, and converges on heavily loaded feeders (or around a floating load
+//! neutral) where the fixed point crawls or oscillates.
 //!
 //! ## Linearising a law that is not analytic
 //! A constant-power load draws `I = conj(S/V)`, which has no complex derivative `dI/dV`: it
@@ -68,9 +69,16 @@
 //! `J_B = −conj(S)/conj(V)²`. From `V₀ = 1` the Newton steps change the voltage by (relative)
 //! 0.24, 1.1e-2, 2.7e-5, 1.6e-10: the number of correct digits doubles each step, and
 //! `V = 0.830719 − j0.125`. The fixed point (with the nominal admittance `conj(S)` in `Y`)
-//! needs 19 iterations to reach a relative change of 1e-10 on the same case; at heavier
+//! needs 19 iterations from the no-load voltage to reach a relative change of 1e-10; at heavier
 //! loading it slows down without bound as the nose of the P–V curve approaches, where Newton
 //! still takes a handful of steps.
+//!
+//! ## Cost
+//! An iteration refactors a `2n × 2n` matrix with four times the entries of `Y`, so on a
+//! lightly loaded feeder Newton's fewer iterations do not pay: a solve from the no-load voltage
+//! takes 340 µs on IEEE 123 (3 iterations) against 67 µs for the fixed point (8 iterations),
+//! 2.5 ms against 0.29 ms on the European LV feeder. The fixed point stays the default; Newton
+//! is for the cases it cannot do, or does slowly.
 //!
 //! ## Convergence and outcome
 //! As for the fixed point: converged when the largest change of any node voltage, relative to
@@ -774,5 +782,41 @@ mod tests {
         assert!(no.iterations <= 5, "{no:?}");
         let d = max_diff_pu(&nr, fp.voltages(), nr.voltages());
         assert!(d < 1e-10, "max |ΔV| = {d:e} pu");
+    }
+
+    #[test]
+    fn generators_are_linearised_like_loads() {
+        let mut net = network(12_000.0, false);
+        for (name, model, conn) in [("g1", 1, Connection::Wye), ("g7", 7, Connection::Delta)] {
+            net.generators.push(vgrid_model::Generator {
+                name: name.into(),
+                bus1: BusRef::parse("end"),
+                phases: 3,
+                conn,
+                kv: 12.47,
+                p_kw: 2500.0,
+                q_kvar: 500.0,
+                kva: 3000.0,
+                model,
+                vmin_pu: 0.9,
+                vmax_pu: 1.1,
+                yearly: None,
+                daily: None,
+                duty: None,
+                enabled: true,
+            });
+        }
+        let (fp, fo) = solve(&net, Algorithm::FixedPoint, 500);
+        let (mut nr, no) = solve(&net, Algorithm::Newton, 50);
+        assert_eq!(fo.status, PfStatus::Converged, "{fo:?}");
+        assert_eq!(no.status, PfStatus::Converged, "{no:?}");
+        assert!(no.iterations <= 5, "{no:?}");
+        let d = max_diff_pu(&nr, fp.voltages(), nr.voltages());
+        assert!(d < 1e-10, "max |ΔV| = {d:e} pu");
+        assert!(relative_mismatch(&mut nr) < 1e-10);
+        eprintln!(
+            "generators: fixed point {} iterations, Newton {}, max |ΔV| {d:e} pu",
+            fo.iterations, no.iterations
+        );
     }
 }
