@@ -103,6 +103,7 @@ pub struct SolverNetwork {
     /// Per node: joined to a source through branches.
     pub energized: Vec<bool>,
     bus_index: HashMap<String, usize>,
+    branch_index: HashMap<ElementKind, HashMap<String, usize>>,
 }
 
 /// Number of conductors of a power-conversion element's terminal, as OpenDSS: wye elements have
@@ -309,7 +310,14 @@ impl SolverNetwork {
             isolated_buses: Vec::new(),
             energized: Vec::new(),
             bus_index: num.bus_index,
+            branch_index: HashMap::new(),
         };
+        for (i, b) in sn.branches.iter().enumerate() {
+            sn.branch_index
+                .entry(b.id.kind)
+                .or_default()
+                .insert(b.id.name.clone(), i);
+        }
         sn.apply_open_terminals(net);
         sn.cut_isolated_nodes();
         for c in &net.bus_coords {
@@ -342,9 +350,7 @@ impl SolverNetwork {
 
     /// Find a branch by kind and name.
     pub fn branch(&self, kind: ElementKind, name: &str) -> Option<usize> {
-        self.branches
-            .iter()
-            .position(|b| b.id.kind == kind && b.id.name == name)
+        self.branch_index.get(&kind)?.get(name).copied()
     }
 
     /// Replace a branch's primitive matrix (a tap change, a capacitor step switched), keeping

@@ -33,6 +33,35 @@ fn main() {
     let load = args[4].to_ascii_lowercase();
     let cmds = &args[5..];
 
+    // where the time of one read + solve goes
+    let t = Instant::now();
+    let mut s0 = Session::new(ReadOptions::default());
+    s0.ignore_script_solves = true;
+    s0.run_file(master).expect("read");
+    for c in cmds {
+        s0.run_command(c).expect("command");
+    }
+    let read_only_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut snap0 = SnapshotSolver::new(s0.network()).expect("build");
+    let build_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (o, r) = snap0.solve_quiet().expect("solve");
+    let solve_s = t.elapsed().as_secs_f64();
+    let control_iterations = r.map_or(0, |r| r.control_iterations);
+    let t = Instant::now();
+    let _ = snap0.solve().expect("report");
+    let report_s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "breakdown: read {:.3} ms, build {:.3} ms, solve {:.3} ms ({} iterations, {} control iterations), re-solve + report {:.3} ms",
+        read_only_s * 1e3,
+        build_s * 1e3,
+        solve_s * 1e3,
+        o.iterations,
+        control_iterations,
+        report_s * 1e3
+    );
+
     let mut read_solve = Vec::new();
     let mut session = None;
     let mut losses_kw = 0.0;
