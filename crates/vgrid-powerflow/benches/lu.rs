@@ -29,19 +29,29 @@ impl Lcg {
     }
 }
 
-/// CSC matrix of a radial feeder: a random tree of `buses` buses (mostly long chains, 30 %
-/// branching to a random earlier bus), a full 3×3 series admittance on each branch, diagonal =
-/// sum of the branch blocks + a small shunt, nodes numbered bus by bus.
-fn radial_feeder(buses: usize, seed: u64) -> (usize, Vec<usize>, Vec<usize>, Vec<C64>) {
+/// CSC matrix of a feeder: a random tree of `buses` buses (mostly long chains, 30 %
+/// branching to a random earlier bus) plus `ties` loop-closing branches between random buses, a
+/// full 3×3 series admittance on each branch, diagonal = sum of the branch blocks + a small
+/// shunt, nodes numbered bus by bus.
+fn feeder(buses: usize, ties: usize, seed: u64) -> (usize, Vec<usize>, Vec<usize>, Vec<C64>) {
     const PHASES: usize = 3;
     let n = buses * PHASES;
     let mut rng = Lcg(seed);
     let mut triplets: Vec<(usize, usize, C64)> = Vec::with_capacity(n * 12);
-    for bus in 1..buses {
-        let from = if rng.uniform() < 0.7 {
-            bus - 1
+    for branch in 1..buses + ties {
+        let (from, bus) = if branch < buses {
+            let from = if rng.uniform() < 0.7 {
+                branch - 1
+            } else {
+                rng.below(branch)
+            };
+            (from, branch)
         } else {
-            rng.below(bus)
+            let (a, b) = (rng.below(buses), rng.below(buses));
+            if a == b {
+                continue;
+            }
+            (a, b)
         };
         let mut y = [[C64::new(0.0, 0.0); PHASES]; PHASES];
         for p in 0..PHASES {
@@ -91,7 +101,7 @@ fn radial_feeder(buses: usize, seed: u64) -> (usize, Vec<usize>, Vec<usize>, Vec
 }
 
 fn bench_lu(c: &mut Criterion) {
-    let (n, col_ptr, row_idx, values) = radial_feeder(8_500, 2024);
+    let (n, col_ptr, row_idx, values) = feeder(8_500, 0, 2024);
     let symbolic = Arc::new(SymbolicLu::analyze(n, &col_ptr, &row_idx).expect("valid pattern"));
     eprintln!(
         "feeder: n = {n}, nnz(A) = {}, nnz(L+U) = {}, fill-in = {}",
@@ -127,5 +137,35 @@ fn bench_lu(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_lu);
+/// The same feeder with 10 % meshing (850 ties between random buses): fill-in appears.
+fn bench_lu_meshed(c: &mut Criterion) {
+    let (n, col_ptr, row_idx, values) = feeder(8_500, 850, 2024);
+    let symbolic = Arc::new(SymbolicLu::analyze(n, &col_ptr, &row_idx).expect("valid pattern"));
+    eprintln!(
+        "meshed feeder: n = {n}, nnz(A) = {}, nnz(L+U) = {}, fill-in = {}",
+        row_idx.len(),
+        symbolic.nnz_factors(),
+        symbolic.fill_in()
+    );
+    let mut lu = NumericLu::factor(Arc::clone(&symbolic), &values).expect("nonsingular");
+    let rhs: Vec<C64> = (0..n).map(|i| C64::new(1.0, (i % 5) as f64)).collect();
+    let mut group = c.benchmark_group("lu_meshed10_25500");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("analyze", |b| {
+        b.iter(|| SymbolicLu::analyze(n, black_box(&col_ptr), black_box(&row_idx)))
+    });
+    group.bench_function("refactor", |b| b.iter(|| lu.refactor(black_box(&values))));
+    let mut x = rhs.clone();
+    group.bench_function("solve", |b| {
+        b.iter(|| {
+            x.copy_from_slice(&rhs);
+            lu.solve_in_place(black_box(&mut x));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_lu, bench_lu_meshed);
 criterion_main!(benches);
