@@ -4,11 +4,15 @@
 //! iteration re-solves with new currents, and a tap change or a capacitor switch changes a few
 //! values of `Y` but never its pattern. This module splits the work accordingly:
 //!
-//! | step | when | cost on a radial 8,500-bus three-phase feeder |
-//! |---|---|---|
-//! | [`SymbolicLu::analyze`] | once per topology | ordering, elimination tree, factor pattern |
-//! | [`NumericLu::factor`] / [`NumericLu::refactor`] | when values of `Y` change | flat arrays, no allocation on refactor |
-//! | [`NumericLu::solve_in_place`] | every iteration | one forward and one backward pass, no allocation |
+//! | step | when | work | radial 8,500-bus three-phase feeder (25,500 unknowns) |
+//! |---|---|---|---|
+//! | [`SymbolicLu::analyze`] | once per topology | ordering, elimination tree, factor pattern | ≈ 7 ms |
+//! | [`NumericLu::factor`] | once | allocates the value arrays, then refactors | ≈ 1.9 ms |
+//! | [`NumericLu::refactor`] | when values of `Y` change | flat arrays, no allocation | ≈ 1.7 ms |
+//! | [`NumericLu::solve_in_place`] | every iteration | one forward and one backward pass, no allocation | ≈ 0.45 ms |
+//!
+//! (Criterion means on the project's 2-core machine, `cargo bench -p vgrid-powerflow --bench lu`;
+//! KLU needs 5–7, 7–10, 4–5 and 1.0 ms on the same matrix.)
 //!
 //! ## The idea: a structurally symmetric LU is a Cholesky in disguise
 //!
@@ -24,8 +28,9 @@
 //! connects all of its not-yet-eliminated neighbours to each other: those new edges are the
 //! *fill-in*, entries of `L`/`U` that are zero in `A`. The order of elimination decides how much
 //! fill there is. This module orders by *minimum degree*: repeatedly eliminate a node with the
-//! fewest remaining neighbours (exact degrees on the explicit elimination graph; very dense nodes are
-//! postponed to the end, as AMD does).
+//! fewest remaining neighbours. Nodes with identical neighbourhoods (the phase conductors of a
+//! bus) are merged into one weighted *supervariable* first, degrees are exact on the explicit
+//! elimination graph, and very dense nodes are postponed to the end, as AMD does.
 //!
 //! **Elimination tree.** The parent of column `j` is the first row `i > j` with `L[i][j] ≠ 0`.
 //! That tree is the dependency graph of the factorisation: column `j` is only needed by its
@@ -34,6 +39,12 @@
 //! gives the whole factor pattern in time proportional to its size. The nodes are finally
 //! renumbered in a depth-first postorder of the tree, which does not change the fill but keeps
 //! each subtree contiguous in memory.
+//!
+//! **Supernodes.** When column `j + 1` is `j`'s parent and `j`'s pattern is `{j + 1}` plus the
+//! pattern of `j + 1` (the three phase nodes of a bus, eliminated one after the other), the
+//! columns share their rows below. The solve takes such a run (up to 6 columns) as one block: the
+//! small triangle stays in registers and each shared row of the right-hand side is read and
+//! written once instead of once per column.
 //!
 //! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
 //! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
