@@ -357,13 +357,12 @@ impl SolverNetwork {
     /// its opened conductors open.
     pub fn set_branch_prim(&mut self, branch: usize, mut prim: Prim) {
         let b = &mut self.branches[branch];
-        for (k, _) in b.open.iter().enumerate().filter(|(_, o)| **o) {
-            zero_conductor(&mut prim.y, k);
-        }
+        open_conductors(&mut prim.y, &b.open);
         b.prim = prim;
     }
 
     fn apply_open_terminals(&mut self, net: &Network) {
+        let mut touched = Vec::new();
         for o in &net.open_terminals {
             let Some(b) = self.branch(o.element.kind, &o.element.name) else {
                 continue;
@@ -377,11 +376,15 @@ impl SolverNetwork {
                 None => (first..first + c).collect(),
             };
             for k in conductors {
-                if k < br.nodes.len() {
-                    zero_conductor(&mut br.prim.y, k);
+                if k < br.open.len() {
                     br.open[k] = true;
                 }
             }
+            touched.push(b);
+        }
+        for b in touched {
+            let br = &mut self.branches[b];
+            open_conductors(&mut br.prim.y, &br.open);
         }
     }
 
@@ -405,6 +408,21 @@ impl SolverNetwork {
         }
         for s in &self.sources {
             link(&s.prim.prim.y, &s.nodes);
+        }
+        // a load's conductors are joined through the load itself: a floating wye neutral
+        // (`bus1=x.1.2.3.4` with nothing else on x.4) is energised through its phases
+        for p in self
+            .loads
+            .iter()
+            .chain(&self.generators)
+            .chain(&self.pv_systems)
+            .chain(&self.storages)
+        {
+            let on_network: Vec<usize> = p.nodes.iter().flatten().copied().collect();
+            for w in on_network.windows(2) {
+                adj[w[0]].push(w[1]);
+                adj[w[1]].push(w[0]);
+            }
         }
         let mut reached = vec![false; n];
         let mut stack: Vec<usize> = self
@@ -486,10 +504,56 @@ fn two_terminal_shunt(
     nodes
 }
 
-fn zero_conductor(y: &mut CMatrix, k: usize) {
-    let z = C64::new(0.0, 0.0);
-    for j in 0..y.cols() {
-        y[(k, j)] = z;
-        y[(j, k)] = z;
+/// Remove opened conductors from a primitive matrix. An open conductor carries no current and
+/// its voltage floats, so it is eliminated (Kron reduction) rather than zeroed: zeroing its
+/// row and column would instead tie it to ground. A series element opened at one end is left
+/// with only its shunt admittance at the other, as in OpenDSS.
+fn open_conductors(y: &mut CMatrix, open: &[bool]) {
+    let n = y.cols();
+    for (k, _) in open.iter().enumerate().filter(|(_, o)| **o) {
+        let ykk = y[(k, k)];
+        let scale = (0..n).map(|j| y[(j, j)].norm()).fold(0.0, f64::max);
+        if ykk.norm() > scale * 1e-14 {
+            for i in (0..n).filter(|&i| i != k) {
+                let f = y[(i, k)] / ykk;
+                if f == C64::new(0.0, 0.0) {
+                    continue;
+                }
+                for j in (0..n).filter(|&j| j != k) {
+                    let ykj = y[(k, j)];
+                    y[(i, j)] -= f * ykj;
+                }
+            }
+        }
+        let z = C64::new(0.0, 0.0);
+        for j in 0..n {
+            y[(k, j)] = z;
+            y[(j, k)] = z;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_one_end_of_a_series_branch_leaves_its_shunt_only() {
+        // one conductor: series 10 S, shunt 0.5 S at each end
+        let c = |re: f64| C64::new(re, 0.0);
+        let mut y = CMatrix::from_row_major(2, 2, vec![c(10.5), c(-10.0), c(-10.0), c(10.5)]);
+        open_conductors(&mut y, &[false, true]);
+        // 10.5 - 10·10/10.5: the series path through the floating end to its shunt
+        assert!((y[(0, 0)] - c(10.5 - 100.0 / 10.5)).norm() < 1e-12);
+        assert_eq!(y[(1, 1)], c(0.0));
+        assert_eq!(y[(0, 1)], c(0.0));
+    }
+
+    #[test]
+    fn a_pure_series_branch_opened_at_one_end_carries_nothing() {
+        let c = |re: f64| C64::new(re, 0.0);
+        let mut y = CMatrix::from_row_major(2, 2, vec![c(1e6), c(-1e6), c(-1e6), c(1e6)]);
+        open_conductors(&mut y, &[false, true]);
+        assert!(y[(0, 0)].norm() < 1e-6);
     }
 }

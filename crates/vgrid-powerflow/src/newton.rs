@@ -403,8 +403,7 @@ impl System {
             let mut finite = true;
             for i in 0..n {
                 let new = c.x[2 * i];
-                let (d, m) = ((new - self.v[i]).norm(), new.norm());
-                let ch = if m > 0.0 { d / m } else { d };
+                let ch = self.relative_change2(i, new).sqrt();
                 change[i] = ch;
                 max_change = max_change.max(ch);
                 finite &= new.re.is_finite() && new.im.is_finite();
@@ -620,6 +619,8 @@ mod tests {
         sys.settings = PfSettings {
             tolerance: 1e-12,
             max_iterations,
+            accept_tolerance: 1e-12,
+            accept_iterations: max_iterations,
             algorithm,
         };
         let out = sys.solve().unwrap();

@@ -13,7 +13,8 @@
 //! `Y_pd · V = I_source − Σ I_pc(V)`, independent of the iteration. `Y` only changes when
 //! a tap moves or a capacitor switches; then the values are re-stamped and the LU refactored
 //! with the same symbolic analysis. Iterations stop when the largest change of any node voltage,
-//! relative to its magnitude, falls below the tolerance.
+//! relative to the voltage level of its bus (its largest no-load node voltage, so that a
+//! neutral near 0 V is judged on the bus's scale), falls below the tolerance.
 //!
 //! Non-convergence is an outcome ([`PfStatus`]), never a panic: the report names the nodes
 //! whose voltage still moved most.
@@ -76,21 +77,31 @@ pub(crate) struct PcElement {
 /// Tolerances of the power flow.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PfSettings {
-    /// Largest relative voltage change accepted as converged.
+    /// Relative voltage change vgrid iterates down to (at most 1e-9).
     pub tolerance: f64,
+    /// Iteration budget for reaching `tolerance` (at least 100).
     pub max_iterations: u32,
+    /// The script's tolerance (`Set tolerance`, OpenDSS default 1e-4): a flow that reaches it
+    /// within `accept_iterations` is converged, even if the polish to `tolerance` runs out.
+    pub accept_tolerance: f64,
+    /// The script's iteration limit (`Set maxiterations`, OpenDSS default 15): a flow that
+    /// has not reached `accept_tolerance` by then stops with `MaxIterations`.
+    pub accept_iterations: u32,
     /// Fixed-point current injection (OpenDSS "Normal", default) or Newton–Raphson over the
     /// same equations (`Set algorithm=newton`).
     pub algorithm: Algorithm,
 }
 
 impl PfSettings {
-    /// vgrid converges at least to 1e-9 per unit whatever the script asks (OpenDSS's default
-    /// 1e-4 leaves errors of ~1e-5 pu), and allows at least 100 iterations to get there.
+    /// The script's tolerance and iteration limit decide convergence, as in OpenDSS; once
+    /// they are met vgrid keeps iterating down to 1e-9 (OpenDSS's default 1e-4 leaves errors
+    /// of ~1e-5 pu), within a budget of at least 100 iterations.
     pub fn from_model(s: &vgrid_model::Settings) -> PfSettings {
         PfSettings {
             tolerance: s.tolerance_pu.min(1e-9),
             max_iterations: s.max_iterations.max(100),
+            accept_tolerance: s.tolerance_pu.max(1e-9),
+            accept_iterations: s.max_iterations.max(1),
             algorithm: s.algorithm,
         }
     }
@@ -119,6 +130,8 @@ pub struct System {
     iteration_count: u32,
     /// Work space: squared relative change of each node in the last iteration.
     change2: Vec<f64>,
+    /// Squared voltage level of each node, the yardstick of the convergence test.
+    v_ref2: Vec<f64>,
 }
 
 fn zero() -> C64 {
@@ -164,7 +177,15 @@ impl System {
                 injection,
             })
             .collect();
+        // a node cut off from every source gets the equation V = 0 (a 1 S tie to ground)
+        let isolated: Vec<BlockId> = (0..n)
+            .filter(|&i| !net.energized.get(i).copied().unwrap_or(true))
+            .map(|i| b.add_block(&[Some(i)]))
+            .collect();
         let mut ybus = b.finish();
+        for blk in &isolated {
+            ybus.stamp(*blk, &CMatrix::identity(1), 1.0);
+        }
         for (br, blk) in net.branches.iter().zip(&branch_blocks) {
             ybus.stamp(*blk, &br.prim.y, 1.0);
         }
@@ -205,6 +226,7 @@ impl System {
             last_outcome: None,
             iteration_count: 0,
             change2: Vec::new(),
+            v_ref2: Vec::new(),
             newton: None,
         };
         sys.factor()?;
@@ -258,8 +280,38 @@ impl System {
         if let Some(lu) = &self.lu {
             lu.solve_in_place(&mut self.v);
         }
+        self.v_ref2 = self.voltage_levels();
         self.initialized = true;
         Ok(())
+    }
+
+    /// Squared voltage level of each node for the convergence test: the largest no-load
+    /// voltage among the nodes of its bus. A neutral or a floating star point, whose own
+    /// voltage is near zero, is thus judged against its bus's phase voltage.
+    fn voltage_levels(&self) -> Vec<f64> {
+        let mut bus_max = vec![0.0f64; self.net.buses.len()];
+        for (i, node) in self.net.nodes.iter().enumerate() {
+            bus_max[node.bus] = bus_max[node.bus].max(self.v[i].norm_sqr());
+        }
+        let global = bus_max.iter().copied().fold(0.0, f64::max).max(1.0);
+        self.net
+            .nodes
+            .iter()
+            .map(|node| {
+                let m = bus_max[node.bus];
+                if m > 0.0 && m.is_finite() {
+                    m
+                } else {
+                    global
+                }
+            })
+            .collect()
+    }
+
+    /// Change of node `i` relative to its voltage level, squared.
+    #[inline]
+    pub(crate) fn relative_change2(&self, i: usize, new: C64) -> f64 {
+        (new - self.v[i]).norm_sqr() / self.v_ref2[i]
     }
 
     /// Change the load multiplier of every load (a new `Set loadmult`), keeping `Y`.
@@ -338,10 +390,9 @@ impl System {
         let mut max_change2 = f64::INFINITY;
         let mut change2 = std::mem::take(&mut self.change2);
         change2.resize(n, 0.0);
+        let accept2 = self.settings.accept_tolerance * self.settings.accept_tolerance;
+        let mut accepted = false;
         let status = loop {
-            if it >= self.settings.max_iterations {
-                break PfStatus::MaxIterations;
-            }
             it += 1;
             self.compensation_rhs();
             if let Some(lu) = &self.lu {
@@ -351,9 +402,7 @@ impl System {
             let mut finite = true;
             for i in 0..n {
                 let new = self.rhs[i];
-                let d2 = (new - self.v[i]).norm_sqr();
-                let m2 = new.norm_sqr();
-                let c2 = if m2 > 0.0 { d2 / m2 } else { d2 };
+                let c2 = self.relative_change2(i, new);
                 change2[i] = c2;
                 max_change2 = max_change2.max(c2);
                 finite &= new.re.is_finite() && new.im.is_finite();
@@ -364,6 +413,14 @@ impl System {
                 break PfStatus::Diverged;
             }
             if max_change2 <= tol2 {
+                break PfStatus::Converged;
+            }
+            accepted |= max_change2 <= accept2 && it <= self.settings.accept_iterations;
+            if !accepted && it >= self.settings.accept_iterations {
+                break PfStatus::MaxIterations;
+            }
+            if it >= self.settings.max_iterations {
+                // the script's tolerance was met; the polish ran out of budget
                 break PfStatus::Converged;
             }
         };

@@ -6,6 +6,7 @@
 //! max |ΔV| ≤ 1e-6 pu and ≤ 0.001° at every node, identical taps and capacitor states, total
 //! losses within 0.01 %, and the power balance (source = loads + losses) to 1e-8 relative.
 
+mod engine;
 mod newton;
 mod opendss_cases;
 mod support;
