@@ -263,16 +263,16 @@ fn diag(msg: impl Into<String>) -> Diagnostic {
 }
 
 /// Where the current line is.
-#[derive(Clone)]
-pub(crate) struct Loc {
-    file: String,
+#[derive(Clone, Copy)]
+pub(crate) struct Loc<'a> {
+    file: &'a str,
     line: usize,
 }
 
-impl Loc {
+impl Loc<'_> {
     fn stamp(&self, mut d: Diagnostic) -> Diagnostic {
         if d.file.is_empty() {
-            d.file = self.file.clone();
+            d.file = self.file.to_string();
             d.line = self.line;
         }
         d
@@ -384,7 +384,7 @@ impl Reader {
         let mut in_block = false;
         for (k, raw) in text.lines().enumerate() {
             let loc = Loc {
-                file: origin.to_string(),
+                file: origin,
                 line: k + 1,
             };
             let trimmed = raw.trim_start();
@@ -424,26 +424,26 @@ impl Reader {
 
     fn exec_line(&mut self, line: &str, loc: &Loc, host: &mut Host<'_>) -> Out {
         let mut params = split_params(line);
-        let Some(first) = params.first().cloned() else {
+        let Some(first) = params.first().copied() else {
             return Ok(());
         };
-        if let Some(name) = &first.name {
+        if let Some(name) = first.name {
             if let Some(rest) = name.strip_prefix('~') {
                 // `~prop=value`: continuation glued to its first property
-                params[0].name = Some(rest.to_string()).filter(|s| !s.is_empty());
+                params[0].name = Some(rest).filter(|s| !s.is_empty());
                 params[0].name_col += 1;
                 return self.cmd_more(&params, loc);
             }
             return self.implicit_edit(params, loc);
         }
-        let word = first.value.to_ascii_lowercase();
+        let word = first.value;
         if word.len() > 1 && word.starts_with('~') && !first.quoted {
-            params[0].value = first.value[1..].to_string();
+            params[0].value = &first.value[1..];
             params[0].col += 1;
             return self.cmd_more(&params, loc);
         }
-        let Some(cmd) = resolve_command(&word) else {
-            let hint = did_you_mean(&word, COMMANDS.iter().copied());
+        let Some(cmd) = resolve_command(word) else {
+            let hint = did_you_mean(&word.to_ascii_lowercase(), COMMANDS.iter().copied());
             return Err(Flow::Diag(
                 diag(format!("unknown command '{}'", first.value))
                     .with_hint(hint)
@@ -471,7 +471,7 @@ impl Reader {
             "more" | "m" | "~" => self.cmd_more(rest, loc),
             "select" => {
                 if let Some(p) = rest.first() {
-                    let (c, n) = self.set_object(&p.value).map_err(|d| d.at_column(p.col))?;
+                    let (c, n) = self.set_object(p.value).map_err(|d| d.at_column(p.col))?;
                     self.active = Some((c, n));
                     self.active_class = Some(c);
                 }
@@ -492,7 +492,7 @@ impl Reader {
                 let Some(p) = rest.first() else {
                     return Err(Flow::Diag(diag(format!("{cmd} needs a file name"))));
                 };
-                let path = files::resolve(&self.base_dir, &p.value);
+                let path = files::resolve(&self.base_dir, p.value);
                 self.run_path(&path, cmd == "compile", Some(loc), host)
                     .map_err(|f| match f {
                         Flow::Io(d) => Flow::Io(d.at_column(p.col)),
@@ -506,7 +506,7 @@ impl Reader {
             }
             "cd" => {
                 if let Some(p) = rest.first() {
-                    let dir = files::resolve(&self.base_dir, &p.value);
+                    let dir = files::resolve(&self.base_dir, p.value);
                     if !dir.is_dir() {
                         return Err(Flow::Diag(
                             diag(format!("directory '{}' not found", p.value)).at_column(p.col),
@@ -613,14 +613,14 @@ impl Reader {
     }
 
     fn implicit_edit(&mut self, mut params: Vec<Param>, loc: &Loc) -> Out {
-        let full = params[0].name.clone().unwrap_or_default();
+        let full = params[0].name.unwrap_or_default();
         let col = params[0].name_col;
         let (obj, prop) = match full.rsplit_once('.') {
-            Some((o, p)) => (Some(o.to_string()), p.to_string()),
-            None => (None, full.clone()),
+            Some((o, p)) => (Some(o), p),
+            None => (None, full),
         };
         let (class, name) = match obj {
-            Some(o) => self.set_object(&o).map_err(|d| d.at_column(col))?,
+            Some(o) => self.set_object(o).map_err(|d| d.at_column(col))?,
             None => self.active.clone().ok_or_else(|| {
                 diag(format!("unknown command '{full}'"))
                     .with_hint(Some("use Class.name.property=value".into()))
@@ -628,7 +628,7 @@ impl Reader {
             })?,
         };
         params[0].name = Some(prop);
-        params[0].name_col = col + full.len() - params[0].name.as_ref().map_or(0, |p| p.len());
+        params[0].name_col = col + full.len() - prop.len();
         self.active = Some((class, name.clone()));
         self.active_class = Some(class);
         self.edit_object(class, &name, &params, loc)
@@ -732,7 +732,7 @@ impl Reader {
         let Some(p) = rest.first() else {
             return Err(Flow::Diag(diag("Edit needs Class.name")));
         };
-        let (class, name) = self.set_object(&p.value).map_err(|d| d.at_column(p.col))?;
+        let (class, name) = self.set_object(p.value).map_err(|d| d.at_column(p.col))?;
         self.active = Some((class, name.clone()));
         self.active_class = Some(class);
         self.edit_object(class, &name, &rest[1..], loc)
@@ -801,17 +801,17 @@ impl Reader {
             let prop = props[idx];
             let mut ctx = self.ctx();
             let r = if prop == "like" {
-                elements::like(&mut ctx, class, name, &p.value)
+                elements::like(&mut ctx, class, name, p.value)
             } else {
                 elements::set(&mut ctx, class, name, prop, p)
             };
             warns.extend(ctx.warnings.drain(..).map(|w| {
-                w.with_property(p.name.as_deref().unwrap_or(prop))
+                w.with_property(p.name.unwrap_or(prop))
                     .at_column(p.col)
             }));
             if let Err(d) = r {
                 first_err = Some(
-                    d.with_property(p.name.as_deref().unwrap_or(prop))
+                    d.with_property(p.name.unwrap_or(prop))
                         .at_column(p.col),
                 );
                 break;
@@ -913,8 +913,8 @@ impl Reader {
             return Err(Flow::Diag(diag("Open/Close needs Class.name")));
         };
         let element: ElementId =
-            elements::element_ref(&p.value).map_err(|m| diag(m).at_column(p.col))?;
-        let (class, name) = self.set_object(&p.value).map_err(|d| d.at_column(p.col))?;
+            elements::element_ref(p.value).map_err(|m| diag(m).at_column(p.col))?;
+        let (class, name) = self.set_object(p.value).map_err(|d| d.at_column(p.col))?;
         let _ = class;
         let terminal = match rest.get(1) {
             Some(t) => value::count(t, 1, 1000)?,
@@ -1002,7 +1002,7 @@ impl Reader {
         let Some(p) = rest.first() else {
             return Err(Flow::Diag(diag("BusCoords needs a file name")));
         };
-        let path = files::resolve(&self.base_dir, &p.value);
+        let path = files::resolve(&self.base_dir, p.value);
         let text = files::read_text(&path).map_err(|e| {
             Flow::Io(diag(format!("cannot read '{}': {e}", path.display())).at_column(p.col))
         })?;
@@ -1117,25 +1117,32 @@ impl Reader {
     }
 }
 
-/// The command a word stands for: exact, else first in order starting with it.
+/// The command a word stands for (any letter case): exact, else first in order starting with
+/// it.
 fn resolve_command(word: &str) -> Option<&'static str> {
     if word.is_empty() {
         return None;
     }
     COMMANDS
         .iter()
-        .find(|c| **c == word)
-        .or_else(|| COMMANDS.iter().find(|c| c.starts_with(word)))
+        .find(|c| c.eq_ignore_ascii_case(word))
+        .or_else(|| COMMANDS.iter().find(|c| starts_with_ignore_case(c, word)))
         .copied()
+}
+
+/// `text` starts with `prefix`, ASCII letters compared without case.
+pub(crate) fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// Parameters back to text, for directives' arguments.
 fn join(params: &[Param]) -> String {
     params
         .iter()
-        .map(|p| match &p.name {
+        .map(|p| match p.name {
             Some(n) => format!("{n}={}", p.value),
-            None => p.value.clone(),
+            None => p.value.to_string(),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -1153,5 +1160,7 @@ mod tests {
         assert_eq!(resolve_command("buscoords"), Some("buscoords"));
         assert_eq!(resolve_command("batchedit"), Some("batchedit"));
         assert_eq!(resolve_command("xyzzy"), None);
+        assert_eq!(resolve_command("CalcV"), Some("calcvoltagebases"));
+        assert_eq!(resolve_command("NEW"), Some("new"));
     }
 }

@@ -12,18 +12,19 @@
 //!  value  value  name=value                  name=quoted value
 //! ```
 
-/// One parameter: an optional name and its raw value, with 1-based columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Param {
-    pub name: Option<String>,
+/// One parameter: an optional name and its raw value (slices of the line), with 1-based
+/// columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Param<'a> {
+    pub name: Option<&'a str>,
     pub name_col: usize,
-    pub value: String,
+    pub value: &'a str,
     pub col: usize,
     /// The value was enclosed in one of `( " ' [ {`.
     pub quoted: bool,
 }
 
-impl Param {
+impl Param<'_> {
     /// Column of the parameter: its name if it has one, else its value.
     pub fn column(&self) -> usize {
         if self.name.is_some() {
@@ -34,111 +35,167 @@ impl Param {
     }
 }
 
-const BEGIN_QUOTES: [char; 5] = ['(', '"', '\'', '[', '{'];
-const END_QUOTES: [char; 5] = [')', '"', '\'', ']', '}'];
+/// A [`Param`] that owns its text, for objects that replay properties later (`XfmrCode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OwnedParam {
+    pub name: Option<String>,
+    pub name_col: usize,
+    pub value: String,
+    pub col: usize,
+    pub quoted: bool,
+}
 
-/// A scanner over one line (or one array value) with OpenDSS's token rules.
+impl OwnedParam {
+    pub fn new(p: &Param<'_>) -> OwnedParam {
+        OwnedParam {
+            name: p.name.map(str::to_string),
+            name_col: p.name_col,
+            value: p.value.to_string(),
+            col: p.col,
+            quoted: p.quoted,
+        }
+    }
+
+    pub fn as_param(&self) -> Param<'_> {
+        Param {
+            name: self.name.as_deref(),
+            name_col: self.name_col,
+            value: &self.value,
+            col: self.col,
+            quoted: self.quoted,
+        }
+    }
+}
+
+/// The closing quote for an opening one.
+fn end_quote(c: u8) -> Option<u8> {
+    match c {
+        b'(' => Some(b')'),
+        b'"' => Some(b'"'),
+        b'\'' => Some(b'\''),
+        b'[' => Some(b']'),
+        b'{' => Some(b'}'),
+        _ => None,
+    }
+}
+
+fn is_blank(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// A scanner over one line (or one array value) with OpenDSS's token rules. It works on the
+/// bytes of the text (every character with a meaning is ASCII, so a multi-byte character is
+/// never split) and hands out slices of it.
 pub(crate) struct Scanner<'a> {
-    chars: Vec<char>,
+    text: &'a str,
     pos: usize,
     /// Extra delimiter (e.g. `|` for matrix rows), besides `,` and `=`.
-    extra_delim: Option<char>,
+    extra_delim: Option<u8>,
     /// Column offset added to positions (for values inside a line).
     col_offset: usize,
+    /// Byte positions are character positions (the usual case).
+    ascii: bool,
     done: bool,
-    _src: std::marker::PhantomData<&'a str>,
 }
 
 /// A token: its text, 1-based column, whether quoted, and the delimiter that ended it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Token {
-    pub text: String,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Token<'a> {
+    pub text: &'a str,
     pub col: usize,
     pub quoted: bool,
     pub delim: char,
 }
 
 impl<'a> Scanner<'a> {
-    pub fn new(text: &'a str, col_offset: usize, extra_delim: Option<char>) -> Scanner<'a> {
+    pub fn new(text: &'a str, col_offset: usize, extra_delim: Option<u8>) -> Scanner<'a> {
         let mut s = Scanner {
-            chars: text.chars().collect(),
+            text,
             pos: 0,
             extra_delim,
             col_offset,
+            ascii: text.is_ascii(),
             done: false,
-            _src: std::marker::PhantomData,
         };
         s.skip_ws();
         s
     }
 
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
     fn skip_ws(&mut self) {
-        while self.pos < self.chars.len()
-            && matches!(self.chars[self.pos], ' ' | '\t' | '\r' | '\n')
-        {
+        let b = self.bytes();
+        while self.pos < b.len() && is_blank(b[self.pos]) {
             self.pos += 1;
         }
     }
 
     fn is_comment_at(&self, i: usize) -> bool {
-        match self.chars.get(i) {
-            Some('!') => true,
-            Some('/') => self.chars.get(i + 1) == Some(&'/'),
+        let b = self.bytes();
+        match b.get(i) {
+            Some(b'!') => true,
+            Some(b'/') => b.get(i + 1) == Some(&b'/'),
             _ => false,
         }
     }
 
-    fn is_delim_char(&self, c: char) -> bool {
-        c == ',' || c == '=' || Some(c) == self.extra_delim
+    fn is_delim_char(&self, c: u8) -> bool {
+        c == b',' || c == b'=' || Some(c) == self.extra_delim
+    }
+
+    /// 1-based column of the byte at `pos` (columns count characters).
+    fn column_at(&self, pos: usize) -> usize {
+        let chars = if self.ascii {
+            pos
+        } else {
+            self.text[..pos].chars().count()
+        };
+        self.col_offset + chars + 1
     }
 
     pub fn at_end(&self) -> bool {
-        self.done || self.pos >= self.chars.len()
+        self.done || self.pos >= self.text.len()
     }
 
     /// The next token, or `None` at the end of the text (or at a comment).
-    pub fn next_token(&mut self) -> Option<Token> {
+    pub fn next_token(&mut self) -> Option<Token<'a>> {
         if self.at_end() {
             return None;
         }
+        let b = self.bytes();
         let start = self.pos;
-        let col = self.col_offset + start + 1;
+        let col = self.column_at(start);
         let mut delim = ' ';
         let mut quoted = false;
-        let text: String;
-        let first = self.chars[start];
-        if let Some(q) = BEGIN_QUOTES.iter().position(|&c| c == first) {
-            let end = END_QUOTES[q];
-            let mut i = start + 1;
-            while i < self.chars.len() && self.chars[i] != end {
-                i += 1;
-            }
-            text = self.chars[start + 1..i.min(self.chars.len())]
+        let text: &'a str;
+        if let Some(end) = end_quote(b[start]) {
+            let close = b[start + 1..]
                 .iter()
-                .collect();
-            self.pos = (i + 1).min(self.chars.len());
+                .position(|&c| c == end)
+                .map_or(b.len(), |k| start + 1 + k);
+            text = &self.text[start + 1..close];
+            self.pos = (close + 1).min(b.len());
             quoted = true;
         } else {
             let mut i = start;
-            loop {
-                if i >= self.chars.len() {
-                    break;
-                }
+            while i < b.len() {
                 if self.is_comment_at(i) {
                     delim = '!';
                     break;
                 }
-                let c = self.chars[i];
+                let c = b[i];
                 if self.is_delim_char(c) {
-                    delim = c;
+                    delim = char::from(c);
                     break;
                 }
-                if matches!(c, ' ' | '\t' | '\r' | '\n') {
+                if is_blank(c) {
                     break;
                 }
                 i += 1;
             }
-            text = self.chars[start..i].iter().collect();
+            text = &self.text[start..i];
             self.pos = i;
             if delim == '!' {
                 self.done = true;
@@ -168,9 +225,9 @@ impl<'a> Scanner<'a> {
         self.skip_ws();
         if self.is_comment_at(self.pos) {
             self.done = true;
-        } else if let Some(&c) = self.chars.get(self.pos) {
+        } else if let Some(&c) = b.get(self.pos) {
             if self.is_delim_char(c) {
-                delim = c;
+                delim = char::from(c);
                 self.pos += 1;
             }
         }
@@ -184,17 +241,18 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Split a command line into parameters. Stops at a comment or at the first empty value
-/// (OpenDSS stops there too).
-pub(crate) fn split_params(line: &str) -> Vec<Param> {
+/// Split a command line into parameters, pushing them onto `out` (cleared first, so one
+/// vector serves every line). Stops at a comment or at the first empty value (OpenDSS stops
+/// there too).
+pub(crate) fn split_params_into<'a>(line: &'a str, out: &mut Vec<Param<'a>>) {
+    out.clear();
     let mut sc = Scanner::new(line, 0, None);
-    let mut out = Vec::new();
     while let Some(tok) = sc.next_token() {
         if tok.delim == '=' {
             let value = sc.next_token();
             let (value, col, quoted) = match value {
                 Some(v) => (v.text, v.col, v.quoted),
-                None => (String::new(), tok.col + tok.text.chars().count() + 1, false),
+                None => ("", tok.col + tok.text.chars().count() + 1, false),
             };
             out.push(Param {
                 name: Some(tok.text),
@@ -213,39 +271,53 @@ pub(crate) fn split_params(line: &str) -> Vec<Param> {
             });
         }
     }
+}
+
+/// Split a command line into parameters (see [`split_params_into`]).
+pub(crate) fn split_params(line: &str) -> Vec<Param<'_>> {
+    let mut out = Vec::new();
+    split_params_into(line, &mut out);
     out
 }
 
-/// Split an array value (`1 2 3`, `1,2,3`, `a b`) into element tokens; with `rows`, `|` ends a
-/// row and the tokens are grouped per row.
-pub(crate) fn split_rows(text: &str, col: usize) -> Vec<Vec<Token>> {
-    let mut sc = Scanner::new(text, col, Some('|'));
-    let mut rows = vec![Vec::new()];
-    while let Some(tok) = sc.next_token() {
-        let end_row = tok.delim == '|';
-        if !tok.text.is_empty() || tok.quoted {
-            if let Some(r) = rows.last_mut() {
-                r.push(tok);
+/// The elements of an array value (`1 2 3`, `1,2,3`, `a b`, `1 | 2 3`), each with its row:
+/// `|` ends a row. Empty elements (`1,,2`) are skipped, as OpenDSS does.
+pub(crate) struct Cells<'a> {
+    sc: Scanner<'a>,
+    row: usize,
+}
+
+impl<'a> Iterator for Cells<'a> {
+    type Item = (usize, Token<'a>);
+
+    fn next(&mut self) -> Option<(usize, Token<'a>)> {
+        loop {
+            let tok = self.sc.next_token()?;
+            let row = self.row;
+            if tok.delim == '|' {
+                self.row += 1;
+            }
+            if !tok.text.is_empty() || tok.quoted {
+                return Some((row, tok));
             }
         }
-        if end_row {
-            rows.push(Vec::new());
-        }
     }
-    while rows.len() > 1 && rows.last().map(|r| r.is_empty()).unwrap_or(false) {
-        rows.pop();
+}
+
+/// The cells of an array value starting at column `col` of its line.
+pub(crate) fn cells(text: &str, col: usize) -> Cells<'_> {
+    Cells {
+        sc: Scanner::new(text, col, Some(b'|')),
+        row: 0,
     }
-    rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(ps: &[Param]) -> Vec<(Option<&str>, &str)> {
-        ps.iter()
-            .map(|p| (p.name.as_deref(), p.value.as_str()))
-            .collect()
+    fn names<'a>(ps: &[Param<'a>]) -> Vec<(Option<&'a str>, &'a str)> {
+        ps.iter().map(|p| (p.name, p.value)).collect()
     }
 
     #[test]
@@ -288,11 +360,27 @@ mod tests {
 
     #[test]
     fn rows() {
-        let r = split_rows("0.3465 | 0.1560 0.3375 | 0.1580 0.1535 0.3414 ", 0);
+        let r: Vec<_> = cells("0.3465 | 0.1560 0.3375 | 0.1580 0.1535 0.3414 ", 0).collect();
+        assert_eq!(r.len(), 6);
+        assert_eq!(r[5].0, 2);
+        assert_eq!(r.iter().filter(|(row, _)| *row == 2).count(), 3);
+        let r: Vec<_> = cells("1,2, (1 2 +)", 0).collect();
         assert_eq!(r.len(), 3);
-        assert_eq!(r[2].len(), 3);
-        let r = split_rows("1,2, (1 2 +)", 0);
-        assert_eq!(r[0].len(), 3);
-        assert!(r[0][2].quoted);
+        assert!(r.iter().all(|(row, _)| *row == 0));
+        assert!(r[2].1.quoted);
+        assert_eq!(r[2].1.text, "1 2 +");
+        let r: Vec<_> = cells("| 1 |", 0).collect();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].0, 1);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let p = split_params("New Load.é kW=1");
+        assert_eq!(p[2].name_col, 12);
+        assert_eq!(p[2].col, 15);
+        let q = split_params("x=\"é\" y=2");
+        assert_eq!(q[0].value, "é");
+        assert_eq!(q[1].name_col, 7);
     }
 }

@@ -306,7 +306,7 @@ pub(crate) fn apply(net: &mut Network, opt: &str, p: &Param) -> Res<Outcome> {
                 "cktmodel=positive is not modelled; the network stays multiphase".into(),
             ));
         }
-        "longlinecorrection" if value::parse_bool(&p.value) == Some(true) => {
+        "longlinecorrection" if value::parse_bool(p.value) == Some(true) => {
             return Ok(Outcome::NotModelled(
                 "long-line correction is not modelled".into(),
             ));
@@ -327,11 +327,11 @@ pub(crate) fn apply(net: &mut Network, opt: &str, p: &Param) -> Res<Outcome> {
 mod tests {
     use super::*;
 
-    fn p(v: &str) -> Param {
+    fn p(v: &str) -> Param<'_> {
         Param {
-            name: Some("x".into()),
+            name: Some("x"),
             name_col: 1,
-            value: v.into(),
+            value: v,
             col: 1,
             quoted: false,
         }

@@ -10,7 +10,7 @@
 //! ```
 
 use crate::error::Diagnostic;
-use crate::lexer::{split_rows, Param, Token};
+use crate::lexer::{cells, Param, Token};
 use crate::rpn;
 use vgrid_model::{BusRef, Connection};
 
@@ -29,7 +29,7 @@ pub(crate) fn token_number(text: &str, quoted: bool) -> Result<f64, String> {
 }
 
 pub(crate) fn number(p: &Param) -> Res<f64> {
-    token_number(&p.value, p.quoted).map_err(|m| err(p, m))
+    token_number(p.value, p.quoted).map_err(|m| err(p, m))
 }
 
 pub(crate) fn integer(p: &Param) -> Res<i64> {
@@ -50,7 +50,7 @@ pub(crate) fn count(p: &Param, min: i64, max: i64) -> Res<usize> {
 }
 
 pub(crate) fn boolean(p: &Param) -> Res<bool> {
-    parse_bool(&p.value).ok_or_else(|| {
+    parse_bool(p.value).ok_or_else(|| {
         err(p, format!("'{}' is not a yes/no value", p.value)).with_hint(Some(
             "OpenDSS accepts: yes, no, true, false, y, n, t, f".into(),
         ))
@@ -71,43 +71,46 @@ pub(crate) fn name(p: &Param) -> String {
 }
 
 fn tok_number(t: &Token) -> Res<f64> {
-    token_number(&t.text, t.quoted).map_err(|m| Diagnostic::new(m).at_column(t.col))
+    token_number(t.text, t.quoted).map_err(|m| Diagnostic::new(m).at_column(t.col))
 }
 
 /// An array of numbers; stops at the first `|` like OpenDSS.
 pub(crate) fn array(p: &Param) -> Res<Vec<f64>> {
-    let rows = split_rows(&p.value, p.col);
-    match rows.first() {
-        Some(r) => r.iter().map(tok_number).collect(),
-        None => Ok(Vec::new()),
-    }
+    cells(p.value, p.col)
+        .take_while(|(row, _)| *row == 0)
+        .map(|(_, t)| tok_number(&t))
+        .collect()
 }
 
-/// An array of words (names, connections).
-pub(crate) fn words(p: &Param) -> Vec<String> {
-    split_rows(&p.value, p.col)
-        .into_iter()
-        .flatten()
-        .map(|t| t.text)
-        .collect()
+/// An array of words (names, connections), borrowed from the value.
+pub(crate) fn words<'a>(p: &Param<'a>) -> Vec<&'a str> {
+    cells(p.value, p.col).map(|(_, t)| t.text).collect()
 }
 
 /// A symmetric `n × n` matrix (row-major) from lower-triangle or full rows split by `|`.
 pub(crate) fn sym_matrix(p: &Param, n: usize) -> Res<Vec<f64>> {
     let mut m = vec![0.0; n * n];
-    for (i, row) in split_rows(&p.value, p.col).iter().enumerate().take(n) {
-        for (j, t) in row.iter().enumerate().take(n) {
-            let v = tok_number(t)?;
+    let (mut row, mut j) = (0, 0);
+    for (i, t) in cells(p.value, p.col) {
+        if i >= n {
+            break;
+        }
+        if i != row {
+            (row, j) = (i, 0);
+        }
+        if j < n {
+            let v = tok_number(&t)?;
             m[i * n + j] = v;
             m[j * n + i] = v;
         }
+        j += 1;
     }
     Ok(m)
 }
 
 /// A bus with optional node list, validated.
 pub(crate) fn bus(p: &Param) -> Res<BusRef> {
-    parse_bus(&p.value).map_err(|m| err(p, m))
+    parse_bus(p.value).map_err(|m| err(p, m))
 }
 
 pub(crate) fn parse_bus(text: &str) -> Result<BusRef, String> {
@@ -135,7 +138,7 @@ pub(crate) fn parse_bus(text: &str) -> Result<BusRef, String> {
 }
 
 pub(crate) fn connection(p: &Param) -> Res<Connection> {
-    parse_connection(&p.value).ok_or_else(|| {
+    parse_connection(p.value).ok_or_else(|| {
         err(p, format!("'{}' is not a connection", p.value))
             .with_hint(Some("OpenDSS accepts: wye, y, ln, delta, d, ll".into()))
     })
@@ -211,7 +214,7 @@ impl Units {
 }
 
 pub(crate) fn units(p: &Param) -> Res<Units> {
-    Units::parse(&p.value).ok_or_else(|| {
+    Units::parse(p.value).ok_or_else(|| {
         err(p, format!("'{}' is not a length unit", p.value)).with_hint(Some(
             "OpenDSS accepts: none, mi, kft, km, m, ft, in, cm, mm".into(),
         ))
@@ -239,11 +242,11 @@ pub(crate) fn duration_s(p: &Param) -> Res<f64> {
 mod tests {
     use super::*;
 
-    fn param(v: &str, quoted: bool) -> Param {
+    fn param(v: &str, quoted: bool) -> Param<'_> {
         Param {
-            name: Some("x".into()),
+            name: Some("x"),
             name_col: 1,
-            value: v.into(),
+            value: v,
             col: 3,
             quoted,
         }

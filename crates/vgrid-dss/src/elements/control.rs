@@ -22,7 +22,7 @@ use vgrid_model::{
 };
 
 fn elem(p: &Param) -> Res<ElementId> {
-    element_ref(&p.value).map_err(|m| Diagnostic::new(m).at_column(p.col))
+    element_ref(p.value).map_err(|m| Diagnostic::new(m).at_column(p.col))
 }
 
 pub(crate) fn create_capcontrol(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usize {
@@ -219,7 +219,7 @@ pub(crate) fn set_regcontrol(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> 
         "tapnum" => st.tap_num = Some(value::integer(p)?),
         "enabled" => r.enabled = value::boolean(p)?,
         "cogen" | "rev_z" | "revneutral"
-            if value::parse_bool(&p.value) == Some(true) || prop == "rev_z" =>
+            if value::parse_bool(p.value) == Some(true) || prop == "rev_z" =>
         {
             ctx.warnings.push(Diagnostic::new(format!(
                 "RegControl {prop} is not modelled"
@@ -313,7 +313,7 @@ pub(crate) fn set_device(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<
         "switchedterm" => d.switched_terminal = value::count(p, 1, 100)?,
         "action" | "state" | "normal" => d.closed = open_closed(p)?,
         "enabled" => d.enabled = value::boolean(p)?,
-        "lock" if value::parse_bool(&p.value) == Some(true) => {
+        "lock" if value::parse_bool(p.value) == Some(true) => {
             ctx.warnings
                 .push(Diagnostic::new("SwtControl lock is not modelled"));
         }

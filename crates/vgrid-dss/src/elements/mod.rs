@@ -27,7 +27,7 @@ pub(crate) mod transformer;
 
 use crate::classes::Class;
 use crate::error::Diagnostic;
-use crate::lexer::Param;
+use crate::lexer::{OwnedParam, Param};
 use crate::value::Res;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -46,7 +46,7 @@ pub(crate) struct Store {
     pub spacings: HashMap<String, geometry::SpacingState>,
     pub wires: HashMap<(Class, String), geometry::WireState>,
     pub transformers: HashMap<String, transformer::XfState>,
-    pub xfmrcodes: HashMap<String, Vec<(String, Param)>>,
+    pub xfmrcodes: HashMap<String, Vec<(String, OwnedParam)>>,
     pub xfmrcode_order: Vec<String>,
     pub sources: HashMap<String, source::SourceState>,
     pub loads: HashMap<String, pc::LoadState>,
@@ -358,7 +358,7 @@ pub(crate) fn set(ctx: &mut Ctx, class: Class, name: &str, prop: &str, p: &Param
             .xfmrcodes
             .get_mut(name)
             .ok_or_else(|| missing(class, name))?;
-        v.push((prop.to_string(), p.clone()));
+        v.push((prop.to_string(), OwnedParam::new(p)));
         return Ok(());
     }
     if let Class::Other(_) = class {

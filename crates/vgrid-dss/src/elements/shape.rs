@@ -170,7 +170,7 @@ pub(crate) fn array_or_file(base: &Path, p: &Param) -> Res<Vec<f64>> {
     let mut col = 1;
     let mut header = false;
     for q in &params {
-        let n = q.name.as_deref().unwrap_or("").to_ascii_lowercase();
+        let n = q.name.unwrap_or("").to_ascii_lowercase();
         match n.as_str() {
             "file" | "csvfile" | "sngfile" | "dblfile" => {
                 kind = match n.as_str() {
@@ -178,7 +178,7 @@ pub(crate) fn array_or_file(base: &Path, p: &Param) -> Res<Vec<f64>> {
                     "dblfile" => "dblfile",
                     _ => "file",
                 };
-                path = Some(files::resolve(base, &q.value));
+                path = Some(files::resolve(base, q.value));
             }
             "col" | "column" => col = value::count(q, 1, 1000)?,
             "header" => header = value::boolean(q)?,
@@ -236,7 +236,7 @@ pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<(
             fit(&mut s.hours, st.npts);
         }
         "csvfile" | "sngfile" | "dblfile" => {
-            let path = files::resolve(&base, &p.value);
+            let path = files::resolve(&base, p.value);
             let flat: Vec<f64>;
             let rows: Vec<Vec<f64>> = if prop == "csvfile" {
                 read_rows(&path).map_err(|d| d.at_column(p.col))?
@@ -267,7 +267,7 @@ pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<(
         }
         "pqcsvfile" => {
             let rows =
-                read_rows(&files::resolve(&base, &p.value)).map_err(|d| d.at_column(p.col))?;
+                read_rows(&files::resolve(&base, p.value)).map_err(|d| d.at_column(p.col))?;
             s.p_mult = rows
                 .iter()
                 .map(|r| r.first().copied().unwrap_or(0.0))
@@ -356,7 +356,7 @@ pub(crate) fn set_curve(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<(
         "xarray" => st.x = array_or_file(&base, p)?,
         "yarray" => st.y = array_or_file(&base, p)?,
         "csvfile" | "sngfile" | "dblfile" => {
-            let path = files::resolve(&base, &p.value);
+            let path = files::resolve(&base, p.value);
             let flat = if prop == "csvfile" {
                 read_rows(&path).map_err(|d| d.at_column(p.col))?.concat()
             } else {

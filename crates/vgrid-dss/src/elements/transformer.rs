@@ -111,7 +111,7 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut XfState, prop: &str, p: &Param) -
             );
         };
         for (prop, p) in &props {
-            set_inner(ctx, i, st, prop, p)?;
+            set_inner(ctx, i, st, prop, &p.as_param())?;
         }
         return Ok(());
     }
