@@ -9,4 +9,5 @@
 mod engine;
 mod newton;
 mod opendss_cases;
+mod published;
 mod support;
