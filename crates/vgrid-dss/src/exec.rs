@@ -805,15 +805,13 @@ impl Reader {
             } else {
                 elements::set(&mut ctx, class, name, prop, p)
             };
-            warns.extend(ctx.warnings.drain(..).map(|w| {
-                w.with_property(p.name.unwrap_or(prop))
-                    .at_column(p.col)
-            }));
+            warns.extend(
+                ctx.warnings
+                    .drain(..)
+                    .map(|w| w.with_property(p.name.unwrap_or(prop)).at_column(p.col)),
+            );
             if let Err(d) = r {
-                first_err = Some(
-                    d.with_property(p.name.unwrap_or(prop))
-                        .at_column(p.col),
-                );
+                first_err = Some(d.with_property(p.name.unwrap_or(prop)).at_column(p.col));
                 break;
             }
         }
@@ -1006,7 +1004,7 @@ impl Reader {
         let text = files::read_text(&path).map_err(|e| {
             Flow::Io(diag(format!("cannot read '{}': {e}", path.display())).at_column(p.col))
         })?;
-        let mut index: std::collections::HashMap<String, usize> = self
+        let mut index: crate::hash::FxHashMap<String, usize> = self
             .network
             .bus_coords
             .iter()

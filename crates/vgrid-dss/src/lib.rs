@@ -56,6 +56,7 @@ mod elements;
 mod error;
 mod exec;
 mod files;
+mod hash;
 mod lexer;
 mod options;
 mod regex;

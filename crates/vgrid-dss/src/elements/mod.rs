@@ -27,9 +27,9 @@ pub(crate) mod transformer;
 
 use crate::classes::Class;
 use crate::error::Diagnostic;
+use crate::hash::{FxHashMap, FxHashSet};
 use crate::lexer::{OwnedParam, Param};
 use crate::value::Res;
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use vgrid_model::{ElementId, ElementKind, Network};
 
@@ -37,32 +37,32 @@ use vgrid_model::{ElementId, ElementKind, Network};
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     /// Position of each modelled object in its network table.
-    index: HashMap<Class, HashMap<String, usize>>,
-    counts: HashMap<Class, usize>,
-    pub lines: HashMap<String, line::LineState>,
-    pub linecodes: HashMap<String, line::LineCode>,
+    index: FxHashMap<Class, FxHashMap<String, usize>>,
+    counts: FxHashMap<Class, usize>,
+    pub lines: FxHashMap<String, line::LineState>,
+    pub linecodes: FxHashMap<String, line::LineCode>,
     pub linecode_order: Vec<String>,
-    pub geometries: HashMap<String, geometry::GeometryState>,
-    pub spacings: HashMap<String, geometry::SpacingState>,
-    pub wires: HashMap<(Class, String), geometry::WireState>,
-    pub transformers: HashMap<String, transformer::XfState>,
-    pub xfmrcodes: HashMap<String, Vec<(String, OwnedParam)>>,
+    pub geometries: FxHashMap<String, geometry::GeometryState>,
+    pub spacings: FxHashMap<String, geometry::SpacingState>,
+    pub wires: FxHashMap<(Class, String), geometry::WireState>,
+    pub transformers: FxHashMap<String, transformer::XfState>,
+    pub xfmrcodes: FxHashMap<String, Vec<(String, OwnedParam)>>,
     pub xfmrcode_order: Vec<String>,
-    pub sources: HashMap<String, source::SourceState>,
-    pub loads: HashMap<String, pc::LoadState>,
-    pub generators: HashMap<String, pc::GenState>,
-    pub storages: HashMap<String, pc::StorageState>,
-    pub capacitors: HashMap<String, shunt::CapState>,
-    pub reactors: HashMap<String, shunt::ReactorState>,
-    pub regcontrols: HashMap<String, control::RegState>,
-    pub shapes: HashMap<String, shape::ShapeState>,
-    pub curves: HashMap<String, shape::CurveState>,
+    pub sources: FxHashMap<String, source::SourceState>,
+    pub loads: FxHashMap<String, pc::LoadState>,
+    pub generators: FxHashMap<String, pc::GenState>,
+    pub storages: FxHashMap<String, pc::StorageState>,
+    pub capacitors: FxHashMap<String, shunt::CapState>,
+    pub reactors: FxHashMap<String, shunt::ReactorState>,
+    pub regcontrols: FxHashMap<String, control::RegState>,
+    pub shapes: FxHashMap<String, shape::ShapeState>,
+    pub curves: FxHashMap<String, shape::CurveState>,
     /// Unmodelled classes: names only, in creation order.
-    pub others: HashMap<Class, Vec<String>>,
+    pub others: FxHashMap<Class, Vec<String>>,
     /// The open terminal each switching device added (to remove exactly that one when it closes).
-    pub device_open: HashMap<(vgrid_model::ElementKind, String), vgrid_model::OpenTerminal>,
+    pub device_open: FxHashMap<(vgrid_model::ElementKind, String), vgrid_model::OpenTerminal>,
     /// Lines whose default capacitance still waits for OpenDSS's unit fix-up (see `line`).
-    pub pending_cap_fix: HashSet<String>,
+    pub pending_cap_fix: FxHashSet<String>,
     /// Default base frequency for new objects, Hz.
     pub base_frequency: f64,
 }

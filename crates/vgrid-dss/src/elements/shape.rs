@@ -17,6 +17,7 @@ use super::{put, Ctx};
 use crate::error::Diagnostic;
 use crate::files;
 use crate::lexer::{split_params, Param};
+use crate::rpn::parse_f64;
 use crate::value::{self, Res};
 use std::path::Path;
 use vgrid_model::{LoadShape, XyCurve};
@@ -114,28 +115,37 @@ fn read_binary(path: &Path, double: bool) -> Res<Vec<f64>> {
 }
 
 /// A column (1-based) of a numeric file, optionally skipping a header line (a first line
-/// that is not numeric is taken as a header too). Streams: no per-row allocation.
+/// that is not numeric is taken as a header too). Fields are separated by commas and blanks;
+/// `!` starts a comment and `//` a comment line. One pass over the bytes, no allocation
+/// besides the result (shape files hold tens of thousands of numbers).
 fn column(path: &Path, col: usize, header: bool) -> Res<Vec<f64>> {
     let text = files::read_text(path)
         .map_err(|e| Diagnostic::new(format!("cannot read '{}': {e}", path.display())))?;
     let mut out = Vec::with_capacity(text.len() / 6);
     let mut first = true;
-    let is_sep = |c: char| c == ',' || c.is_ascii_whitespace();
-    for (k, line) in text.lines().enumerate() {
-        let t = match line.find('!') {
+    let is_sep = |b: &u8| *b == b',' || b.is_ascii_whitespace();
+    for (k, line) in text.as_bytes().split(|&b| b == b'\n').enumerate() {
+        let t = match line.iter().position(|&b| b == b'!') {
             Some(i) => &line[..i],
             None => line,
         };
-        let t = t.trim_start_matches(is_sep);
-        if t.is_empty() || t.starts_with("//") {
+        let mut fields = t.split(is_sep).filter(|f| !f.is_empty());
+        let Some(lead) = fields.next() else {
+            continue;
+        };
+        if lead.starts_with(b"//") {
             continue;
         }
         let field = if col == 1 {
-            t.split(is_sep).next()
+            Some(lead)
         } else {
-            t.split(is_sep).filter(|s| !s.is_empty()).nth(col - 1)
+            fields.nth(col - 2)
         };
-        let v = field.and_then(|f| f.parse::<f64>().ok().filter(|v| v.is_finite()));
+        // fields end at ASCII bytes, so they are whole UTF-8 text
+        let v = field
+            .and_then(|f| std::str::from_utf8(f).ok())
+            .and_then(parse_f64)
+            .filter(|v| v.is_finite());
         let is_first = std::mem::replace(&mut first, false);
         if is_first && (header || v.is_none()) {
             continue;
