@@ -870,6 +870,65 @@ pub struct Network {
 }
 
 impl Network {
+    /// A copy without the load shapes (the bulk of a model with year-long profiles), for
+    /// solvers that only need the circuit.
+    pub fn clone_without_shapes(&self) -> Network {
+        let Network {
+            name,
+            base_frequency_hz,
+            voltage_bases_kv,
+            bus_kv_bases,
+            bus_coords,
+            sources,
+            lines,
+            line_geometries,
+            line_spacings,
+            wires,
+            transformers,
+            capacitors,
+            reactors,
+            loads,
+            generators,
+            pv_systems,
+            storages,
+            reg_controls,
+            cap_controls,
+            protective_devices,
+            meters,
+            open_terminals,
+            load_shapes: _,
+            xy_curves,
+            settings,
+        } = self;
+        Network {
+            name: name.clone(),
+            base_frequency_hz: *base_frequency_hz,
+            voltage_bases_kv: voltage_bases_kv.clone(),
+            bus_kv_bases: bus_kv_bases.clone(),
+            bus_coords: bus_coords.clone(),
+            sources: sources.clone(),
+            lines: lines.clone(),
+            line_geometries: line_geometries.clone(),
+            line_spacings: line_spacings.clone(),
+            wires: wires.clone(),
+            transformers: transformers.clone(),
+            capacitors: capacitors.clone(),
+            reactors: reactors.clone(),
+            loads: loads.clone(),
+            generators: generators.clone(),
+            pv_systems: pv_systems.clone(),
+            storages: storages.clone(),
+            reg_controls: reg_controls.clone(),
+            cap_controls: cap_controls.clone(),
+            protective_devices: protective_devices.clone(),
+            meters: meters.clone(),
+            open_terminals: open_terminals.clone(),
+            load_shapes: Vec::new(),
+            xy_curves: xy_curves.clone(),
+            settings: settings.clone(),
+        }
+    }
+
     /// Find a transformer by lower-case name.
     pub fn transformer(&self, name: &str) -> Option<&Transformer> {
         self.transformers.iter().find(|t| t.name == name)

@@ -391,13 +391,16 @@ impl SolverNetwork {
     /// Mark nodes that no branch path joins to a source, and disconnect them.
     fn cut_isolated_nodes(&mut self) {
         let n = self.nodes.len();
-        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+        // union-find over nodes: two nodes are joined when some element couples them
+        let mut sets = DisjointSets::new(n);
         let mut link = |prim: &CMatrix, nodes: &[Option<usize>]| {
             for (i, ni) in nodes.iter().enumerate() {
-                for (j, nj) in nodes.iter().enumerate() {
-                    if let (Some(a), Some(b)) = (ni, nj) {
-                        if a != b && prim[(i, j)].norm() > 0.0 {
-                            adj[*a].push(*b);
+                let Some(a) = *ni else { continue };
+                for (j, nj) in nodes.iter().enumerate().skip(i + 1) {
+                    if let Some(b) = *nj {
+                        if prim[(i, j)] != C64::new(0.0, 0.0) || prim[(j, i)] != C64::new(0.0, 0.0)
+                        {
+                            sets.union(a, b);
                         }
                     }
                 }
@@ -418,24 +421,21 @@ impl SolverNetwork {
             .chain(&self.pv_systems)
             .chain(&self.storages)
         {
-            let on_network: Vec<usize> = p.nodes.iter().flatten().copied().collect();
-            for w in on_network.windows(2) {
-                adj[w[0]].push(w[1]);
-                adj[w[1]].push(w[0]);
+            let mut on_network = p.nodes.iter().flatten();
+            if let Some(&first) = on_network.next() {
+                for &other in on_network {
+                    sets.union(first, other);
+                }
             }
         }
-        let mut reached = vec![false; n];
-        let mut stack: Vec<usize> = self
-            .sources
-            .iter()
-            .flat_map(|s| s.nodes.iter().flatten().copied())
-            .collect();
-        while let Some(v) = stack.pop() {
-            if std::mem::replace(&mut reached[v], true) {
-                continue;
+        let mut source_set = vec![false; n];
+        for s in &self.sources {
+            for &v in s.nodes.iter().flatten() {
+                let r = sets.find(v);
+                source_set[r] = true;
             }
-            stack.extend(adj[v].iter().copied().filter(|&w| !reached[w]));
         }
+        let reached: Vec<bool> = (0..n).map(|v| source_set[sets.find(v)]).collect();
         self.energized = reached.clone();
         if reached.iter().all(|&r| r) {
             return;
@@ -555,5 +555,40 @@ mod tests {
         let mut y = CMatrix::from_row_major(2, 2, vec![c(1e6), c(-1e6), c(-1e6), c(1e6)]);
         open_conductors(&mut y, &[false, true]);
         assert!(y[(0, 0)].norm() < 1e-6);
+    }
+}
+
+/// Union–find with path halving and union by size.
+struct DisjointSets {
+    parent: Vec<usize>,
+    size: Vec<usize>,
+}
+
+impl DisjointSets {
+    fn new(n: usize) -> DisjointSets {
+        DisjointSets {
+            parent: (0..n).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    fn find(&mut self, mut v: usize) -> usize {
+        while self.parent[v] != v {
+            self.parent[v] = self.parent[self.parent[v]];
+            v = self.parent[v];
+        }
+        v
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a] < self.size[b] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b] = a;
+        self.size[a] += self.size[b];
     }
 }

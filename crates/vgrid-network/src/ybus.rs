@@ -53,21 +53,46 @@ impl YBusBuilder {
     /// Fix the pattern (every diagonal is structurally present) in compressed-column form.
     pub fn finish(self) -> YBus {
         let n = self.n;
-        let mut cols: Vec<Vec<usize>> = (0..n).map(|j| vec![j]).collect();
+        // count, fill and sort each column in one flat array (no vector per column)
+        let mut count = vec![1usize; n]; // the diagonal
         for nodes in &self.blocks {
-            for &a in nodes.iter().flatten() {
-                for &b in nodes.iter().flatten() {
-                    cols[b].push(a);
+            let k = nodes.iter().flatten().count();
+            for &b in nodes.iter().flatten() {
+                count[b] += k;
+            }
+        }
+        let mut start = Vec::with_capacity(n + 1);
+        start.push(0);
+        for c in &count {
+            start.push(start[start.len() - 1] + c);
+        }
+        let mut fill = start[..n].to_vec();
+        let mut rows = vec![0usize; start[n]];
+        for (j, f) in fill.iter_mut().enumerate() {
+            rows[*f] = j;
+            *f += 1;
+        }
+        for nodes in &self.blocks {
+            for &b in nodes.iter().flatten() {
+                for &a in nodes.iter().flatten() {
+                    rows[fill[b]] = a;
+                    fill[b] += 1;
                 }
             }
         }
         let mut col_ptr = Vec::with_capacity(n + 1);
-        let mut row_idx = Vec::new();
+        let mut row_idx = Vec::with_capacity(rows.len());
         col_ptr.push(0);
-        for c in &mut cols {
+        for j in 0..n {
+            let c = &mut rows[start[j]..start[j + 1]];
             c.sort_unstable();
-            c.dedup();
-            row_idx.extend_from_slice(c);
+            let mut last = usize::MAX;
+            for &r in c.iter() {
+                if r != last {
+                    row_idx.push(r);
+                    last = r;
+                }
+            }
             col_ptr.push(row_idx.len());
         }
         let position = |r: usize, c: usize| -> usize {

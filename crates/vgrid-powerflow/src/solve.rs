@@ -209,7 +209,18 @@ impl System {
         );
         let mut sys = System {
             net,
-            model: model.clone(),
+            // the tables a solve changes or reads again; not the load shapes
+            model: Network {
+                transformers: model.transformers.clone(),
+                capacitors: model.capacitors.clone(),
+                loads: model.loads.clone(),
+                generators: model.generators.clone(),
+                pv_systems: model.pv_systems.clone(),
+                xy_curves: model.xy_curves.clone(),
+                settings: model.settings.clone(),
+                base_frequency_hz: model.base_frequency_hz,
+                ..Network::default()
+            },
             ybus,
             branch_blocks,
             pc,
@@ -233,7 +244,9 @@ impl System {
         Ok(sys)
     }
 
-    /// The model this system was built from, with taps and capacitor states as last set.
+    /// The element tables this system was built from (transformers, capacitors, loads,
+    /// generators, PV systems, curves and settings; not the rest), with taps, capacitor
+    /// states and load powers as last set.
     pub fn model(&self) -> &Network {
         &self.model
     }
@@ -387,7 +400,7 @@ impl System {
         // compare squared relative changes: no square roots in the hot loop
         let tol2 = self.settings.tolerance * self.settings.tolerance;
         let mut it = 0;
-        let mut max_change2 = f64::INFINITY;
+        let mut max_change2: f64;
         let mut change2 = std::mem::take(&mut self.change2);
         change2.resize(n, 0.0);
         let accept2 = self.settings.accept_tolerance * self.settings.accept_tolerance;
@@ -640,6 +653,15 @@ impl System {
     /// Voltage of `bus.node`, V.
     pub fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
         self.net.node_index(bus, node).map(|i| self.v[i])
+    }
+
+    /// Sparsity of the system: (unknowns, entries of `Y`, entries of its LU factors).
+    pub fn sparsity(&self) -> (usize, usize, usize) {
+        (
+            self.ybus.n(),
+            self.ybus.row_idx().len(),
+            self.symbolic.nnz_factors(),
+        )
     }
 
     /// Dense copy of `Y` (tests and small-network diagnostics only).

@@ -43,6 +43,7 @@ pub enum Error {
 pub struct Session {
     reader: Reader,
     solutions: Vec<Solution>,
+    warm: Warm,
     /// Skip the `Solve` commands of scripts (solve explicitly with [`Session::solve`]).
     pub ignore_script_solves: bool,
 }
@@ -52,6 +53,7 @@ impl Session {
         Session {
             reader: Reader::new(options),
             solutions: Vec::new(),
+            warm: Warm::default(),
             ignore_script_solves: false,
         }
     }
@@ -80,9 +82,10 @@ impl Session {
     pub fn run_file(&mut self, path: &Path) -> Result<(), Error> {
         let mut out = Vec::new();
         let skip = self.ignore_script_solves;
+        let warm = &mut self.warm;
         let r = self
             .reader
-            .run_file(path, &mut |net, d| handle(net, d, skip, &mut out));
+            .run_file(path, &mut |net, d| handle(net, d, skip, &mut out, warm));
         self.solutions.extend(out);
         r.map_err(Error::from)
     }
@@ -91,9 +94,10 @@ impl Session {
     pub fn run_command(&mut self, line: &str) -> Result<(), Error> {
         let mut out = Vec::new();
         let skip = self.ignore_script_solves;
+        let warm = &mut self.warm;
         let r = self
             .reader
-            .run_command(line, &mut |net, d| handle(net, d, skip, &mut out));
+            .run_command(line, &mut |net, d| handle(net, d, skip, &mut out, warm));
         self.solutions.extend(out);
         r.map_err(Error::from)
     }
@@ -101,8 +105,42 @@ impl Session {
     /// Solve the model as it stands (power flow with controls), and write the final taps and
     /// capacitor states back into the model.
     pub fn solve(&mut self) -> Result<Solution, Error> {
-        let sol = solve_network(self.reader.network_mut())?;
+        let sol = self.warm.solve(self.reader.network_mut())?;
         self.solutions.push(sol.clone());
+        Ok(sol)
+    }
+}
+
+/// The solver of the last solve, kept while the circuit stays as it was: a second `Solve` of
+/// an unchanged circuit continues from the factorised system, its voltages and the controls'
+/// state, as OpenDSS does, instead of rebuilding everything.
+#[derive(Default)]
+struct Warm {
+    /// The circuit as the solver last left it (load shapes, coordinates and meters, which do
+    /// not enter a snapshot solve, left out).
+    circuit: Option<Network>,
+    solver: Option<SnapshotSolver>,
+}
+
+/// The parts of `net` a snapshot solve depends on.
+fn circuit_of(net: &Network) -> Network {
+    let mut c = net.clone_without_shapes();
+    c.bus_coords.clear();
+    c.meters.clear();
+    c
+}
+
+impl Warm {
+    fn solve(&mut self, net: &mut Network) -> Result<Solution, Error> {
+        let circuit = circuit_of(net);
+        let solver = match self.solver.take() {
+            Some(s) if self.circuit.as_ref() == Some(&circuit) => s,
+            _ => SnapshotSolver::new(net)?,
+        };
+        let solver = self.solver.insert(solver);
+        let sol = solver.solve()?;
+        solver.write_back(net);
+        self.circuit = Some(circuit_of(net));
         Ok(sol)
     }
 }
@@ -112,10 +150,11 @@ fn handle(
     d: Directive,
     skip: bool,
     out: &mut Vec<Solution>,
+    warm: &mut Warm,
 ) -> Result<(), String> {
     match d {
         Directive::Solve if !skip => {
-            let sol = solve_network(net).map_err(|e| e.to_string())?;
+            let sol = warm.solve(net).map_err(|e| e.to_string())?;
             out.push(sol);
             Ok(())
         }
@@ -150,10 +189,11 @@ impl SnapshotSolver {
         let controlled = net.settings.control_mode != ControlMode::Off
             && (net.reg_controls.iter().any(|r| r.enabled)
                 || net.cap_controls.iter().any(|c| c.enabled));
+        let mut net = net.clone_without_shapes();
         Ok(SnapshotSolver {
-            controls: controlled.then(|| Controls::new(net)),
+            controls: controlled.then(|| Controls::new(&net)),
             sys,
-            net: net.clone(),
+            net: std::mem::take(&mut net),
         })
     }
 
