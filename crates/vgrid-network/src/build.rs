@@ -533,31 +533,6 @@ fn open_conductors(y: &mut CMatrix, open: &[bool]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn opening_one_end_of_a_series_branch_leaves_its_shunt_only() {
-        // one conductor: series 10 S, shunt 0.5 S at each end
-        let c = |re: f64| C64::new(re, 0.0);
-        let mut y = CMatrix::from_row_major(2, 2, vec![c(10.5), c(-10.0), c(-10.0), c(10.5)]);
-        open_conductors(&mut y, &[false, true]);
-        // 10.5 - 10·10/10.5: the series path through the floating end to its shunt
-        assert!((y[(0, 0)] - c(10.5 - 100.0 / 10.5)).norm() < 1e-12);
-        assert_eq!(y[(1, 1)], c(0.0));
-        assert_eq!(y[(0, 1)], c(0.0));
-    }
-
-    #[test]
-    fn a_pure_series_branch_opened_at_one_end_carries_nothing() {
-        let c = |re: f64| C64::new(re, 0.0);
-        let mut y = CMatrix::from_row_major(2, 2, vec![c(1e6), c(-1e6), c(-1e6), c(1e6)]);
-        open_conductors(&mut y, &[false, true]);
-        assert!(y[(0, 0)].norm() < 1e-6);
-    }
-}
-
 /// Union–find with path halving and union by size.
 struct DisjointSets {
     parent: Vec<usize>,
@@ -590,5 +565,30 @@ impl DisjointSets {
         }
         self.parent[b] = a;
         self.size[a] += self.size[b];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_one_end_of_a_series_branch_leaves_its_shunt_only() {
+        // one conductor: series 10 S, shunt 0.5 S at each end
+        let c = |re: f64| C64::new(re, 0.0);
+        let mut y = CMatrix::from_row_major(2, 2, vec![c(10.5), c(-10.0), c(-10.0), c(10.5)]);
+        open_conductors(&mut y, &[false, true]);
+        // 10.5 - 10·10/10.5: the series path through the floating end to its shunt
+        assert!((y[(0, 0)] - c(10.5 - 100.0 / 10.5)).norm() < 1e-12);
+        assert_eq!(y[(1, 1)], c(0.0));
+        assert_eq!(y[(0, 1)], c(0.0));
+    }
+
+    #[test]
+    fn a_pure_series_branch_opened_at_one_end_carries_nothing() {
+        let c = |re: f64| C64::new(re, 0.0);
+        let mut y = CMatrix::from_row_major(2, 2, vec![c(1e6), c(-1e6), c(-1e6), c(1e6)]);
+        open_conductors(&mut y, &[false, true]);
+        assert!(y[(0, 0)].norm() < 1e-6);
     }
 }

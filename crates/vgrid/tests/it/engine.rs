@@ -85,7 +85,7 @@ fn an_open_switch_de_energises_what_lies_behind_it() {
         sol.source_kvar
     );
     let va = sol.voltages.iter().find(|v| v.bus == "a").unwrap();
-    assert!((va.vmag_v - 7167.067_413_4).abs() < 1e-4, "{}", va.vmag_v);
+    assert!((va.vmag_v - 7_167.067_413_4).abs() < 1e-4, "{}", va.vmag_v);
 }
 
 #[test]
