@@ -114,76 +114,75 @@ pub(crate) fn parse_f64(s: &str) -> Option<f64> {
     fast_decimal(s.as_bytes()).or_else(|| s.parse::<f64>().ok())
 }
 
+/// [`parse_f64`] of text given as bytes (`None` if they are not UTF-8).
+pub(crate) fn parse_f64_bytes(b: &[u8]) -> Option<f64> {
+    fast_decimal(b).or_else(|| std::str::from_utf8(b).ok()?.parse::<f64>().ok())
+}
+
 /// Powers of ten that are exact doubles.
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// `m × 10 + d`, while the mantissa stays exact in a double.
-fn add_digit(m: &mut u64, d: u8) -> Option<()> {
-    const MAX_EXACT: u64 = 1 << 53;
-    *m = m.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    (*m < MAX_EXACT).then_some(())
+/// Read the ASCII digits at the start of `b` into `m` (wrapping: only trusted for at most 19
+/// digits); returns how many there were.
+fn read_digits(b: &[u8], m: &mut u64) -> usize {
+    let mut n = 0;
+    for &d in b {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        *m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        n += 1;
+    }
+    n
 }
 
-/// `[+-] digits [. digits] [(e|E) [+-] digits]` within the fast path's limits, else `None`.
-fn fast_decimal(b: &[u8]) -> Option<f64> {
-    let mut i = 0;
-    let negative = match b.first() {
+/// An optional sign at `*i`: whether it is `-`.
+fn read_sign(b: &[u8], i: &mut usize) -> bool {
+    match b.get(*i) {
         Some(b'-') => {
-            i = 1;
+            *i += 1;
             true
         }
         Some(b'+') => {
-            i = 1;
+            *i += 1;
             false
         }
         _ => false,
-    };
-    let mut m: u64 = 0;
-    let mut digits = 0usize;
-    let mut exp: i64 = 0;
-    while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
-        add_digit(&mut m, d)?;
-        digits += 1;
-        i += 1;
     }
+}
+
+/// `[+-] digits [. digits] [(e|E) [+-] digits]` with at most 15 digits (so the mantissa is an
+/// exact double) and a power of ten within ±22, else `None`.
+fn fast_decimal(b: &[u8]) -> Option<f64> {
+    let mut i = 0;
+    let negative = read_sign(b, &mut i);
+    let mut m = 0u64;
+    let int_digits = read_digits(&b[i..], &mut m);
+    i += int_digits;
+    let mut frac_digits = 0;
     if b.get(i) == Some(&b'.') {
         i += 1;
-        while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
-            add_digit(&mut m, d)?;
-            digits += 1;
-            exp -= 1;
-            i += 1;
-        }
+        frac_digits = read_digits(&b[i..], &mut m);
+        i += frac_digits;
     }
-    if digits == 0 {
+    let n = int_digits + frac_digits;
+    if n == 0 || n > 15 {
         return None;
     }
+    let mut exp = -(frac_digits as i64);
     if matches!(b.get(i), Some(b'e' | b'E')) {
         i += 1;
-        let exp_negative = match b.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let (mut e, mut exp_digits) = (0i64, 0);
-        while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
-            e = (e * 10 + i64::from(d - b'0')).min(10_000);
-            exp_digits += 1;
-            i += 1;
-        }
-        if exp_digits == 0 {
+        let negative_e = read_sign(b, &mut i);
+        let mut e = 0u64;
+        let e_digits = read_digits(&b[i..], &mut e);
+        i += e_digits;
+        if e_digits == 0 || e_digits > 4 {
             return None;
         }
-        exp += if exp_negative { -e } else { e };
+        exp += if negative_e { -(e as i64) } else { e as i64 };
     }
     if i != b.len() {
         return None;
@@ -261,6 +260,10 @@ mod tests {
         for c in cases {
             let want = c.parse::<f64>().ok();
             let got = parse_f64(c);
+            assert_eq!(
+                parse_f64_bytes(c.as_bytes()).map(f64::to_bits),
+                got.map(f64::to_bits)
+            );
             assert_eq!(
                 got.map(f64::to_bits),
                 want.map(f64::to_bits),

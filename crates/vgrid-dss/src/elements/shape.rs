@@ -17,7 +17,7 @@ use super::{put, Ctx};
 use crate::error::Diagnostic;
 use crate::files;
 use crate::lexer::{split_params, Param};
-use crate::rpn::parse_f64;
+use crate::rpn::parse_f64_bytes;
 use crate::value::{self, Res};
 use std::path::Path;
 use vgrid_model::{LoadShape, XyCurve};
@@ -114,22 +114,42 @@ fn read_binary(path: &Path, double: bool) -> Res<Vec<f64>> {
     })
 }
 
+/// The fields of one line of a numeric file: runs of bytes between separators (commas and
+/// blanks), up to a `!` comment.
+struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let is_sep = |b: &u8| *b == b',' || b.is_ascii_whitespace();
+        let start = self.rest.iter().position(|b| !is_sep(b))?;
+        let rest = &self.rest[start..];
+        if rest[0] == b'!' {
+            self.rest = &[];
+            return None;
+        }
+        let len = rest
+            .iter()
+            .position(|b| is_sep(b) || *b == b'!')
+            .unwrap_or(rest.len());
+        self.rest = &rest[len..];
+        Some(&rest[..len])
+    }
+}
+
 /// A column (1-based) of a numeric file, optionally skipping a header line (a first line
-/// that is not numeric is taken as a header too). Fields are separated by commas and blanks;
-/// `!` starts a comment and `//` a comment line. One pass over the bytes, no allocation
-/// besides the result (shape files hold tens of thousands of numbers).
+/// that is not numeric is taken as a header too); `//` starts a comment line. One pass over
+/// the bytes, no allocation besides the result (shape files hold tens of thousands of numbers).
 fn column(path: &Path, col: usize, header: bool) -> Res<Vec<f64>> {
     let text = files::read_text(path)
         .map_err(|e| Diagnostic::new(format!("cannot read '{}': {e}", path.display())))?;
     let mut out = Vec::with_capacity(text.len() / 6);
     let mut first = true;
-    let is_sep = |b: &u8| *b == b',' || b.is_ascii_whitespace();
     for (k, line) in text.as_bytes().split(|&b| b == b'\n').enumerate() {
-        let t = match line.iter().position(|&b| b == b'!') {
-            Some(i) => &line[..i],
-            None => line,
-        };
-        let mut fields = t.split(is_sep).filter(|f| !f.is_empty());
+        let mut fields = Fields { rest: line };
         let Some(lead) = fields.next() else {
             continue;
         };
@@ -141,11 +161,7 @@ fn column(path: &Path, col: usize, header: bool) -> Res<Vec<f64>> {
         } else {
             fields.nth(col - 2)
         };
-        // fields end at ASCII bytes, so they are whole UTF-8 text
-        let v = field
-            .and_then(|f| std::str::from_utf8(f).ok())
-            .and_then(parse_f64)
-            .filter(|v| v.is_finite());
+        let v = field.and_then(parse_f64_bytes).filter(|v| v.is_finite());
         let is_first = std::mem::replace(&mut first, false);
         if is_first && (header || v.is_none()) {
             continue;
