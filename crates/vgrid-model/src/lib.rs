@@ -929,6 +929,32 @@ impl Network {
         }
     }
 
+    /// Whether two models describe the same circuit for a snapshot solve: every table and
+    /// setting equal, load shapes, bus coordinates and meters aside.
+    pub fn same_circuit(&self, other: &Network) -> bool {
+        self.base_frequency_hz == other.base_frequency_hz
+            && self.settings == other.settings
+            && self.voltage_bases_kv == other.voltage_bases_kv
+            && self.bus_kv_bases == other.bus_kv_bases
+            && self.sources == other.sources
+            && self.lines == other.lines
+            && self.line_geometries == other.line_geometries
+            && self.line_spacings == other.line_spacings
+            && self.wires == other.wires
+            && self.transformers == other.transformers
+            && self.capacitors == other.capacitors
+            && self.reactors == other.reactors
+            && self.loads == other.loads
+            && self.generators == other.generators
+            && self.pv_systems == other.pv_systems
+            && self.storages == other.storages
+            && self.reg_controls == other.reg_controls
+            && self.cap_controls == other.cap_controls
+            && self.protective_devices == other.protective_devices
+            && self.open_terminals == other.open_terminals
+            && self.xy_curves == other.xy_curves
+    }
+
     /// Find a transformer by lower-case name.
     pub fn transformer(&self, name: &str) -> Option<&Transformer> {
         self.transformers.iter().find(|t| t.name == name)

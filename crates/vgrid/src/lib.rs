@@ -116,31 +116,19 @@ impl Session {
 /// state, as OpenDSS does, instead of rebuilding everything.
 #[derive(Default)]
 struct Warm {
-    /// The circuit as the solver last left it (load shapes, coordinates and meters, which do
-    /// not enter a snapshot solve, left out).
-    circuit: Option<Network>,
     solver: Option<SnapshotSolver>,
-}
-
-/// The parts of `net` a snapshot solve depends on.
-fn circuit_of(net: &Network) -> Network {
-    let mut c = net.clone_without_shapes();
-    c.bus_coords.clear();
-    c.meters.clear();
-    c
 }
 
 impl Warm {
     fn solve(&mut self, net: &mut Network) -> Result<Solution, Error> {
-        let circuit = circuit_of(net);
         let solver = match self.solver.take() {
-            Some(s) if self.circuit.as_ref() == Some(&circuit) => s,
+            // the solver's own copy of the circuit carries the taps it wrote back
+            Some(s) if s.net.same_circuit(net) => s,
             _ => SnapshotSolver::new(net)?,
         };
         let solver = self.solver.insert(solver);
         let sol = solver.solve()?;
         solver.write_back(net);
-        self.circuit = Some(circuit_of(net));
         Ok(sol)
     }
 }
@@ -170,6 +158,9 @@ pub fn solve_network(net: &mut Network) -> Result<Solution, Error> {
     snap.write_back(net);
     Ok(sol)
 }
+
+/// Tolerance of the power flows inside the control loop (relative voltage change).
+const CONTROL_TOLERANCE: f64 = 1e-6;
 
 /// A solver kept warm between solves: the factorised system, its voltages and the controls'
 /// state. Re-solving after a load change reuses all of it (no rebuild, no refactorisation
@@ -217,11 +208,19 @@ impl SnapshotSolver {
     > {
         self.sys.reset_iteration_count();
         let report = match self.controls.as_mut() {
-            Some(c) => Some(c.solve_snapshot(&mut self.sys, &self.net)),
+            Some(c) => {
+                // Controls decide on voltages converged to 1e-6 (OpenDSS decides on 1e-4);
+                // the final state is then polished to the full tolerance.
+                let tight = self.sys.settings.tolerance;
+                self.sys.settings.tolerance = tight.max(CONTROL_TOLERANCE);
+                let r = c.solve_snapshot(&mut self.sys, &self.net);
+                self.sys.settings.tolerance = tight;
+                Some(r)
+            }
             None => None,
         };
         let mut outcome = match self.sys.last_outcome() {
-            Some(o) if report.is_some() => o.clone(),
+            Some(o) if report.is_some() && o.status != PfStatus::Converged => o.clone(),
             _ => self.sys.solve()?,
         };
         outcome.iterations = self.sys.iteration_count();
@@ -247,18 +246,26 @@ impl SnapshotSolver {
         &self.sys
     }
 
-    /// Write the present taps and capacitor states into `net`.
-    pub fn write_back(&self, net: &mut Network) {
-        for t in &self.sys.model().transformers {
-            if let Some(mt) = net.transformers.iter_mut().find(|m| m.name == t.name) {
+    /// Write the present taps and capacitor states into `net` (and into the solver's own copy
+    /// of the circuit).
+    pub fn write_back(&mut self, net: &mut Network) {
+        Self::copy_state(&self.sys, net);
+        Self::copy_state(&self.sys, &mut self.net);
+    }
+
+    /// Taps and capacitor states from the system into `net` (same tables, same order, as the
+    /// system was built from this circuit).
+    fn copy_state(sys: &System, net: &mut Network) {
+        for (mt, t) in net.transformers.iter_mut().zip(&sys.model().transformers) {
+            if mt.name == t.name {
                 for (w, tw) in mt.windings.iter_mut().zip(&t.windings) {
                     w.tap_pu = tw.tap_pu;
                 }
             }
         }
-        for c in &self.sys.model().capacitors {
-            if let Some(mc) = net.capacitors.iter_mut().find(|m| m.name == c.name) {
-                mc.states = c.states.clone();
+        for (mc, c) in net.capacitors.iter_mut().zip(&sys.model().capacitors) {
+            if mc.name == c.name {
+                mc.states.clone_from(&c.states);
             }
         }
     }
