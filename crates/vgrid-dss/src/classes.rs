@@ -251,15 +251,15 @@ static XYCURVE: &[&str] = props!("npts" "points" "yarray" "xarray" "csvfile" "sn
 impl Class {
     /// Look a class up by its (case-insensitive) name.
     pub fn from_name(s: &str) -> Option<Class> {
-        let l = s.trim().to_ascii_lowercase();
+        let s = s.trim();
         KNOWN
             .iter()
-            .find(|(n, _)| *n == l)
+            .find(|(n, _)| n.eq_ignore_ascii_case(s))
             .map(|(_, c)| *c)
             .or_else(|| {
                 OTHER
                     .iter()
-                    .find(|(n, _, _)| *n == l)
+                    .find(|(n, _, _)| n.eq_ignore_ascii_case(s))
                     .map(|(_, o, _)| Class::Other(*o))
             })
     }
@@ -395,25 +395,38 @@ impl Class {
 }
 
 /// Resolve a property name as OpenDSS does: exact match, else the first property starting with
-/// the text. `pct` and `%` are interchangeable. Returns the index into `props`.
+/// the text (letter case ignored). `pct` and `%` are interchangeable. Returns the index into
+/// `props` (whose names are lower case).
 pub(crate) fn resolve_property(props: &[&str], name: &str) -> Option<usize> {
-    let l = name.trim().to_ascii_lowercase();
-    if l.is_empty() {
+    let name = name.trim();
+    if name.is_empty() {
         return None;
     }
-    let alt = if let Some(rest) = l.strip_prefix("pct") {
-        Some(format!("%{rest}"))
+    // candidates as (literal head, rest of the name): the name itself, then its pct/% twin
+    let alt = if name.len() >= 3 && name.as_bytes()[..3].eq_ignore_ascii_case(b"pct") {
+        Some(("%", &name[3..]))
     } else {
-        l.strip_prefix('%').map(|rest| format!("pct{rest}"))
+        name.strip_prefix('%').map(|rest| ("pct", rest))
     };
-    let cands = std::iter::once(l.as_str()).chain(alt.as_deref());
+    let cands = std::iter::once(("", name)).chain(alt);
+    let exact = |p: &str, (head, rest): (&str, &str)| {
+        p.len() == head.len() + rest.len()
+            && p.starts_with(head)
+            && p[head.len()..].eq_ignore_ascii_case(rest)
+    };
+    let prefix = |p: &str, (head, rest): (&str, &str)| {
+        p.len() >= head.len() + rest.len()
+            && p.starts_with(head)
+            && p.as_bytes()[head.len()..head.len() + rest.len()]
+                .eq_ignore_ascii_case(rest.as_bytes())
+    };
     for c in cands.clone() {
-        if let Some(i) = props.iter().position(|p| *p == c) {
+        if let Some(i) = props.iter().position(|p| exact(p, c)) {
             return Some(i);
         }
     }
     for c in cands {
-        if let Some(i) = props.iter().position(|p| p.starts_with(c)) {
+        if let Some(i) = props.iter().position(|p| prefix(p, c)) {
             return Some(i);
         }
     }
@@ -447,5 +460,72 @@ mod tests {
         assert_eq!(resolve_property(l, "lenght"), None);
         let ld = Class::Load.properties();
         assert_eq!(ld[resolve_property(ld, "pctmean").unwrap()], "%mean");
+        assert_eq!(ld[resolve_property(ld, "PCTMean").unwrap()], "%mean");
+        assert_eq!(ld[resolve_property(ld, " kW ").unwrap()], "kw");
+        assert_eq!(ld[resolve_property(ld, "%").unwrap()], "%mean");
+        assert_eq!(ld[resolve_property(ld, "pct").unwrap()], "%mean");
+        assert_eq!(resolve_property(ld, "kwé"), None);
+        assert_eq!(resolve_property(ld, ""), None);
+        let r = Class::Relay.properties();
+        assert_eq!(r[resolve_property(r, "47%").unwrap()], "47%pickup");
+    }
+
+    /// The straightforward form of the rule (lower-case copies), as the reference.
+    fn resolve_reference(props: &[&str], name: &str) -> Option<usize> {
+        let l = name.trim().to_ascii_lowercase();
+        if l.is_empty() {
+            return None;
+        }
+        let alt = if let Some(rest) = l.strip_prefix("pct") {
+            Some(format!("%{rest}"))
+        } else {
+            l.strip_prefix('%').map(|rest| format!("pct{rest}"))
+        };
+        let cands: Vec<&str> = std::iter::once(l.as_str()).chain(alt.as_deref()).collect();
+        cands
+            .iter()
+            .find_map(|c| props.iter().position(|p| p == c))
+            .or_else(|| {
+                cands
+                    .iter()
+                    .find_map(|c| props.iter().position(|p| p.starts_with(c)))
+            })
+    }
+
+    #[test]
+    fn resolution_matches_reference_on_every_prefix() {
+        for (_, c) in KNOWN {
+            let props = c.properties();
+            for p in props {
+                for k in 1..=p.len() {
+                    let head = &p[..k];
+                    let twin = head
+                        .strip_prefix('%')
+                        .map(|r| format!("PcT{r}"))
+                        .unwrap_or_else(|| head.replacen("pct", "%", 1));
+                    for n in [
+                        head.to_string(),
+                        head.to_ascii_uppercase(),
+                        twin,
+                        format!(" {head}x"),
+                    ] {
+                        assert_eq!(
+                            resolve_property(props, &n),
+                            resolve_reference(props, &n),
+                            "{c:?} {n}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn property_tables_are_lower_case() {
+        for (_, c) in KNOWN {
+            for p in c.properties() {
+                assert_eq!(*p, p.to_ascii_lowercase(), "{c:?}");
+            }
+        }
     }
 }

@@ -83,14 +83,23 @@ fn is_blank(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// Bytes that can end an unquoted token: blanks, delimiters and comment starts (a quick filter
+/// before the exact tests).
+fn may_end_token(c: u8) -> bool {
+    matches!(
+        c,
+        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'=' | b'|' | b'!' | b'/'
+    )
+}
+
 /// A scanner over one line (or one array value) with OpenDSS's token rules. It works on the
 /// bytes of the text (every character with a meaning is ASCII, so a multi-byte character is
 /// never split) and hands out slices of it.
 pub(crate) struct Scanner<'a> {
     text: &'a str,
     pos: usize,
-    /// Extra delimiter (e.g. `|` for matrix rows), besides `,` and `=`.
-    extra_delim: Option<u8>,
+    /// `|` is a delimiter too (it ends a row of an array value).
+    rows: bool,
     /// Column offset added to positions (for values inside a line).
     col_offset: usize,
     /// Byte positions are character positions (the usual case).
@@ -108,11 +117,11 @@ pub(crate) struct Token<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    pub fn new(text: &'a str, col_offset: usize, extra_delim: Option<u8>) -> Scanner<'a> {
+    pub fn new(text: &'a str, col_offset: usize, rows: bool) -> Scanner<'a> {
         let mut s = Scanner {
             text,
             pos: 0,
-            extra_delim,
+            rows,
             col_offset,
             ascii: text.is_ascii(),
             done: false,
@@ -142,7 +151,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn is_delim_char(&self, c: u8) -> bool {
-        c == b',' || c == b'=' || Some(c) == self.extra_delim
+        c == b',' || c == b'=' || (self.rows && c == b'|')
     }
 
     /// 1-based column of the byte at `pos` (columns count characters).
@@ -181,17 +190,19 @@ impl<'a> Scanner<'a> {
         } else {
             let mut i = start;
             while i < b.len() {
-                if self.is_comment_at(i) {
-                    delim = '!';
-                    break;
-                }
                 let c = b[i];
-                if self.is_delim_char(c) {
-                    delim = char::from(c);
-                    break;
-                }
-                if is_blank(c) {
-                    break;
+                if may_end_token(c) {
+                    if self.is_comment_at(i) {
+                        delim = '!';
+                        break;
+                    }
+                    if self.is_delim_char(c) {
+                        delim = char::from(c);
+                        break;
+                    }
+                    if is_blank(c) {
+                        break;
+                    }
                 }
                 i += 1;
             }
@@ -241,12 +252,14 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Split a command line into parameters, pushing them onto `out` (cleared first, so one
-/// vector serves every line). Stops at a comment or at the first empty value (OpenDSS stops
-/// there too).
-pub(crate) fn split_params_into<'a>(line: &'a str, out: &mut Vec<Param<'a>>) {
-    out.clear();
-    let mut sc = Scanner::new(line, 0, None);
+/// Split a command line into parameters. Stops at a comment or at the first empty value
+/// (OpenDSS stops there too).
+pub(crate) fn split_params(line: &str) -> Vec<Param<'_>> {
+    let mut sc = Scanner::new(line, 0, false);
+    if sc.at_end() || sc.is_comment_at(sc.pos) {
+        return Vec::new(); // blank or comment line: no allocation
+    }
+    let mut out = Vec::with_capacity(16);
     while let Some(tok) = sc.next_token() {
         if tok.delim == '=' {
             let value = sc.next_token();
@@ -271,12 +284,6 @@ pub(crate) fn split_params_into<'a>(line: &'a str, out: &mut Vec<Param<'a>>) {
             });
         }
     }
-}
-
-/// Split a command line into parameters (see [`split_params_into`]).
-pub(crate) fn split_params(line: &str) -> Vec<Param<'_>> {
-    let mut out = Vec::new();
-    split_params_into(line, &mut out);
     out
 }
 
@@ -307,7 +314,7 @@ impl<'a> Iterator for Cells<'a> {
 /// The cells of an array value starting at column `col` of its line.
 pub(crate) fn cells(text: &str, col: usize) -> Cells<'_> {
     Cells {
-        sc: Scanner::new(text, col, Some(b'|')),
+        sc: Scanner::new(text, col, true),
         row: 0,
     }
 }

@@ -199,6 +199,6 @@ pub fn read_file(
 ) -> Result<(Network, Vec<Diagnostic>), DssError> {
     let mut r = Reader::new(options);
     r.run_file(path, &mut |_, _| Ok(()))?;
-    let warnings = r.warnings.clone();
+    let warnings = std::mem::take(&mut r.warnings);
     Ok((r.into_network(), warnings))
 }

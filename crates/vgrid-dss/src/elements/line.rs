@@ -65,9 +65,14 @@ impl Impedance {
         let n = self.phases;
         let zs = |a1: f64, a0: f64| (2.0 * a1 + a0) / 3.0;
         let zm = |a1: f64, a0: f64| (a0 - a1) / 3.0;
-        self.rmat = vec![zm(self.r1, self.r0); n * n];
-        self.xmat = vec![zm(self.x1, self.x0); n * n];
-        self.cmat = vec![zm(self.c1, self.c0); n * n];
+        // refill in place: lines set r1, x1, r0, x0... one by one
+        let fill = |m: &mut Vec<f64>, v: f64| {
+            m.clear();
+            m.resize(n * n, v);
+        };
+        fill(&mut self.rmat, zm(self.r1, self.r0));
+        fill(&mut self.xmat, zm(self.x1, self.x0));
+        fill(&mut self.cmat, zm(self.c1, self.c0));
         for i in 0..n {
             self.rmat[i * n + i] = zs(self.r1, self.r0);
             self.xmat[i * n + i] = zs(self.x1, self.x0);

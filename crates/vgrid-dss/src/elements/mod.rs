@@ -533,8 +533,15 @@ pub(crate) fn set_enabled(ctx: &mut Ctx, class: Class, name: &str, on: bool) -> 
 
 /// A default bus name for an unset terminal, as OpenDSS makes them (`name_1`, `name_2`).
 pub(crate) fn default_bus(name: &str, terminal: usize) -> vgrid_model::BusRef {
+    let mut bus = String::with_capacity(name.len() + 4);
+    bus.push_str(name);
+    bus.push('_');
+    match char::from_digit(terminal as u32, 10) {
+        Some(d) if terminal < 10 => bus.push(d),
+        _ => bus.push_str(&terminal.to_string()),
+    }
     vgrid_model::BusRef {
-        bus: format!("{name}_{terminal}"),
+        bus,
         nodes: Vec::new(),
     }
 }
@@ -574,5 +581,17 @@ pub(crate) fn put<T>(vec: &mut Vec<T>, existing: Option<usize>, e: T) -> usize {
             vec.push(e);
             vec.len() - 1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_bus_names() {
+        assert_eq!(default_bus("l1", 2).bus, "l1_2");
+        assert_eq!(default_bus("t", 12).bus, "t_12");
+        assert!(default_bus("t", 1).nodes.is_empty());
     }
 }
