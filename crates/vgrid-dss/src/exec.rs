@@ -765,6 +765,8 @@ impl Reader {
         let mut last: Option<usize> = None;
         let mut first_err: Option<Diagnostic> = None;
         let mut warns: Vec<Diagnostic> = Vec::new();
+        // setting properties never moves the object, so its model row is found once
+        let at = elements::locate(&mut self.ctx(), class, name);
         for p in params {
             if matches!(class, Class::Other(_)) {
                 continue;
@@ -803,7 +805,7 @@ impl Reader {
             let r = if prop == "like" {
                 elements::like(&mut ctx, class, name, p.value)
             } else {
-                elements::set(&mut ctx, class, name, prop, p)
+                elements::set(&mut ctx, class, name, at, prop, p)
             };
             warns.extend(
                 ctx.warnings

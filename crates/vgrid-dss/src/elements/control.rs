@@ -165,8 +165,13 @@ pub(crate) fn create_regcontrol(ctx: &mut Ctx, name: &str, existing: Option<usiz
     put(&mut ctx.net.reg_controls, existing, r)
 }
 
-pub(crate) fn set_regcontrol(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.reg_controls[i].name.clone();
+pub(crate) fn set_regcontrol(
+    ctx: &mut Ctx,
+    i: usize,
+    name: &str,
+    prop: &str,
+    p: &Param,
+) -> Res<()> {
     if prop == "transformer" {
         let n = value::name(p);
         let n = n.strip_prefix("transformer.").unwrap_or(&n).to_string();
@@ -181,7 +186,7 @@ pub(crate) fn set_regcontrol(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> 
         ctx.net.reg_controls[i].transformer = n;
         return Ok(());
     }
-    let st = ctx.store.regcontrols.entry(name).or_default();
+    let st = ctx.store.regcontrols.entry(name.to_string()).or_default();
     let r = &mut ctx.net.reg_controls[i];
     match prop {
         "winding" => r.winding = value::count(p, 1, 100)?,
@@ -230,9 +235,8 @@ pub(crate) fn set_regcontrol(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> 
     Ok(())
 }
 
-pub(crate) fn finish_regcontrol(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.reg_controls[i].name.clone();
-    let Some(st) = ctx.store.regcontrols.get_mut(&name) else {
+pub(crate) fn finish_regcontrol(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let Some(st) = ctx.store.regcontrols.get_mut(name) else {
         return Ok(());
     };
     let r = &mut ctx.net.reg_controls[i];

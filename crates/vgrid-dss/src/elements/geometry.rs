@@ -166,11 +166,10 @@ fn find_wire(ctx: &Ctx, name: &str, kind: Option<WireKind>) -> Res<WireRef> {
     }
 }
 
-pub(crate) fn set_geometry(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.line_geometries[i].name.clone();
-    let mut st = ctx.store.geometries.remove(&name).unwrap_or_default();
+pub(crate) fn set_geometry(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
+    let mut st = ctx.store.geometries.remove(name).unwrap_or_default();
     let r = set_geometry_inner(ctx, i, &mut st, prop, p);
-    ctx.store.geometries.insert(name, st);
+    ctx.store.geometries.insert(name.to_string(), st);
     r.map_err(|d| d.at_column(p.col))
 }
 
@@ -294,9 +293,8 @@ fn set_geometry_inner(
     Ok(())
 }
 
-pub(crate) fn finish_geometry(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.line_geometries[i].name.clone();
-    let Some(st) = ctx.store.geometries.get(&name) else {
+pub(crate) fn finish_geometry(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let Some(st) = ctx.store.geometries.get(name) else {
         return Ok(());
     };
     let g = &mut ctx.net.line_geometries[i];
@@ -355,9 +353,8 @@ pub(crate) fn create_spacing(ctx: &mut Ctx, name: &str, existing: Option<usize>)
     put(&mut ctx.net.line_spacings, existing, s)
 }
 
-pub(crate) fn set_spacing(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.line_spacings[i].name.clone();
-    let st = ctx.store.spacings.entry(name).or_default();
+pub(crate) fn set_spacing(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
+    let st = ctx.store.spacings.entry(name.to_string()).or_default();
     match prop {
         "nconds" => {
             let n = value::count(p, 1, 1000)?;
@@ -388,9 +385,8 @@ pub(crate) fn set_spacing(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res
     Ok(())
 }
 
-pub(crate) fn finish_spacing(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.line_spacings[i].name.clone();
-    if let Some(st) = ctx.store.spacings.get(&name) {
+pub(crate) fn finish_spacing(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    if let Some(st) = ctx.store.spacings.get(name) {
         let s = &mut ctx.net.line_spacings[i];
         s.x_m = st.x.iter().map(|v| v * st.units.to_m()).collect();
         s.h_m = st.h.iter().map(|v| v * st.units.to_m()).collect();
@@ -421,9 +417,12 @@ pub(crate) fn create_wire(
     put(&mut ctx.net.wires, existing, w)
 }
 
-pub(crate) fn set_wire(ctx: &mut Ctx, class: Class, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.wires[i].name.clone();
-    let st = ctx.store.wires.entry((class, name)).or_default();
+pub(crate) fn set_wire(ctx: &mut Ctx, class: Class, name: &str, prop: &str, p: &Param) -> Res<()> {
+    let st = ctx
+        .store
+        .wires
+        .entry((class, name.to_string()))
+        .or_default();
     let num = || value::number(p);
     match prop {
         "rdc" => {
@@ -503,9 +502,8 @@ pub(crate) fn set_wire(ctx: &mut Ctx, class: Class, i: usize, prop: &str, p: &Pa
     Ok(())
 }
 
-pub(crate) fn finish_wire(ctx: &mut Ctx, class: Class, i: usize) -> Res<()> {
-    let name = ctx.net.wires[i].name.clone();
-    let Some(st) = ctx.store.wires.get(&(class, name)) else {
+pub(crate) fn finish_wire(ctx: &mut Ctx, class: Class, i: usize, name: &str) -> Res<()> {
+    let Some(st) = ctx.store.wires.get(&(class, name.to_string())) else {
         return Ok(());
     };
     let pos = |v: f64| v.max(0.0);

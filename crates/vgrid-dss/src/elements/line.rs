@@ -163,12 +163,11 @@ fn b_to_c(b_us: f64, freq: f64) -> f64 {
     b_us / (2.0 * std::f64::consts::PI * freq) * 1e3
 }
 
-pub(crate) fn set(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.lines[i].name.clone();
+pub(crate) fn set(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
     let mut st = ctx
         .store
         .lines
-        .get_mut(&name)
+        .get_mut(name)
         .map(std::mem::take)
         .unwrap_or_else(|| LineState {
             z: Impedance::default_for(ctx.net.lines[i].phases),
@@ -184,13 +183,13 @@ pub(crate) fn set(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
             wire_kind: None,
         });
     let r = set_inner(ctx, i, &mut st, prop, p);
-    if st.sym_changed && !st.cap_specified && !ctx.store.pending_cap_fix.contains(&name) {
-        ctx.store.pending_cap_fix.insert(name.clone());
+    if st.sym_changed && !st.cap_specified && !ctx.store.pending_cap_fix.contains(name) {
+        ctx.store.pending_cap_fix.insert(name.to_string());
     }
-    match ctx.store.lines.get_mut(&name) {
+    match ctx.store.lines.get_mut(name) {
         Some(slot) => *slot = st,
         None => {
-            ctx.store.lines.insert(name, st);
+            ctx.store.lines.insert(name.to_string(), st);
         }
     }
     r
@@ -420,14 +419,13 @@ pub(crate) fn commit_cap_fix(ctx: &mut Ctx) {
             .store
             .model_index(ctx.net, crate::classes::Class::Line, &n)
         {
-            let _ = finish(ctx, i);
+            let _ = finish(ctx, i, &n);
         }
     }
 }
 
-pub(crate) fn finish(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.lines[i].name.clone();
-    let Some(st) = ctx.store.lines.get(&name) else {
+pub(crate) fn finish(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let Some(st) = ctx.store.lines.get(name) else {
         return Ok(());
     };
     let line = &mut ctx.net.lines[i];

@@ -347,8 +347,25 @@ fn missing(class: Class, name: &str) -> Diagnostic {
     Diagnostic::new(format!("{}.{} does not exist", class.dss_name(), name))
 }
 
-/// Set one property (canonical lower-case name from [`Class::properties`]).
-pub(crate) fn set(ctx: &mut Ctx, class: Class, name: &str, prop: &str, p: &Param) -> Res<()> {
+/// The row of an object in its model table, found once per edit and handed to [`set`]
+/// (`None` if it does not exist or its class lives in side state only).
+pub(crate) fn locate(ctx: &mut Ctx, class: Class, name: &str) -> Option<usize> {
+    if matches!(class, Class::LineCode | Class::XfmrCode | Class::Other(_)) {
+        return None;
+    }
+    ctx.store.model_index(ctx.net, class, name)
+}
+
+/// Set one property (canonical lower-case name from [`Class::properties`]) of the object
+/// `name` at model row `at` (from [`locate`]).
+pub(crate) fn set(
+    ctx: &mut Ctx,
+    class: Class,
+    name: &str,
+    at: Option<usize>,
+    prop: &str,
+    p: &Param,
+) -> Res<()> {
     if let Class::LineCode = class {
         return line::set_code(ctx, name, prop, p);
     }
@@ -364,33 +381,30 @@ pub(crate) fn set(ctx: &mut Ctx, class: Class, name: &str, prop: &str, p: &Param
     if let Class::Other(_) = class {
         return Ok(());
     }
-    let i = ctx
-        .store
-        .model_index(ctx.net, class, name)
-        .ok_or_else(|| missing(class, name))?;
+    let i = at.ok_or_else(|| missing(class, name))?;
     match class {
-        Class::Vsource => source::set(ctx, i, prop, p),
-        Class::Line => line::set(ctx, i, prop, p),
-        Class::LineGeometry => geometry::set_geometry(ctx, i, prop, p),
-        Class::LineSpacing => geometry::set_spacing(ctx, i, prop, p),
+        Class::Vsource => source::set(ctx, i, name, prop, p),
+        Class::Line => line::set(ctx, i, name, prop, p),
+        Class::LineGeometry => geometry::set_geometry(ctx, i, name, prop, p),
+        Class::LineSpacing => geometry::set_spacing(ctx, i, name, prop, p),
         Class::WireData | Class::CnData | Class::TsData => {
-            geometry::set_wire(ctx, class, i, prop, p)
+            geometry::set_wire(ctx, class, name, prop, p)
         }
-        Class::Transformer => transformer::set(ctx, i, prop, p),
-        Class::Reactor => shunt::set_reactor(ctx, i, prop, p),
-        Class::Capacitor => shunt::set_capacitor(ctx, i, prop, p),
+        Class::Transformer => transformer::set(ctx, i, name, prop, p),
+        Class::Reactor => shunt::set_reactor(ctx, i, name, prop, p),
+        Class::Capacitor => shunt::set_capacitor(ctx, i, name, prop, p),
         Class::CapControl => control::set_capcontrol(ctx, i, prop, p),
-        Class::RegControl => control::set_regcontrol(ctx, i, prop, p),
-        Class::Load => pc::set_load(ctx, i, prop, p),
-        Class::Generator => pc::set_generator(ctx, i, prop, p),
+        Class::RegControl => control::set_regcontrol(ctx, i, name, prop, p),
+        Class::Load => pc::set_load(ctx, i, name, prop, p),
+        Class::Generator => pc::set_generator(ctx, i, name, prop, p),
         Class::PvSystem => pc::set_pv(ctx, i, prop, p),
         Class::Storage => pc::set_storage(ctx, i, prop, p),
         Class::Fuse | Class::Recloser | Class::Relay | Class::SwtControl => {
             control::set_device(ctx, i, prop, p)
         }
         Class::EnergyMeter | Class::Monitor => control::set_meter(ctx, i, prop, p),
-        Class::LoadShape => shape::set_shape(ctx, i, prop, p),
-        Class::XyCurve => shape::set_curve(ctx, i, prop, p),
+        Class::LoadShape => shape::set_shape(ctx, i, name, prop, p),
+        Class::XyCurve => shape::set_curve(ctx, name, prop, p),
         Class::LineCode | Class::XfmrCode | Class::Other(_) => Ok(()),
     }
 }
@@ -404,23 +418,25 @@ pub(crate) fn finish(ctx: &mut Ctx, class: Class, name: &str) -> Res<()> {
         return Ok(());
     };
     match class {
-        Class::Vsource => source::finish(ctx, i),
-        Class::Line => line::finish(ctx, i),
-        Class::LineGeometry => geometry::finish_geometry(ctx, i),
-        Class::LineSpacing => geometry::finish_spacing(ctx, i),
-        Class::WireData | Class::CnData | Class::TsData => geometry::finish_wire(ctx, class, i),
-        Class::Transformer => transformer::finish(ctx, i),
+        Class::Vsource => source::finish(ctx, i, name),
+        Class::Line => line::finish(ctx, i, name),
+        Class::LineGeometry => geometry::finish_geometry(ctx, i, name),
+        Class::LineSpacing => geometry::finish_spacing(ctx, i, name),
+        Class::WireData | Class::CnData | Class::TsData => {
+            geometry::finish_wire(ctx, class, i, name)
+        }
+        Class::Transformer => transformer::finish(ctx, i, name),
         Class::Capacitor => shunt::finish_capacitor(ctx, i),
-        Class::Reactor => shunt::finish_reactor(ctx, i),
-        Class::RegControl => control::finish_regcontrol(ctx, i),
-        Class::Load => pc::finish_load(ctx, i),
-        Class::Generator => pc::finish_generator(ctx, i),
-        Class::Storage => pc::finish_storage(ctx, i),
+        Class::Reactor => shunt::finish_reactor(ctx, i, name),
+        Class::RegControl => control::finish_regcontrol(ctx, i, name),
+        Class::Load => pc::finish_load(ctx, i, name),
+        Class::Generator => pc::finish_generator(ctx, i, name),
+        Class::Storage => pc::finish_storage(ctx, i, name),
         Class::Fuse | Class::Recloser | Class::Relay | Class::SwtControl => {
             control::finish_device(ctx, i)
         }
-        Class::LoadShape => shape::finish_shape(ctx, i),
-        Class::XyCurve => shape::finish_curve(ctx, i),
+        Class::LoadShape => shape::finish_shape(ctx, i, name),
+        Class::XyCurve => shape::finish_curve(ctx, i, name),
         _ => Ok(()),
     }
 }

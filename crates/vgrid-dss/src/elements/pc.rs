@@ -137,8 +137,7 @@ pub(crate) fn create_load(ctx: &mut Ctx, name: &str, existing: Option<usize>) ->
     put(&mut ctx.net.loads, existing, l)
 }
 
-pub(crate) fn set_load(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.loads[i].name.clone();
+pub(crate) fn set_load(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
     match prop {
         "yearly" | "daily" | "duty" => {
             let s = shape_name(ctx, p)?;
@@ -155,7 +154,7 @@ pub(crate) fn set_load(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()
                 _ => l.duty = s,
             }
             if let Some((kw, kvar)) = peak {
-                let st = ctx.store.loads.entry(name).or_default();
+                let st = ctx.store.loads.entry(name.to_string()).or_default();
                 st.kw = kw;
                 st.kvar = kvar;
                 st.spec = if st.pf_specified {
@@ -168,7 +167,7 @@ pub(crate) fn set_load(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()
         }
         _ => {}
     }
-    let st = ctx.store.loads.entry(name).or_default();
+    let st = ctx.store.loads.entry(name.to_string()).or_default();
     let l = &mut ctx.net.loads[i];
     match prop {
         "phases" => l.phases = value::count(p, 1, 100)?,
@@ -239,9 +238,8 @@ pub(crate) fn set_load(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()
     Ok(())
 }
 
-pub(crate) fn finish_load(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.loads[i].name.clone();
-    let st = ctx.store.loads.entry(name).or_default();
+pub(crate) fn finish_load(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let st = ctx.store.loads.entry(name.to_string()).or_default();
     match st.spec {
         LoadSpec::KwPf => {
             st.kvar = kvar_from_pf(st.kw, st.pf);
@@ -303,8 +301,7 @@ pub(crate) fn create_generator(ctx: &mut Ctx, name: &str, existing: Option<usize
     put(&mut ctx.net.generators, existing, g)
 }
 
-pub(crate) fn set_generator(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.generators[i].name.clone();
+pub(crate) fn set_generator(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
     if matches!(prop, "yearly" | "daily" | "duty") {
         let s = shape_name(ctx, p)?;
         let g = &mut ctx.net.generators[i];
@@ -315,11 +312,15 @@ pub(crate) fn set_generator(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> R
         }
         return Ok(());
     }
-    let st = ctx.store.generators.entry(name).or_insert(GenState {
-        kw: 1000.0,
-        kvar: 60.0,
-        pf: 0.88,
-    });
+    let st = ctx
+        .store
+        .generators
+        .entry(name.to_string())
+        .or_insert(GenState {
+            kw: 1000.0,
+            kvar: 60.0,
+            pf: 0.88,
+        });
     let g = &mut ctx.net.generators[i];
     match prop {
         "phases" => g.phases = value::count(p, 1, 100)?,
@@ -361,9 +362,8 @@ pub(crate) fn set_generator(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> R
     Ok(())
 }
 
-pub(crate) fn finish_generator(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.generators[i].name.clone();
-    if let Some(st) = ctx.store.generators.get(&name) {
+pub(crate) fn finish_generator(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    if let Some(st) = ctx.store.generators.get(name) {
         let g = &mut ctx.net.generators[i];
         g.p_kw = st.kw;
         g.q_kvar = st.kvar;
@@ -564,9 +564,8 @@ pub(crate) fn set_storage(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res
     Ok(())
 }
 
-pub(crate) fn finish_storage(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.storages[i].name.clone();
-    if let Some(pct) = ctx.store.storages.get(&name).and_then(|s| s.pct_stored) {
+pub(crate) fn finish_storage(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    if let Some(pct) = ctx.store.storages.get(name).and_then(|s| s.pct_stored) {
         let s = &mut ctx.net.storages[i];
         s.kwh_stored = s.kwh_rated * pct / 100.0;
     }

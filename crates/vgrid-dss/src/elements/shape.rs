@@ -228,13 +228,16 @@ fn fit(v: &mut Vec<f64>, npts: Option<usize>) {
     }
 }
 
-pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.load_shapes[i].name.clone();
+pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
     let base = ctx.base_dir.to_path_buf();
-    let st = ctx.store.shapes.entry(name).or_insert(ShapeState {
-        npts: None,
-        interval_h: 1.0,
-    });
+    let st = ctx
+        .store
+        .shapes
+        .entry(name.to_string())
+        .or_insert(ShapeState {
+            npts: None,
+            interval_h: 1.0,
+        });
     let s = &mut ctx.net.load_shapes[i];
     match prop {
         "npts" => {
@@ -331,9 +334,8 @@ pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<(
     Ok(())
 }
 
-pub(crate) fn finish_shape(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.load_shapes[i].name.clone();
-    let Some(st) = ctx.store.shapes.get(&name) else {
+pub(crate) fn finish_shape(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let Some(st) = ctx.store.shapes.get(name) else {
         return Ok(());
     };
     let s = &mut ctx.net.load_shapes[i];
@@ -363,10 +365,9 @@ pub(crate) fn create_curve(ctx: &mut Ctx, name: &str, existing: Option<usize>) -
     put(&mut ctx.net.xy_curves, existing, c)
 }
 
-pub(crate) fn set_curve(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.xy_curves[i].name.clone();
+pub(crate) fn set_curve(ctx: &mut Ctx, name: &str, prop: &str, p: &Param) -> Res<()> {
     let base = ctx.base_dir.to_path_buf();
-    let st = ctx.store.curves.entry(name).or_default();
+    let st = ctx.store.curves.entry(name.to_string()).or_default();
     match prop {
         "npts" => {
             let n = value::count(p, 0, MAX_POINTS)?;
@@ -409,9 +410,8 @@ pub(crate) fn set_curve(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<(
     Ok(())
 }
 
-pub(crate) fn finish_curve(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.xy_curves[i].name.clone();
-    if let Some(st) = ctx.store.curves.get(&name) {
+pub(crate) fn finish_curve(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    if let Some(st) = ctx.store.curves.get(name) {
         let c = &mut ctx.net.xy_curves[i];
         c.x = st.x.iter().map(|x| x * st.x_scale + st.x_shift).collect();
         c.y = st.y.iter().map(|y| y * st.y_scale + st.y_shift).collect();

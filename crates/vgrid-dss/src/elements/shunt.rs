@@ -80,9 +80,8 @@ fn set_steps(c: &mut Capacitor, n: usize) {
     c.states.resize(n, true);
 }
 
-pub(crate) fn set_capacitor(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.capacitors[i].name.clone();
-    let st = ctx.store.capacitors.entry(name).or_default();
+pub(crate) fn set_capacitor(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
+    let st = ctx.store.capacitors.entry(name.to_string()).or_default();
     let c = &mut ctx.net.capacitors[i];
     match prop {
         "bus1" => c.bus1 = value::bus(p)?,
@@ -178,13 +177,12 @@ pub(crate) fn create_reactor(ctx: &mut Ctx, name: &str, existing: Option<usize>)
     put(&mut ctx.net.reactors, existing, r)
 }
 
-pub(crate) fn set_reactor(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.reactors[i].name.clone();
+pub(crate) fn set_reactor(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
     let freq = ctx.store.base_frequency;
     let st = ctx
         .store
         .reactors
-        .entry(name)
+        .entry(name.to_string())
         .or_insert_with(|| ReactorState {
             kvar: 100.0,
             r: 0.0,
@@ -251,9 +249,8 @@ pub(crate) fn set_reactor(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res
     Ok(())
 }
 
-pub(crate) fn finish_reactor(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.reactors[i].name.clone();
-    let Some(st) = ctx.store.reactors.get(&name) else {
+pub(crate) fn finish_reactor(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let Some(st) = ctx.store.reactors.get(name) else {
         return Ok(());
     };
     let r = &mut ctx.net.reactors[i];

@@ -90,7 +90,7 @@ pub(crate) fn create(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usiz
     };
     ctx.store.sources.insert(name.to_string(), st);
     let i = put(&mut ctx.net.sources, existing, v);
-    let _ = finish(ctx, i);
+    let _ = finish(ctx, i, name);
     i
 }
 
@@ -103,9 +103,8 @@ fn pair(p: &Param) -> Res<(f64, f64)> {
     }
 }
 
-pub(crate) fn set(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.sources[i].name.clone();
-    let st = ctx.store.sources.entry(name).or_default();
+pub(crate) fn set(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
+    let st = ctx.store.sources.entry(name.to_string()).or_default();
     let s = &mut ctx.net.sources[i];
     match prop {
         "bus1" => s.bus1 = value::bus(p)?,
@@ -192,9 +191,8 @@ fn quad(a: f64, b: f64, c: f64) -> f64 {
     (-b + d.sqrt()) / (2.0 * a)
 }
 
-pub(crate) fn finish(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.sources[i].name.clone();
-    let st = ctx.store.sources.entry(name).or_default();
+pub(crate) fn finish(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let st = ctx.store.sources.entry(name.to_string()).or_default();
     let s = &mut ctx.net.sources[i];
     let kv = s.base_kv;
     let factor = if s.phases == 1 { 1.0 } else { 3f64.sqrt() };

@@ -86,15 +86,14 @@ fn fresh_state() -> XfState {
     }
 }
 
-pub(crate) fn set(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
-    let name = ctx.net.transformers[i].name.clone();
+pub(crate) fn set(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
     let mut st = ctx
         .store
         .transformers
-        .remove(&name)
+        .remove(name)
         .unwrap_or_else(fresh_state);
     let r = set_inner(ctx, i, &mut st, prop, p);
-    ctx.store.transformers.insert(name, st);
+    ctx.store.transformers.insert(name.to_string(), st);
     r.map_err(|d| d.at_column(p.col))
 }
 
@@ -258,9 +257,8 @@ fn check_len(given: usize, windings: usize) -> Res<()> {
     Ok(())
 }
 
-pub(crate) fn finish(ctx: &mut Ctx, i: usize) -> Res<()> {
-    let name = ctx.net.transformers[i].name.clone();
-    let Some(st) = ctx.store.transformers.get_mut(&name) else {
+pub(crate) fn finish(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    let Some(st) = ctx.store.transformers.get_mut(name) else {
         return Ok(());
     };
     let t = &mut ctx.net.transformers[i];
