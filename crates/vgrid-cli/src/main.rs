@@ -34,6 +34,15 @@ enum Command {
         /// Write one row per power-delivery element: element,loss_kw,loss_kvar.
         #[arg(long, value_name = "FILE.csv")]
         losses: Option<PathBuf>,
+        /// Write the loading of every line and transformer:
+        /// element,i_max_a,i_rated_a,loading_pct.
+        #[arg(long, value_name = "FILE.csv")]
+        loadings: Option<PathBuf>,
+        /// Voltage band in per unit, LOW,HIGH. Default: GB/T 12325's ±7 % for three-phase
+        /// supply of 20 kV and below (use 0.90,1.07 for 220 V single-phase supply, or
+        /// 0.90,1.10 for EN 50160).
+        #[arg(long, value_name = "LOW,HIGH", default_value = "0.93,1.07", value_parser = parse_band)]
+        band: (f64, f64),
         /// Print the summary as JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -62,13 +71,19 @@ fn main() -> ExitCode {
             script,
             voltages,
             losses,
+            loadings,
+            band,
             json,
             lenient,
             commands,
         } => solve(
             &script,
-            voltages.as_deref(),
-            losses.as_deref(),
+            &Outputs {
+                voltages: voltages.as_deref(),
+                losses: losses.as_deref(),
+                loadings: loadings.as_deref(),
+            },
+            band,
             json,
             lenient,
             &commands,
@@ -84,10 +99,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// Files `vgrid solve` writes.
+struct Outputs<'a> {
+    voltages: Option<&'a Path>,
+    losses: Option<&'a Path>,
+    loadings: Option<&'a Path>,
+}
+
+fn parse_band(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s
+        .split_once(',')
+        .ok_or_else(|| format!("expected LOW,HIGH in per unit, e.g. 0.93,1.07, not {s:?}"))?;
+    let lo: f64 = lo.trim().parse().map_err(|e| format!("LOW {lo:?}: {e}"))?;
+    let hi: f64 = hi.trim().parse().map_err(|e| format!("HIGH {hi:?}: {e}"))?;
+    if !(lo > 0.0 && lo < hi) {
+        return Err(format!("need 0 < LOW < HIGH, got {lo},{hi}"));
+    }
+    Ok((lo, hi))
+}
+
 fn solve(
     script: &Path,
-    voltages: Option<&Path>,
-    losses: Option<&Path>,
+    out: &Outputs,
+    band: (f64, f64),
     json: bool,
     lenient: bool,
     commands: &[String],
@@ -109,21 +143,40 @@ fn solve(
         Some(sol) if commands.is_empty() => sol.clone(),
         _ => s.solve()?,
     };
-    if let Some(p) = voltages {
+    if let Some(p) = out.voltages {
         write_voltages(p, &sol).with_context(|| format!("writing {}", p.display()))?;
     }
-    if let Some(p) = losses {
+    if let Some(p) = out.losses {
         write_losses(p, &sol).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = out.loadings {
+        write_loadings(p, &sol).with_context(|| format!("writing {}", p.display()))?;
     }
     if json {
         let mut summary = serde_json::to_value(&sol)?;
         if let Some(o) = summary.as_object_mut() {
             o.remove("voltages");
             o.remove("element_losses");
+            o.remove("loadings");
+            let over: Vec<_> = sol
+                .loadings
+                .iter()
+                .filter(|l| l.loading_pct > 100.0)
+                .collect();
+            o.insert("overloaded".into(), serde_json::to_value(over)?);
+            let (lo, hi) = band;
+            let outside: Vec<_> = sol
+                .voltages
+                .iter()
+                .filter(|v| v.vmag_pu.is_some_and(|p| p > 0.05 && (p < lo || p > hi)))
+                .map(|v| serde_json::json!({"bus": v.bus, "node": v.node, "vmag_pu": v.vmag_pu}))
+                .collect();
+            o.insert("band_pu".into(), serde_json::json!([lo, hi]));
+            o.insert("outside_band".into(), serde_json::Value::Array(outside));
         }
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_summary(script, &sol);
+        print_summary(script, &sol, band);
     }
     Ok(if sol.converged {
         ExitCode::SUCCESS
@@ -132,7 +185,7 @@ fn solve(
     })
 }
 
-fn print_summary(script: &Path, sol: &Solution) {
+fn print_summary(script: &Path, sol: &Solution, (lo, hi): (f64, f64)) {
     let mut o = std::io::stdout().lock();
     let _ = writeln!(o, "vgrid solve {}", script.display());
     if sol.converged {
@@ -180,6 +233,37 @@ fn print_summary(script: &Path, sol: &Solution) {
     }
     if let Some((v, at)) = &sol.v_max_pu {
         let _ = writeln!(o, "  max voltage          {v:.5} pu at {at}");
+    }
+    let outside: Vec<_> = sol
+        .voltages
+        .iter()
+        .filter_map(|v| v.vmag_pu.filter(|p| *p > 0.05).map(|p| (p, v)))
+        .filter(|(p, _)| *p < lo || *p > hi)
+        .collect();
+    let below = outside.iter().filter(|(p, _)| *p < lo).count();
+    let _ = writeln!(
+        o,
+        "  voltage band         {lo:.2}–{hi:.2} pu: {} nodes below, {} above",
+        below,
+        outside.len() - below
+    );
+    let over: Vec<_> = sol
+        .loadings
+        .iter()
+        .filter(|l| l.loading_pct > 100.0)
+        .collect();
+    let _ = writeln!(
+        o,
+        "  overloaded           {} of {} rated lines and transformers",
+        over.len(),
+        sol.loadings.len()
+    );
+    for l in sol.loadings.iter().take(5).filter(|l| l.loading_pct > 80.0) {
+        let _ = writeln!(
+            o,
+            "    {:<28} {:6.1} %  ({:.1} A of {:.1} A)",
+            l.element, l.loading_pct, l.i_max_a, l.i_rated_a
+        );
     }
     if !sol.taps.is_empty() {
         let _ = writeln!(o, "  regulator taps");
@@ -241,6 +325,20 @@ fn write_losses(path: &Path, sol: &Solution) -> Result<()> {
     writeln!(f, "element,loss_kw,loss_kvar")?;
     for l in &sol.element_losses {
         writeln!(f, "{},{:.6},{:.6}", l.element, l.loss_kw, l.loss_kvar)?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+fn write_loadings(path: &Path, sol: &Solution) -> Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "element,i_max_a,i_rated_a,loading_pct")?;
+    for l in &sol.loadings {
+        writeln!(
+            f,
+            "{},{:.4},{:.4},{:.3}",
+            l.element, l.i_max_a, l.i_rated_a, l.loading_pct
+        )?;
     }
     f.flush()?;
     Ok(())

@@ -25,7 +25,7 @@ use vgrid_powerflow::control::Controls;
 use vgrid_powerflow::solve::{PowerFlowError, System};
 
 mod report;
-pub use report::{BranchLoss, NodeVoltage, Solution, TapPosition};
+pub use report::{BranchLoss, ElementLoading, NodeVoltage, Solution, TapPosition};
 
 /// Anything that stops a session.
 #[derive(Debug, thiserror::Error)]

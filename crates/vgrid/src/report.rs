@@ -32,6 +32,19 @@ pub struct BranchLoss {
     pub loss_kvar: f64,
 }
 
+/// Loading of a line or transformer against its rating.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ElementLoading {
+    /// `Class.name`.
+    pub element: String,
+    /// Largest phase-conductor current, A.
+    pub i_max_a: f64,
+    /// Rated current of that terminal, A (line `normamps`; transformer winding kVA at its kV).
+    pub i_rated_a: f64,
+    /// `100 · i_max_a / i_rated_a`.
+    pub loading_pct: f64,
+}
+
 /// Final tap of a regulator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TapPosition {
@@ -76,6 +89,8 @@ pub struct Solution {
     pub isolated_buses: Vec<String>,
     pub voltages: Vec<NodeVoltage>,
     pub element_losses: Vec<BranchLoss>,
+    /// Loading of every line and transformer with a rating, highest first.
+    pub loadings: Vec<ElementLoading>,
     pub control_events: Vec<String>,
 }
 
@@ -164,6 +179,7 @@ pub(crate) fn solution(
             loss_kvar: s.im,
         });
     }
+    let loadings = loadings(sys, net);
     let source: C64 = sys.source_powers_kva().iter().map(|(_, s)| *s).sum();
     let load: C64 = sys.pc_powers_kva().iter().map(|(_, s)| *s).sum();
     let (taps, capacitor_states, control_iterations, settled, events) = match controls {
@@ -221,8 +237,65 @@ pub(crate) fn solution(
         isolated_buses: sys.net.isolated_buses.clone(),
         voltages,
         element_losses,
+        loadings,
         control_events: events,
     }
+}
+
+/// Current loading of lines (against `normamps`) and transformers (against each winding's
+/// rated current), largest phase-conductor current over all terminals; highest first.
+fn loadings(sys: &System, net: &Network) -> Vec<ElementLoading> {
+    let mut out = Vec::new();
+    for (b, br) in sys.net.branches.iter().enumerate() {
+        let c = br.prim.conductors_per_terminal;
+        let rated: Vec<f64> = match br.id.kind {
+            ElementKind::Line => {
+                let l = &net.lines[br.index];
+                vec![l.norm_amps_a; 2]
+            }
+            ElementKind::Transformer => {
+                let t = &net.transformers[br.index];
+                t.windings
+                    .iter()
+                    .map(|w| {
+                        if t.phases == 1 {
+                            w.kva / w.kv
+                        } else {
+                            w.kva / (3f64.sqrt() * w.kv)
+                        }
+                    })
+                    .collect()
+            }
+            _ => continue,
+        };
+        let phases = match br.id.kind {
+            ElementKind::Transformer => net.transformers[br.index].phases,
+            _ => c,
+        };
+        let i = sys.branch_currents(b);
+        let mut worst: Option<(f64, f64)> = None;
+        for (t, r) in rated.iter().enumerate() {
+            if !(r.is_finite() && *r > 0.0) {
+                continue;
+            }
+            for k in 0..phases.min(c) {
+                let im = i.get(t * c + k).map_or(0.0, |x| x.norm());
+                if worst.is_none_or(|(w, wr)| im / r > w / wr) {
+                    worst = Some((im, *r));
+                }
+            }
+        }
+        if let Some((im, r)) = worst {
+            out.push(ElementLoading {
+                element: br.id.to_string(),
+                i_max_a: im,
+                i_rated_a: r,
+                loading_pct: 100.0 * im / r,
+            });
+        }
+    }
+    out.sort_by(|a, b| b.loading_pct.total_cmp(&a.loading_pct));
+    out
 }
 
 /// Tap positions of regulated windings when no control loop ran.
