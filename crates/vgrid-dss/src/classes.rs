@@ -251,7 +251,7 @@ static XYCURVE: &[&str] = props!("npts" "points" "yarray" "xarray" "csvfile" "sn
 impl Class {
     /// Look a class up by its (case-insensitive) name.
     pub fn from_name(s: &str) -> Option<Class> {
-        let s = s.trim();
+        let s = crate::value::trim(s);
         KNOWN
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(s))
@@ -398,7 +398,7 @@ impl Class {
 /// the text (letter case ignored). `pct` and `%` are interchangeable. Returns the index into
 /// `props` (whose names are lower case).
 pub(crate) fn resolve_property(props: &[&str], name: &str) -> Option<usize> {
-    let name = name.trim();
+    let name = crate::value::trim(name);
     if name.is_empty() {
         return None;
     }

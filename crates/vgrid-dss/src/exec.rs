@@ -629,13 +629,11 @@ impl Reader {
         };
         params[0].name = Some(prop);
         params[0].name_col = col + full.len() - prop.len();
-        self.active = Some((class, name.clone()));
-        self.active_class = Some(class);
-        self.edit_object(class, &name, &params, loc)
+        self.edit_then_activate(class, name, &params, loc)
     }
 
     /// Split `Class.name` for New/Edit, with `object=` allowed.
-    fn object_param(&self, rest: &[Param]) -> Result<(String, String, usize), Diagnostic> {
+    fn object_param<'a>(&self, rest: &[Param<'a>]) -> Result<(&'a str, String, usize), Diagnostic> {
         let Some(p) = rest.first() else {
             return Err(diag("expected Class.name"));
         };
@@ -646,14 +644,14 @@ impl Reader {
                 );
             }
         }
-        let t = p.value.trim();
+        let t = value::trim(p.value);
         match t.split_once('.') {
-            Some((c, n)) if !n.trim().is_empty() => {
-                Ok((c.to_string(), n.trim().to_ascii_lowercase(), p.col))
+            Some((c, n)) if !value::trim(n).is_empty() => {
+                Ok((c, value::trim(n).to_ascii_lowercase(), p.col))
             }
             _ => match self.active_class {
                 Some(c) if !t.is_empty() && !t.contains('.') => {
-                    Ok((c.dss_name().to_string(), t.to_ascii_lowercase(), p.col))
+                    Ok((c.dss_name(), t.to_ascii_lowercase(), p.col))
                 }
                 _ => Err(diag(format!("'{t}' is not of the form Class.name")).at_column(p.col)),
             },
@@ -665,9 +663,9 @@ impl Reader {
         if cname.eq_ignore_ascii_case("circuit") {
             return self.new_circuit(&name, &rest[1..], loc);
         }
-        let Some(class) = Class::from_name(&cname) else {
+        let Some(class) = Class::from_name(cname) else {
             let d = diag(format!("unknown class '{cname}'"))
-                .with_hint(Class::hint_for(&cname))
+                .with_hint(Class::hint_for(cname))
                 .at_column(col);
             return self.strictness(loc, d);
         };
@@ -704,9 +702,22 @@ impl Reader {
                 .at_column(col),
             );
         }
-        self.active = Some((class, name.clone()));
+        self.edit_then_activate(class, name, &rest[1..], loc)
+    }
+
+    /// Edit an object and make it the one `~` continues (and its class the active class).
+    fn edit_then_activate(
+        &mut self,
+        class: Class,
+        name: String,
+        params: &[Param],
+        loc: &Loc,
+    ) -> Out {
+        let r = self.edit_object(class, &name, params, loc);
+        // editing never looks at the active object, so the name moves in afterwards
+        self.active = Some((class, name));
         self.active_class = Some(class);
-        self.edit_object(class, &name, &rest[1..], loc)
+        r
     }
 
     fn new_circuit(&mut self, name: &str, rest: &[Param], loc: &Loc) -> Out {
@@ -733,23 +744,24 @@ impl Reader {
             return Err(Flow::Diag(diag("Edit needs Class.name")));
         };
         let (class, name) = self.set_object(p.value).map_err(|d| d.at_column(p.col))?;
-        self.active = Some((class, name.clone()));
-        self.active_class = Some(class);
-        self.edit_object(class, &name, &rest[1..], loc)
+        self.edit_then_activate(class, name, &rest[1..], loc)
     }
 
     fn cmd_more(&mut self, rest: &[Param], loc: &Loc) -> Out {
-        let Some((class, name)) = self.active.clone() else {
+        let Some((class, name)) = self.active.take() else {
             return Err(Flow::Diag(diag("'~' (More) with no object being edited")));
         };
         let mut ctx = self.ctx();
-        if !elements::exists(&mut ctx, class, &name) {
-            return Err(Flow::Diag(diag(format!(
+        let r = if elements::exists(&mut ctx, class, &name) {
+            self.edit_object(class, &name, rest, loc)
+        } else {
+            Err(Flow::Diag(diag(format!(
                 "{}.{name} no longer exists",
                 class.dss_name()
-            ))));
-        }
-        self.edit_object(class, &name, rest, loc)
+            ))))
+        };
+        self.active = Some((class, name)); // taken to edit without copying the name
+        r
     }
 
     /// Set properties of an object, then lower it.

@@ -92,7 +92,7 @@ pub(crate) fn eval(expr: &str) -> Result<f64, String> {
 
 /// A plain decimal number as Pascal's `Val` reads it (no `inf`/`nan`).
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
-    let t = s.trim();
+    let t = crate::value::trim(s);
     if let Some(v) = fast_decimal(t.as_bytes()) {
         return Some(v); // digits, sign, point and exponent only, finite
     }

@@ -20,6 +20,15 @@ fn err(p: &Param, msg: String) -> Diagnostic {
     Diagnostic::new(msg).at_column(p.col)
 }
 
+/// `s.trim()`, returning at once for the usual token that starts and ends with a visible
+/// ASCII character (nothing to trim).
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// A number from a token: RPN if quoted.
 pub(crate) fn token_number(text: &str, quoted: bool) -> Result<f64, String> {
     if quoted {
@@ -67,7 +76,7 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
 
 /// A lower-cased name (element reference, shape name...).
 pub(crate) fn name(p: &Param) -> String {
-    p.value.trim().to_ascii_lowercase()
+    trim(p.value).to_ascii_lowercase()
 }
 
 fn tok_number(t: &Token) -> Res<f64> {
@@ -114,15 +123,15 @@ pub(crate) fn bus(p: &Param) -> Res<BusRef> {
 }
 
 pub(crate) fn parse_bus(text: &str) -> Result<BusRef, String> {
-    let t = text.trim();
+    let t = trim(text);
     let mut parts = t.split('.');
-    let bus = parts.next().unwrap_or("").trim();
+    let bus = trim(parts.next().unwrap_or(""));
     if bus.is_empty() {
         return Err(format!("'{t}' has no bus name"));
     }
     let mut nodes = Vec::new();
     for part in parts {
-        let part = part.trim();
+        let part = trim(part);
         if part.is_empty() {
             continue;
         }
@@ -145,7 +154,7 @@ pub(crate) fn connection(p: &Param) -> Res<Connection> {
 }
 
 pub(crate) fn parse_connection(s: &str) -> Option<Connection> {
-    let l = s.trim().to_ascii_lowercase();
+    let l = trim(s).to_ascii_lowercase();
     if l.starts_with('y') || l.starts_with('w') || l == "ln" || l == "star" {
         Some(Connection::Wye)
     } else if l.starts_with('d') || l == "ll" {
@@ -174,7 +183,7 @@ pub(crate) enum Units {
 
 impl Units {
     pub fn parse(s: &str) -> Option<Units> {
-        let l = s.trim().to_ascii_lowercase();
+        let l = trim(s).to_ascii_lowercase();
         Some(match l.as_str() {
             "none" | "no" => Units::None,
             "mi" | "mile" | "miles" => Units::Mi,
@@ -267,6 +276,25 @@ mod tests {
         assert_eq!(m, vec![1.0, 2.0, 2.0, 3.0]);
         let m = sym_matrix(&param("1 9 | 2 3", true), 2).unwrap();
         assert_eq!(m, vec![1.0, 2.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn trim_like_std() {
+        for t in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}a",
+            "a\u{3000}",
+            "é",
+            " é ",
+            "\ta\r",
+            "ab",
+        ] {
+            assert_eq!(trim(t), t.trim(), "{t:?}");
+        }
     }
 
     #[test]

@@ -80,6 +80,29 @@ impl Impedance {
         }
     }
 
+    /// `*self = other.clone()`, reusing the matrices' allocations (a line takes its code's
+    /// data this way).
+    fn assign(&mut self, other: &Impedance) {
+        let Impedance {
+            phases,
+            r1,
+            x1,
+            r0,
+            x0,
+            c1,
+            c0,
+            rmat,
+            xmat,
+            cmat,
+            sym,
+        } = other;
+        (self.phases, self.sym) = (*phases, *sym);
+        (self.r1, self.x1, self.r0, self.x0, self.c1, self.c0) = (*r1, *x1, *r0, *x0, *c1, *c0);
+        self.rmat.clone_from(rmat);
+        self.xmat.clone_from(xmat);
+        self.cmat.clone_from(cmat);
+    }
+
     fn resize(&mut self, phases: usize) {
         self.phases = phases;
         self.matrices_from_sequence();
@@ -392,7 +415,7 @@ fn fetch_code(ctx: &mut Ctx, i: usize, st: &mut LineState, code: &str) -> Res<()
     line.emerg_amps_a = lc.emerg_amps;
     line.phases = lc.z.phases;
     line.line_code = Some(code.to_string());
-    st.z = lc.z.clone();
+    st.z.assign(&lc.z);
     st.code_units = lc.units;
     st.f = Units::convert(lc.units, st.units);
     st.geometry = None;
@@ -622,6 +645,17 @@ mod tests {
         let z = Impedance::default_for(3);
         assert!((z.rmat[0] - (2.0 * 0.058 + 0.1784) / 3.0).abs() < 1e-12);
         assert!((z.rmat[1] - (0.1784 - 0.058) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn assign_copies_everything() {
+        let mut code = Impedance::default_for(2);
+        code.sym = false;
+        code.r1 = 9.0;
+        code.cmat = vec![1.0; 4];
+        let mut z = Impedance::default_for(3);
+        z.assign(&code);
+        assert_eq!(z, code);
     }
 
     #[test]
