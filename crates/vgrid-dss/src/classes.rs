@@ -320,20 +320,26 @@ impl Class {
     }
 
     /// Property names in OpenDSS order (empty for unmodelled classes: anything goes).
+    #[cfg(test)]
     pub fn properties(self) -> &'static [&'static str] {
-        static CACHE: std::sync::OnceLock<Vec<(Class, Vec<&'static str>)>> =
-            std::sync::OnceLock::new();
+        self.property_table().map_or(&[], |t| t.names.as_slice())
+    }
+
+    /// The property names with their lookup (`None` for unmodelled classes).
+    pub fn property_table(self) -> Option<&'static PropertyTable> {
+        static CACHE: std::sync::OnceLock<Vec<(Class, PropertyTable)>> = std::sync::OnceLock::new();
         let cache = CACHE.get_or_init(|| {
             KNOWN
                 .iter()
-                .map(|(_, c)| (*c, c.build_properties()))
+                .map(|(_, c)| (*c, PropertyTable::new(c.build_properties())))
                 .collect()
         });
+        // the table holds no `Other` class, so comparing variants is enough
+        let me = std::mem::discriminant(&self);
         cache
             .iter()
-            .find(|(c, _)| *c == self)
-            .map(|(_, v)| v.as_slice())
-            .unwrap_or(&[])
+            .find(|(c, _)| std::mem::discriminant(c) == me)
+            .map(|(_, t)| t)
     }
 
     fn build_properties(self) -> Vec<&'static str> {
@@ -391,6 +397,46 @@ impl Class {
             Class::Other(_) => {}
         }
         v
+    }
+}
+
+/// A class's property names, and the positions of the names of each length (an exact name
+/// is then one of a handful of candidates).
+#[derive(Debug)]
+pub(crate) struct PropertyTable {
+    names: Vec<&'static str>,
+    by_len: Vec<Vec<usize>>,
+}
+
+impl PropertyTable {
+    fn new(names: Vec<&'static str>) -> PropertyTable {
+        let longest = names.iter().map(|n| n.len()).max().unwrap_or(0);
+        let mut by_len = vec![Vec::new(); longest + 1];
+        for (i, n) in names.iter().enumerate() {
+            by_len[n.len()].push(i); // in order, so the first of a repeated name wins
+        }
+        PropertyTable { names, by_len }
+    }
+
+    /// The names in OpenDSS order.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
+    }
+
+    /// The property `name` stands for, as an index into [`PropertyTable::names`], by OpenDSS's
+    /// rule ([`resolve_property`]); an exact name (the usual case) is looked up by length.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        let t = crate::value::trim(name);
+        let first = t.as_bytes().first().map(u8::to_ascii_lowercase);
+        let same_len = self.by_len.get(t.len()).map_or(&[][..], Vec::as_slice);
+        same_len
+            .iter()
+            .copied()
+            .find(|&i| {
+                let n = self.names[i];
+                n.as_bytes().first() == first.as_ref() && n.eq_ignore_ascii_case(t)
+            })
+            .or_else(|| resolve_property(&self.names, name))
     }
 }
 
@@ -509,11 +555,10 @@ mod tests {
                         twin,
                         format!(" {head}x"),
                     ] {
-                        assert_eq!(
-                            resolve_property(props, &n),
-                            resolve_reference(props, &n),
-                            "{c:?} {n}"
-                        );
+                        let want = resolve_reference(props, &n);
+                        assert_eq!(resolve_property(props, &n), want, "{c:?} {n}");
+                        let table = c.property_table().map(|t| t.index(&n));
+                        assert_eq!(table, Some(want), "{c:?} {n}");
                     }
                 }
             }

@@ -772,7 +772,8 @@ impl Reader {
         params: &[Param],
         loc: &Loc,
     ) -> Out {
-        let props = class.properties();
+        let table = class.property_table();
+        let props = table.map_or(&[][..], |t| t.names());
         let element = || format!("{}.{}", class.dss_name(), name);
         let mut last: Option<usize> = None;
         let mut first_err: Option<Diagnostic> = None;
@@ -784,7 +785,7 @@ impl Reader {
                 continue;
             }
             let idx = match &p.name {
-                Some(n) => match resolve_property(props, n) {
+                Some(n) => match table.and_then(|t| t.index(n)) {
                     Some(i) => i,
                     None => {
                         let d = diag(format!("unknown property of {}", class.dss_name()))
