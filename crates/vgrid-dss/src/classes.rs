@@ -433,8 +433,11 @@ impl PropertyTable {
             .iter()
             .copied()
             .find(|&i| {
-                let n = self.names[i];
-                n.as_bytes().first() == first.as_ref() && n.eq_ignore_ascii_case(t)
+                let n = self.names[i].as_bytes();
+                n.first() == first.as_ref()
+                    && n.iter()
+                        .zip(t.bytes())
+                        .all(|(a, b)| *a == b.to_ascii_lowercase())
             })
             .or_else(|| resolve_property(&self.names, name))
     }

@@ -41,9 +41,12 @@ impl Hasher for FxHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
+            // byte by byte: a copy of variable length would be a call to memcpy
+            let w = rest
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (k, &b)| w | u64::from(b) << (8 * k));
+            self.add(w);
         }
     }
 
@@ -87,5 +90,6 @@ mod tests {
         };
         assert_ne!(hash("line1"), hash("line2"));
         assert_ne!(hash("abcdefgh1"), hash("abcdefgh2"));
+        assert_ne!(hash("ab"), hash("ba"));
     }
 }

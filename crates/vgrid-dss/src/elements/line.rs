@@ -19,9 +19,10 @@
 
 use super::{default_bus, put, Ctx};
 use crate::error::{did_you_mean, Diagnostic};
+use crate::hash::FxHashMap;
 use crate::lexer::Param;
 use crate::value::{self, Res, Units};
-use vgrid_model::{Line, LineImpedance, WireKind, WireRef};
+use vgrid_model::{Line, LineImpedance, Network, WireKind, WireRef};
 
 /// Per-unit-length data shared by lines and line codes. Capacitances in nF per unit length.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -187,12 +188,10 @@ fn b_to_c(b_us: f64, freq: f64) -> f64 {
 }
 
 pub(crate) fn set(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
-    let mut st = ctx
-        .store
-        .lines
-        .get_mut(name)
-        .map(std::mem::take)
-        .unwrap_or_else(|| LineState {
+    let store = &mut *ctx.store;
+    let Some(st) = store.lines.get_mut(name) else {
+        // a line the host added to the model: OpenDSS's defaults for its phases, then the edit
+        let st = LineState {
             z: Impedance::default_for(ctx.net.lines[i].phases),
             len: 1.0,
             units: Units::None,
@@ -204,18 +203,26 @@ pub(crate) fn set(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) ->
             spacing: None,
             wires: Vec::new(),
             wire_kind: None,
-        });
-    let r = set_inner(ctx, i, &mut st, prop, p);
-    if st.sym_changed && !st.cap_specified && !ctx.store.pending_cap_fix.contains(name) {
-        ctx.store.pending_cap_fix.insert(name.to_string());
-    }
-    match ctx.store.lines.get_mut(name) {
-        Some(slot) => *slot = st,
-        None => {
-            ctx.store.lines.insert(name.to_string(), st);
-        }
+        };
+        store.lines.insert(name.to_string(), st);
+        return set(ctx, i, name, prop, p);
+    };
+    let codes = Codes {
+        map: &store.linecodes,
+        order: &store.linecode_order,
+    };
+    let r = set_inner(ctx.net, &codes, i, st, prop, p);
+    if st.sym_changed && !st.cap_specified && !store.pending_cap_fix.contains(name) {
+        store.pending_cap_fix.insert(name.to_string());
     }
     r
+}
+
+/// The line codes, as a line reads them.
+struct Codes<'a> {
+    map: &'a FxHashMap<String, LineCode>,
+    /// Names in creation order, for hints.
+    order: &'a [String],
 }
 
 fn kill_code(line: &mut Line) {
@@ -232,19 +239,28 @@ fn set_sequence(st: &mut LineState, line: &mut Line) {
     st.z.sym = true;
 }
 
-fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param) -> Res<()> {
-    let base_f = ctx.net.lines[i].base_frequency_hz;
+fn set_inner(
+    net: &mut Network,
+    codes: &Codes,
+    i: usize,
+    st: &mut LineState,
+    prop: &str,
+    p: &Param,
+) -> Res<()> {
+    let base_f = net.lines[i].base_frequency_hz;
     match prop {
-        "bus1" => ctx.net.lines[i].bus1 = value::bus(p)?,
-        "bus2" => ctx.net.lines[i].bus2 = value::bus(p)?,
-        "linecode" => fetch_code(ctx, i, st, &value::name(p)).map_err(|d| d.at_column(p.col))?,
+        "bus1" => net.lines[i].bus1 = value::bus(p)?,
+        "bus2" => net.lines[i].bus2 = value::bus(p)?,
+        "linecode" => {
+            fetch_code(net, codes, i, st, &value::name(p)).map_err(|d| d.at_column(p.col))?
+        }
         "length" => st.len = value::number(p)?,
         "phases" => {
             let n = value::count(p, 1, 100)?;
             if n != st.z.phases {
                 if st.z.sym && st.geometry.is_none() {
                     st.z.resize(n);
-                    ctx.net.lines[i].phases = n;
+                    net.lines[i].phases = n;
                 } else {
                     return Err(Diagnostic::new(format!(
                         "cannot change the number of phases of a line defined by matrices or geometry (has {})",
@@ -256,7 +272,7 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
         }
         "r1" | "x1" | "r0" | "x0" | "c1" | "c0" | "b1" | "b0" => {
             let v = value::number(p)?;
-            let line = &mut ctx.net.lines[i];
+            let line = &mut net.lines[i];
             set_sequence(st, line);
             match prop {
                 "r1" => st.z.r1 = v,
@@ -283,7 +299,7 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
                     st.cap_specified = true;
                 }
             }
-            kill_code(&mut ctx.net.lines[i]);
+            kill_code(&mut net.lines[i]);
             st.z.sym = false;
             st.units = Units::None;
             st.f = 1.0;
@@ -292,9 +308,9 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
         }
         "switch" => {
             let on = value::boolean(p)?;
-            ctx.net.lines[i].is_switch = on;
+            net.lines[i].is_switch = on;
             if on {
-                let line = &mut ctx.net.lines[i];
+                let line = &mut net.lines[i];
                 set_sequence(st, line);
                 st.z.r1 = 1.0;
                 st.z.x1 = 1.0;
@@ -307,28 +323,27 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
             }
         }
         "rg" | "xg" | "earthmodel" => {}
-        "rho" => ctx.net.lines[i].rho_ohm_m = value::number(p)?,
+        "rho" => net.lines[i].rho_ohm_m = value::number(p)?,
         "geometry" => {
             let g = value::name(p);
-            let Some(geo) = ctx.net.line_geometries.iter().find(|x| x.name == g) else {
-                let hint =
-                    did_you_mean(&g, ctx.net.line_geometries.iter().map(|x| x.name.as_str()));
+            let Some(geo) = net.line_geometries.iter().find(|x| x.name == g) else {
+                let hint = did_you_mean(&g, net.line_geometries.iter().map(|x| x.name.as_str()));
                 return Err(Diagnostic::new(format!("LineGeometry.{g} is not defined"))
                     .with_hint(hint)
                     .at_column(p.col));
             };
             st.z.phases = geo.phases;
-            ctx.net.lines[i].phases = geo.phases;
-            ctx.net.lines[i].norm_amps_a = geo.norm_amps_a;
-            ctx.net.lines[i].emerg_amps_a = geo.emerg_amps_a;
+            net.lines[i].phases = geo.phases;
+            net.lines[i].norm_amps_a = geo.norm_amps_a;
+            net.lines[i].emerg_amps_a = geo.emerg_amps_a;
             st.geometry = Some(g);
             st.spacing = None;
             st.z.sym = false;
-            kill_code(&mut ctx.net.lines[i]);
+            kill_code(&mut net.lines[i]);
         }
         "units" => {
             let u = value::units(p)?;
-            if ctx.net.lines[i].line_code.is_some() {
+            if net.lines[i].line_code.is_some() {
                 st.f = Units::convert(st.code_units, u);
             } else {
                 st.f *= Units::convert(st.units, u);
@@ -337,14 +352,14 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
         }
         "spacing" => {
             let s = value::name(p);
-            let Some(sp) = ctx.net.line_spacings.iter().find(|x| x.name == s) else {
-                let hint = did_you_mean(&s, ctx.net.line_spacings.iter().map(|x| x.name.as_str()));
+            let Some(sp) = net.line_spacings.iter().find(|x| x.name == s) else {
+                let hint = did_you_mean(&s, net.line_spacings.iter().map(|x| x.name.as_str()));
                 return Err(Diagnostic::new(format!("LineSpacing.{s} is not defined"))
                     .with_hint(hint)
                     .at_column(p.col));
             };
             st.z.phases = sp.phases;
-            ctx.net.lines[i].phases = sp.phases;
+            net.lines[i].phases = sp.phases;
             st.spacing = Some(s);
             st.geometry = None;
         }
@@ -357,13 +372,12 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
             let mut refs = Vec::new();
             for w in value::words(p) {
                 let w = w.to_ascii_lowercase();
-                let found = ctx
-                    .net
+                let found = net
                     .wires
                     .iter()
                     .find(|x| x.name == w && (prop == "wires" || x.kind == kind));
                 let Some(found) = found else {
-                    let hint = did_you_mean(&w, ctx.net.wires.iter().map(|x| x.name.as_str()));
+                    let hint = did_you_mean(&w, net.wires.iter().map(|x| x.name.as_str()));
                     return Err(Diagnostic::new(format!("wire '{w}' is not defined"))
                         .with_hint(hint)
                         .at_column(p.col));
@@ -372,8 +386,8 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
                     kind: found.kind,
                     name: w,
                 });
-                ctx.net.lines[i].norm_amps_a = found.norm_amps_a;
-                ctx.net.lines[i].emerg_amps_a = found.emerg_amps_a;
+                net.lines[i].norm_amps_a = found.norm_amps_a;
+                net.lines[i].emerg_amps_a = found.emerg_amps_a;
             }
             if prop == "wires" && st.wire_kind.is_some_and(|k| k != WireKind::Bare) {
                 // bare neutrals added to a cable line
@@ -386,12 +400,12 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
             }
             st.geometry = None;
             st.z.sym = false;
-            kill_code(&mut ctx.net.lines[i]);
+            kill_code(&mut net.lines[i]);
         }
-        "normamps" => ctx.net.lines[i].norm_amps_a = value::number(p)?,
-        "emergamps" => ctx.net.lines[i].emerg_amps_a = value::number(p)?,
-        "basefreq" => ctx.net.lines[i].base_frequency_hz = value::number(p)?,
-        "enabled" => ctx.net.lines[i].enabled = value::boolean(p)?,
+        "normamps" => net.lines[i].norm_amps_a = value::number(p)?,
+        "emergamps" => net.lines[i].emerg_amps_a = value::number(p)?,
+        "basefreq" => net.lines[i].base_frequency_hz = value::number(p)?,
+        "enabled" => net.lines[i].enabled = value::boolean(p)?,
         other if super::common(other) => {}
         other => {
             return Err(Diagnostic::new(format!(
@@ -403,12 +417,18 @@ fn set_inner(ctx: &mut Ctx, i: usize, st: &mut LineState, prop: &str, p: &Param)
 }
 
 /// Copy a line code into a line (OpenDSS `FetchLineCode`).
-fn fetch_code(ctx: &mut Ctx, i: usize, st: &mut LineState, code: &str) -> Res<()> {
-    let Some(lc) = ctx.store.linecodes.get(code) else {
-        let hint = did_you_mean(code, ctx.store.linecode_order.iter().map(String::as_str));
+fn fetch_code(
+    net: &mut Network,
+    codes: &Codes,
+    i: usize,
+    st: &mut LineState,
+    code: &str,
+) -> Res<()> {
+    let Some(lc) = codes.map.get(code) else {
+        let hint = did_you_mean(code, codes.order.iter().map(String::as_str));
         return Err(Diagnostic::new(format!("LineCode.{code} is not defined")).with_hint(hint));
     };
-    let line = &mut ctx.net.lines[i];
+    let line = &mut net.lines[i];
     line.base_frequency_hz = lc.base_freq;
     line.rho_ohm_m = lc.rho;
     line.norm_amps_a = lc.norm_amps;

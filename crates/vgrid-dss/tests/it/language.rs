@@ -700,3 +700,40 @@ fn disabling_an_open_switch_releases_its_terminal() {
     assert!(n.open_terminals.is_empty());
     assert!(!n.protective_devices[0].enabled);
 }
+
+#[test]
+fn objects_the_host_adds_can_be_edited() {
+    // a line and a load the host pushes into the model have no reader state yet: editing them
+    // starts from OpenDSS's defaults
+    let mut r = run(&format!(
+        "{HEAD}new line.a bus1=s bus2=b r1=0.1 x1=0.2 length=1 units=km\nnew load.l bus1=b kw=10\n"
+    ));
+    let mut line = r.network().lines[0].clone();
+    line.name = "hostline".into();
+    line.phases = 1;
+    let mut load = r.network().loads[0].clone();
+    load.name = "hostload".into();
+    r.network_mut().lines.push(line);
+    r.network_mut().loads.push(load);
+    r.run_command("Line.hostline.length=2 units=km", &mut |_, _| Ok(()))
+        .unwrap();
+    r.run_command("Load.hostload.kw=20 pf=0.8", &mut |_, _| Ok(()))
+        .unwrap();
+    let n = r.network();
+    let l = &n.lines[1];
+    assert_eq!(l.length_m, 2000.0);
+    assert_eq!(l.phases, 1);
+    match &l.impedance {
+        LineImpedance::Sequence {
+            r1_ohm_per_m,
+            c1_nf_per_m,
+            ..
+        } => {
+            assert!(close(*r1_ohm_per_m, 0.058 / 1000.0));
+            assert!(close(*c1_nf_per_m, 3.4 / 1000.0));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(n.loads[1].p_kw, 20.0);
+    assert!(close(n.loads[1].q_kvar, 15.0));
+}
