@@ -690,8 +690,7 @@ impl Reader {
             );
         }
         let mut ctx = self.ctx();
-        let existed = elements::exists(&mut ctx, class, &name);
-        elements::create(&mut ctx, class, &name)?;
+        let existed = elements::create(&mut ctx, class, &name)?;
         if existed {
             self.warn_at(
                 loc,
@@ -831,7 +830,7 @@ impl Reader {
             }
         }
         let mut ctx = self.ctx();
-        let fin = elements::finish(&mut ctx, class, name);
+        let fin = elements::finish_at(&mut ctx, class, name, at);
         warns.append(&mut ctx.warnings);
         for mut w in warns {
             w.element.get_or_insert_with(element);

@@ -288,18 +288,19 @@ pub(crate) fn names(ctx: &Ctx, class: Class) -> Vec<String> {
 }
 
 /// Create an object with OpenDSS's defaults, replacing any object of the same name in place.
-pub(crate) fn create(ctx: &mut Ctx, class: Class, name: &str) -> Res<()> {
-    let existing = if matches!(class, Class::LineCode | Class::XfmrCode | Class::Other(_)) {
-        None
-    } else {
-        ctx.store.model_index(ctx.net, class, name)
+/// Returns whether one was replaced.
+pub(crate) fn create(ctx: &mut Ctx, class: Class, name: &str) -> Res<bool> {
+    let existing = locate(ctx, class, name);
+    let existed = match class {
+        Class::LineCode | Class::XfmrCode | Class::Other(_) => exists(ctx, class, name),
+        _ => existing.is_some(),
     };
     let i = match class {
         Class::Vsource => source::create(ctx, name, existing),
         Class::Line => line::create(ctx, name, existing),
         Class::LineCode => {
             line::create_code(ctx, name);
-            return Ok(());
+            return Ok(existed);
         }
         Class::LineGeometry => geometry::create_geometry(ctx, name, existing),
         Class::LineSpacing => geometry::create_spacing(ctx, name, existing),
@@ -312,7 +313,7 @@ pub(crate) fn create(ctx: &mut Ctx, class: Class, name: &str) -> Res<()> {
                 ctx.store.xfmrcode_order.push(name.to_string());
             }
             ctx.store.xfmrcodes.insert(name.to_string(), Vec::new());
-            return Ok(());
+            return Ok(existed);
         }
         Class::Reactor => shunt::create_reactor(ctx, name, existing),
         Class::Capacitor => shunt::create_capacitor(ctx, name, existing),
@@ -333,14 +334,14 @@ pub(crate) fn create(ctx: &mut Ctx, class: Class, name: &str) -> Res<()> {
             if !v.iter().any(|n| n == name) {
                 v.push(name.to_string());
             }
-            return Ok(());
+            return Ok(existed);
         }
     };
     if existing.is_none() {
         let net: &Network = ctx.net;
         ctx.store.note_created(net, class, name, i);
     }
-    Ok(())
+    Ok(existed)
 }
 
 fn missing(class: Class, name: &str) -> Diagnostic {
@@ -411,10 +412,16 @@ pub(crate) fn set(
 
 /// Recompute derived model fields after an edit.
 pub(crate) fn finish(ctx: &mut Ctx, class: Class, name: &str) -> Res<()> {
+    let at = locate(ctx, class, name);
+    finish_at(ctx, class, name, at)
+}
+
+/// [`finish`] for the object at model row `at` (from [`locate`]).
+pub(crate) fn finish_at(ctx: &mut Ctx, class: Class, name: &str, at: Option<usize>) -> Res<()> {
     if let Class::LineCode = class {
         return line::finish_code(ctx, name);
     }
-    let Some(i) = ctx.store.model_index(ctx.net, class, name) else {
+    let Some(i) = at else {
         return Ok(());
     };
     match class {
