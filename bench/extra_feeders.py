@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-# name -> how to run it. `master` is relative to FOLDER/name.
+# name -> how to run it. `master` is relative to FOLDER/<folder> (folder defaults to the name).
 FEEDERS = {
     "ieee8500": {
         "title": "IEEE 8500-node test feeder (balanced loads)",
@@ -47,24 +47,86 @@ FEEDERS = {
         "master": "Master.dss",
         "commands": [],
     },
+    "4bus_dy_bal": {
+        "title": "IEEE 4-bus, delta / grounded-wye step-down, balanced load",
+        "source": "dss-extensions/electricdss-tst Version8/Distrib/IEEETestCases/4Bus-DY-Bal/4Bus-DY-Bal.DSS",
+        "features": "WireData + LineGeometry (Carson earth, neutral Kron-reduced), Dyg transformer, model=1 "
+        "load with vminpu=0.75",
+        "master": "4Bus-DY-Bal.DSS",
+        "commands": [],
+    },
+    "4bus_grdyd_bal": {
+        "title": "IEEE 4-bus, grounded-wye / delta step-down, balanced delta load",
+        "source": "dss-extensions/electricdss-tst Version8/Distrib/IEEETestCases/4Bus-GrdYD-Bal/4Bus-GrdYD-Bal.DSS",
+        "features": "LineGeometry (Carson), YgD transformer with explicit neutral node 0, delta load",
+        "master": "4Bus-GrdYD-Bal.DSS",
+        "commands": [],
+    },
+    "4bus_yyd": {
+        "title": "Kersting YDY (OpenDSS YYD) test: three 1-phase 3-winding transformers",
+        "source": "dss-extensions/electricdss-tst Version8/Distrib/IEEETestCases/4Bus-YYD/YYD-Master.DSS "
+        "(up to its first Solve)",
+        "features": "XfmrCode, 3-winding 1-phase units banked Y-Y-delta, 4-wire and 3-wire LineGeometry "
+        "(Carson), unbalanced 1-phase loads, model=2 delta load",
+        "master": "YYD-Master.DSS",
+        "commands": [],
+        "stop_at_solve": True,
+    },
+    "4bus_yyd_fault": {
+        "title": "same YYD case, its scripted SLG fault at B2 solved in direct mode, loads disabled",
+        "source": "as 4bus_yyd (the script's own fault commands, given as extra commands)",
+        "features": "Fault element, batchedit, direct solution",
+        "folder": "4bus_yyd",
+        "master": "YYD-Master.DSS",
+        "commands": ["New Fault.SLGFault phases=1 Bus1=B2.1 Bus2=B2.0", "Batchedit Load..* Enabled=no",
+                     "set mode=direct"],
+        "stop_at_solve": True,
+    },
+    "dg_prot_fdr": {
+        "title": "DG protection feeder: 34.5/12.47 kV, wind plant as a second Vsource behind a Dyn step-up",
+        "source": "dss-extensions/electricdss-tst Version8/Distrib/IEEETestCases/DG_Protection/DG_Prot_Fdr.dss "
+        "(without its final Fault and open of transformer.tg)",
+        "features": "LineGeometry built from LineSpacing + wires (Deri earth), 1-phase geometry lateral, two "
+        "Vsources (second one at -60 deg with X0=1e99), Dyn transformers, disabled Recloser/Fuse/Relay, TCC curves",
+        "master": "DG_Prot_Fdr.dss",
+        "commands": [],
+        "comment_out": [r"\s*new\s+fault\.", r"\s*open\s+transformer\.tg\b"],
+    },
+    "dg_prot_fdr_open": {
+        "title": "same feeder with the script's `open transformer.tg 2` (wind source islanded on its own bus)",
+        "source": "as dg_prot_fdr (without the Fault)",
+        "features": "open transformer terminal, an islanded Vsource",
+        "folder": "dg_prot_fdr",
+        "master": "DG_Prot_Fdr.dss",
+        "commands": [],
+        "comment_out": [r"\s*new\s+fault\."],
+    },
 }
 
 DROP = re.compile(
-    r"^\s*(solve|show|plot|export|visualize|buscoords|latloncoords|summary|help|closedi|interpolate"
+    r"^\s*(solve|show|plot|export|visualize|buscoords|latloncoords|summary|help|closedi|interpolate|fileedit"
     r"|set\s+(markercode|nodewidth|showexport|datapath|demandinterval|overloadreport|voltexceptionreport)\b)",
     re.I,
 )
 TIGHT = "set tolerance=1e-10 maxiterations=1000"
 
 
-def bench_master(folder, master):
-    """Write _bench_master.dss beside `master` with the non-electrical lines commented out."""
+def bench_master(folder, master, stop_at_solve=False, comment_out=(), replace=()):
+    """Write _bench_master.dss beside `master` with the non-electrical lines commented out
+    (and, with `stop_at_solve`, everything from the first Solve on; lines matching a
+    `comment_out` pattern too; `replace`: (pattern, replacement) applied to every line)."""
     src = os.path.join(folder, master)
     dst = os.path.join(os.path.dirname(src), "_bench_master.dss")
-    out = []
+    out, stopped = [], False
+    extra = [re.compile(p, re.I) for p in comment_out]
     with open(src, newline="") as f:
         for line in f.read().splitlines():
-            out.append(("! [bench] " + line) if DROP.match(line) else line)
+            for pat, rep in replace:
+                line = re.sub(pat, rep, line, flags=re.I)
+            if stop_at_solve and re.match(r"^\s*solve\b", line, re.I):
+                stopped = True
+            drop = stopped or DROP.match(line) or any(p.match(line) for p in extra)
+            out.append(("! [bench] " + line) if drop else line)
     with open(dst, "w", newline="\n") as f:
         f.write("\n".join(out) + "\n")
     return dst
@@ -223,11 +285,13 @@ def main():
     for name, cfg in FEEDERS.items():
         if a.only and name not in a.only:
             continue
-        folder = os.path.join(a.folder, name)
+        folder = os.path.join(a.folder, cfg.get("folder", name))
         if not os.path.isdir(folder):
             print(f"[skip] {name}: no folder {folder}", file=sys.stderr)
             continue
-        master = bench_master(folder, cfg["master"])
+        master = bench_master(
+            folder, cfg["master"], cfg.get("stop_at_solve", False), cfg.get("comment_out", ()), cfg.get("replace", ())
+        )
         try:
             ref = run_opendss(master, cfg.get("commands", []))
         except Exception as e:  # a feeder OpenDSS itself cannot run is reported, not fatal
