@@ -360,6 +360,24 @@ impl System {
         }
     }
 
+    /// Set the nominal power of every load for a time step, `powers[i] = (kW, kvar)` of
+    /// `model().loads[i]` with every multiplier applied (shape, load multiplier). `Y` keeps
+    /// its nominal admittances (the fixed point does not depend on them), so nothing is
+    /// refactored; loads beyond `powers` keep their present power.
+    pub fn set_load_powers(&mut self, powers: &[(f64, f64)]) {
+        let f = self.net.frequency_hz;
+        for (p, r) in self.pc.iter_mut().zip(&self.net.loads) {
+            if p.id.kind != ElementKind::Load {
+                continue;
+            }
+            if let (Some(&(p_kw, q_kvar)), Some(load)) =
+                (powers.get(r.index), self.model.loads.get(r.index))
+            {
+                p.injection = Injection::load_with_power(load, p_kw, q_kvar, f);
+            }
+        }
+    }
+
     /// Run one power flow from the present voltages with the configured algorithm. The
     /// outcome is also kept ([`System::last_outcome`]) and its iterations added to
     /// [`System::iteration_count`].

@@ -51,18 +51,25 @@ pub(crate) fn v_base_volts(conn: Connection, phases: usize, kv: f64) -> f64 {
 
 impl LoadLaw {
     pub(crate) fn new(l: &Load, load_mult: f64) -> LoadLaw {
-        let nphases = l.phases as f64;
-        let v_base = v_base_volts(l.conn, l.phases, l.kv);
-        let v_base_low = VLOW_PU * v_base;
-        let v_base95 = l.vmin_pu * v_base;
-        let v_base105 = l.vmax_pu * v_base;
         // SetNominalLoad, snapshot mode, year 0: fixed and exempt loads ignore the load multiplier.
         let factor = match l.status {
             LoadStatus::Variable => load_mult,
             LoadStatus::Fixed | LoadStatus::Exempt => 1.0,
         };
-        let w_nominal = 1000.0 * l.p_kw * factor / nphases;
-        let var_nominal = 1000.0 * l.q_kvar * factor / nphases;
+        LoadLaw::with_power(l, l.p_kw * factor, l.q_kvar * factor)
+    }
+
+    /// The law with nominal power `p_kw + j q_kvar` (total over phases, every multiplier
+    /// already applied, as `SetNominalLoad` leaves `WNominal`/`varNominal` in a time step);
+    /// the fixed reactive base of models 6 and 7 stays the load's own `q_kvar`.
+    pub(crate) fn with_power(l: &Load, p_kw: f64, q_kvar: f64) -> LoadLaw {
+        let nphases = l.phases as f64;
+        let v_base = v_base_volts(l.conn, l.phases, l.kv);
+        let v_base_low = VLOW_PU * v_base;
+        let v_base95 = l.vmin_pu * v_base;
+        let v_base105 = l.vmax_pu * v_base;
+        let w_nominal = 1000.0 * p_kw / nphases;
+        let var_nominal = 1000.0 * q_kvar / nphases;
         let yeq = C64::new(w_nominal, -var_nominal) / (v_base * v_base);
         let yeq95 = if l.vmin_pu != 0.0 {
             yeq / (l.vmin_pu * l.vmin_pu)

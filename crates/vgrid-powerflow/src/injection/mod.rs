@@ -160,6 +160,14 @@ impl Injection {
         Injection::new(l.conn, l.phases, frequency_hz, l.enabled, law)
     }
 
+    /// A load drawing `p_kw + j q_kvar` at nominal voltage (total over phases, with every
+    /// multiplier of a time step already applied: shape, load multiplier, growth). The fixed
+    /// reactive part of models 6 and 7 stays the load's own `q_kvar`, as in OpenDSS.
+    pub fn load_with_power(l: &Load, p_kw: f64, q_kvar: f64, frequency_hz: f64) -> Injection {
+        let law = Law::Load(LoadLaw::with_power(l, p_kw, q_kvar));
+        Injection::new(l.conn, l.phases, frequency_hz, l.enabled, law)
+    }
+
     /// A generator (models 1, 2, 4, 5, 7; 3 and 6 as 1, see the module docs).
     pub fn generator(g: &Generator, frequency_hz: f64) -> Injection {
         let law = Law::Generator(GeneratorLaw::new(g));

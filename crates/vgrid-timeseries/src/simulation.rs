@@ -1,0 +1,374 @@
+//! The step loop: OpenDSS's `SolveYearly` / `SolveDaily` / `SolveDuty` on a warm system.
+//!
+//! Each step does what OpenDSS does, in its order:
+//!
+//! 1. advance the clock by the step size ([`Clock::advance`], `Increment_time`);
+//! 2. give every load its power at the new hour (its shape × multipliers, see
+//!    [`crate::profile`](crate#what-a-load-draws));
+//! 3. solve with the control mode in force (`SolveSnap`): with the default `static` mode the
+//!    regulators and capacitor controls settle within the step (several power flows if taps
+//!    move); with `time` their delays run on the simulation clock across steps; `off` solves
+//!    once;
+//! 4. report ([`StepReport`]) to the sink.
+//!
+//! The system is built and factorised once. A step only replaces the loads' current laws (no
+//! refactorisation: the admittance matrix keeps the loads' nominal admittances, which the
+//! fixed point does not depend on) and starts from the previous step's voltages; only a tap
+//! move or a capacitor switching refactorises. As in the snapshot solver, controls decide on
+//! flows converged to 1e-6 and the step is then polished to the full tolerance (1e-9), so the
+//! voltages match OpenDSS's tight-tolerance solutions.
+
+use vgrid_model::{ElementKind, Network, SolveMode};
+use vgrid_network::C64;
+use vgrid_powerflow::control::{ControlReport, Controls};
+use vgrid_powerflow::solve::{PfStatus, System};
+
+use crate::clock::Clock;
+use crate::profile::LoadDriver;
+use crate::shape::Shape;
+use crate::sink::{RunHeader, StepReport, StepSink};
+use crate::Error;
+
+/// Tolerance of the power flows inside the control loop (relative voltage change).
+const CONTROL_TOLERANCE: f64 = 1e-6;
+
+/// Nodes below this per-unit voltage (neutrals, de-energised nodes) are left out of the
+/// min/max voltage, as in the OpenDSS reference runs.
+const VPU_FLOOR: f64 = 0.05;
+
+/// Totals of a finished run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunSummary {
+    /// Steps solved.
+    pub steps: u64,
+    /// Steps whose power flow did not converge (the run went on).
+    pub steps_not_converged: u64,
+    /// The first of them.
+    pub first_not_converged: Option<u64>,
+}
+
+/// A time-series run of one circuit: the warm power-flow system, the controls' state, the
+/// shapes and the clock.
+///
+/// ```no_run
+/// # fn demo(net: &vgrid_model::Network) -> Result<(), vgrid_timeseries::Error> {
+/// use vgrid_timeseries::{CsvSink, Simulation};
+/// let mut sim = Simulation::new(net)?; // mode, number, stepsize from net.settings
+/// let file = std::io::BufWriter::new(std::fs::File::create("per_step.csv").unwrap());
+/// let summary = sim.run(&mut CsvSink::new(file))?;
+/// println!("{} steps, {} did not converge", summary.steps, summary.steps_not_converged);
+/// # Ok(()) }
+/// ```
+pub struct Simulation {
+    sys: System,
+    controls: Option<Controls>,
+    /// The circuit (without shapes): settings and controls read it.
+    net: Network,
+    mode: SolveMode,
+    shapes: Vec<Shape>,
+    drivers: Vec<LoadDriver>,
+    powers: Vec<(f64, f64)>,
+    clock: Clock,
+    step: u64,
+    /// `1 / base volts` of each node; 0 for nodes without a base or de-energised.
+    inv_base_v: Vec<f64>,
+    /// Branches that are shunts (not counted in the losses).
+    shunt_branch: Vec<bool>,
+    /// Regulator names and tap numbers when no control loop runs.
+    static_taps: Vec<(String, i32)>,
+    regulators: Vec<String>,
+    report: StepReport,
+}
+
+impl Simulation {
+    /// Lower `net`, factorise, assign voltage bases from the no-load solution, and resolve every
+    /// load's shape for `net.settings.mode`. Taps and capacitor states start as they are in
+    /// `net` (e.g. where earlier snapshot solves left them); the controls start reset, as after
+    /// OpenDSS's `Set mode=`. The clock starts at `net.settings.hour` + `sec`.
+    pub fn new(net: &Network) -> Result<Simulation, Error> {
+        let mode = net.settings.mode;
+        let mut shapes = Vec::new();
+        let drivers = LoadDriver::for_network(net, mode, &mut shapes)?;
+        let mut sys = System::new(net)?;
+        sys.initialize()?;
+        assign_voltage_bases(&mut sys, net);
+        let mut inv_base_v = vec![0.0; sys.voltages().len()];
+        for bus in &sys.net.buses {
+            if let Some(kv) = bus.kv_base_ln.filter(|kv| *kv > 0.0) {
+                for &(_, i) in &bus.nodes {
+                    if sys.net.energized.get(i).copied().unwrap_or(true) {
+                        inv_base_v[i] = 1.0 / (kv * 1000.0);
+                    }
+                }
+            }
+        }
+        let shunt_branch = sys
+            .net
+            .branches
+            .iter()
+            .map(|br| match br.id.kind {
+                ElementKind::Capacitor => net
+                    .capacitors
+                    .get(br.index)
+                    .is_some_and(|c| c.bus2.is_none()),
+                ElementKind::Reactor => {
+                    net.reactors.get(br.index).is_some_and(|r| r.bus2.is_none())
+                }
+                _ => false,
+            })
+            .collect();
+        let controlled = net.settings.control_mode != vgrid_model::ControlMode::Off
+            && (net.reg_controls.iter().any(|r| r.enabled)
+                || net.cap_controls.iter().any(|c| c.enabled));
+        let circuit = net.clone_without_shapes();
+        let controls = controlled.then(|| Controls::new(&circuit));
+        let static_taps = static_taps(net);
+        Ok(Simulation {
+            powers: drivers.iter().map(|_| (0.0, 0.0)).collect(),
+            clock: Clock::new(net.settings.hour, net.settings.sec),
+            sys,
+            controls,
+            net: circuit,
+            mode,
+            shapes,
+            drivers,
+            step: 0,
+            inv_base_v,
+            shunt_branch,
+            regulators: static_taps.iter().map(|(n, _)| n.clone()).collect(),
+            static_taps,
+            report: StepReport::default(),
+        })
+    }
+
+    /// The solution mode the run follows.
+    pub fn mode(&self) -> SolveMode {
+        self.mode
+    }
+
+    /// The simulation clock (the time of the last solved step).
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// Steps solved so far.
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    /// The numerical system: voltages, branch currents, ...
+    pub fn system(&self) -> &System {
+        &self.sys
+    }
+
+    /// The shapes the loads follow, checked.
+    pub fn shapes(&self) -> &[Shape] {
+        &self.shapes
+    }
+
+    /// Advance the clock by the step size, set every load's power at the new hour, solve with
+    /// the controls, and report. A step that does not converge is reported
+    /// (`converged == false`), not an error.
+    pub fn step(&mut self) -> Result<&StepReport, Error> {
+        if self.mode == SolveMode::Snapshot {
+            return Err(Error::NotATimeMode);
+        }
+        self.clock.advance(self.net.settings.step_size_s);
+        let hour = self.clock.hour();
+        for (p, d) in self.powers.iter_mut().zip(&self.drivers) {
+            *p = d.power_at(&self.shapes, hour);
+        }
+        self.sys.set_load_powers(&self.powers);
+        self.step += 1;
+        self.solve_now()
+    }
+
+    /// Solve at the present time and loads without advancing the clock (a snapshot solve with
+    /// the controls, e.g. the `Solve` commands of a script before the time series).
+    pub fn solve_present(&mut self) -> Result<&StepReport, Error> {
+        self.solve_now()
+    }
+
+    /// Run `net.settings.number` steps, streaming each step's report to `sink`.
+    pub fn run(&mut self, sink: &mut dyn StepSink) -> Result<RunSummary, Error> {
+        let n = u64::from(self.net.settings.number);
+        let mut summary = RunSummary::default();
+        for k in 0..n {
+            let converged = self.step()?.converged;
+            if k == 0 {
+                sink.begin(&RunHeader {
+                    regulators: self.regulators.clone(),
+                    steps: n,
+                    step_size_s: self.net.settings.step_size_s,
+                })?;
+            }
+            sink.step(&self.report)?;
+            summary.steps += 1;
+            if !converged {
+                summary.steps_not_converged += 1;
+                summary.first_not_converged.get_or_insert(self.step);
+            }
+        }
+        sink.finish()?;
+        Ok(summary)
+    }
+
+    /// Names of the regulator controls, in the order of [`StepReport::tap_numbers`].
+    pub fn regulators(&self) -> &[String] {
+        &self.regulators
+    }
+
+    /// Write the present taps and capacitor states into `net` (whose element tables must be
+    /// those the simulation was built from).
+    pub fn write_back(&self, net: &mut Network) {
+        let model = self.sys.model();
+        for (mt, t) in net.transformers.iter_mut().zip(&model.transformers) {
+            if mt.name == t.name {
+                for (w, tw) in mt.windings.iter_mut().zip(&t.windings) {
+                    w.tap_pu = tw.tap_pu;
+                }
+            }
+        }
+        for (mc, c) in net.capacitors.iter_mut().zip(&model.capacitors) {
+            if mc.name == c.name {
+                mc.states.clone_from(&c.states);
+            }
+        }
+    }
+
+    /// Per-unit magnitude of every node with a base: `(bus, node, vmag_pu)`.
+    pub fn node_voltages_pu(&self) -> impl Iterator<Item = (&str, u32, f64)> + '_ {
+        let v = self.sys.voltages();
+        self.sys.net.buses.iter().flat_map(move |bus| {
+            bus.nodes
+                .iter()
+                .filter(|&&(_, i)| self.inv_base_v[i] > 0.0)
+                .map(move |&(number, i)| {
+                    (bus.name.as_str(), number, v[i].norm() * self.inv_base_v[i])
+                })
+        })
+    }
+
+    fn solve_now(&mut self) -> Result<&StepReport, Error> {
+        self.sys.reset_iteration_count();
+        let control_report: Option<ControlReport> = match self.controls.as_mut() {
+            Some(c) => {
+                // Controls decide on voltages converged to 1e-6; the step is then polished.
+                let tight = self.sys.settings.tolerance;
+                self.sys.settings.tolerance = tight.max(CONTROL_TOLERANCE);
+                let r = c.solve_time_step(
+                    &mut self.sys,
+                    &self.net,
+                    self.clock.int_hour() as f64,
+                    self.clock.sec(),
+                );
+                self.sys.settings.tolerance = tight;
+                Some(r)
+            }
+            None => None,
+        };
+        let status = match self.sys.last_outcome() {
+            Some(o) if control_report.is_some() && o.status != PfStatus::Converged => o.status,
+            _ => self.sys.solve()?.status,
+        };
+        let r = &mut self.report;
+        r.step = self.step;
+        r.hour = self.clock.hour();
+        r.converged = status == PfStatus::Converged;
+        r.iterations = self.sys.iteration_count();
+        r.tap_numbers.clear();
+        match &control_report {
+            Some(c) => {
+                r.control_iterations = c.control_iterations;
+                if self.regulators.len() != c.taps.len()
+                    || self
+                        .regulators
+                        .iter()
+                        .zip(&c.taps)
+                        .any(|(a, b)| *a != b.regcontrol)
+                {
+                    self.regulators = c.taps.iter().map(|t| t.regcontrol.clone()).collect();
+                }
+                r.tap_numbers.extend(c.taps.iter().map(|t| t.tap_number));
+            }
+            None => {
+                r.control_iterations = 1;
+                r.tap_numbers
+                    .extend(self.static_taps.iter().map(|(_, t)| *t));
+            }
+        }
+        let source: C64 = self.sys.source_powers_kva().iter().map(|(_, s)| *s).sum();
+        r.p_source_kw = source.re;
+        r.q_source_kvar = source.im;
+        let mut losses = C64::new(0.0, 0.0);
+        for b in 0..self.sys.net.branches.len() {
+            if !self.shunt_branch[b] {
+                losses += self.sys.branch_losses_kva(b);
+            }
+        }
+        r.losses_kw = losses.re;
+        r.losses_kvar = losses.im;
+        let (mut vmin, mut vmax) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (v, inv) in self.sys.voltages().iter().zip(&self.inv_base_v) {
+            if *inv > 0.0 {
+                let pu = v.norm() * inv;
+                if pu > VPU_FLOOR {
+                    vmin = vmin.min(pu);
+                    vmax = vmax.max(pu);
+                }
+            }
+        }
+        if vmin > vmax {
+            (vmin, vmax) = (f64::NAN, f64::NAN);
+        }
+        r.vpu_min = vmin;
+        r.vpu_max = vmax;
+        Ok(&self.report)
+    }
+}
+
+/// Tap numbers of the regulated windings as they stand in the model (no control loop).
+fn static_taps(net: &Network) -> Vec<(String, i32)> {
+    net.reg_controls
+        .iter()
+        .filter_map(|r| {
+            let t = net.transformer(&r.transformer)?;
+            let w = t.windings.get(r.tap_winding.max(1) - 1)?;
+            let step = (w.max_tap_pu - w.min_tap_pu) / f64::from(w.num_taps.max(1));
+            let mid = 0.5 * (w.max_tap_pu + w.min_tap_pu);
+            let n = if step > 0.0 {
+                ((w.tap_pu - mid) / step).round() as i32
+            } else {
+                0
+            };
+            Some((r.name.clone(), n))
+        })
+        .collect()
+}
+
+/// Set each bus's base from the present (no-load) voltages, as OpenDSS's `CalcVoltageBases`:
+/// the `Set voltagebases` entry nearest in ratio to the bus's estimated line-to-line kV
+/// (`√3·|V|` of its first node); `SetkVBase` overrides single buses.
+fn assign_voltage_bases(sys: &mut System, net: &Network) {
+    let bases = &net.voltage_bases_kv;
+    let v = sys.voltages().to_vec();
+    for b in 0..sys.net.buses.len() {
+        let bus = &sys.net.buses[b];
+        let explicit = net
+            .bus_kv_bases
+            .iter()
+            .find(|(name, _)| *name == bus.name)
+            .map(|(_, kv)| *kv / 3f64.sqrt());
+        let base = explicit.or_else(|| {
+            let &(_, first) = bus.nodes.first()?;
+            let kv_ll = v[first].norm() * 3f64.sqrt() / 1000.0;
+            bases
+                .iter()
+                .copied()
+                .filter(|b| *b > 0.0)
+                .min_by(|a, b| (1.0 - kv_ll / a).abs().total_cmp(&(1.0 - kv_ll / b).abs()))
+                .map(|kv| kv / 3f64.sqrt())
+        });
+        sys.net.buses[b].kv_base_ln = base;
+    }
+}

@@ -1,0 +1,215 @@
+//! Step-by-step agreement with OpenDSS's quasi-static time series (tight tolerance, 1e-10):
+//! `../shared/feeders/reference/opendss_timeseries/<case>/`.
+
+mod support;
+
+use std::path::Path;
+
+use vgrid_timeseries::{Simulation, StepReport};
+
+/// One reference step.
+struct RefStep {
+    hour: f64,
+    p_kw: f64,
+    q_kvar: f64,
+    losses_kw: f64,
+    vpu_min: f64,
+    vpu_max: f64,
+    taps: Vec<i32>,
+}
+
+fn reference_steps(path: &Path) -> (Vec<String>, Vec<RefStep>) {
+    let (header, rows) = support::read_csv(path);
+    let regs = header
+        .iter()
+        .filter_map(|h| h.strip_prefix("tap_").map(String::from))
+        .collect();
+    let num = |r: &[String], k: usize| r[k].parse::<f64>().unwrap();
+    let steps = rows
+        .iter()
+        .map(|r| RefStep {
+            hour: num(r, 1),
+            p_kw: num(r, 5),
+            q_kvar: num(r, 6),
+            losses_kw: num(r, 7),
+            vpu_min: num(r, 9),
+            vpu_max: num(r, 10),
+            taps: r[11..].iter().map(|t| t.parse().unwrap()).collect(),
+        })
+        .collect();
+    (regs, steps)
+}
+
+#[derive(Default, Debug)]
+struct Worst {
+    dvpu: (f64, u64),
+    dp_rel: (f64, u64),
+    dq_rel: (f64, u64),
+    dloss_rel: (f64, u64),
+    dv_full: f64,
+    tap_mismatches: u64,
+    not_converged: u64,
+}
+
+fn upd(w: &mut (f64, u64), v: f64, step: u64) {
+    if v > w.0 || v.is_nan() {
+        *w = (v, step);
+    }
+}
+
+/// Run `case` with `commands` as setup and compare every step and the full voltages at
+/// `snap_steps`.
+fn compare(case: &str, commands: &[String], snap_steps: &[u64]) -> Option<Worst> {
+    let shared = support::shared()?;
+    let dir = shared
+        .join("feeders/reference/opendss_timeseries")
+        .join(case);
+    let (regs, want) = reference_steps(&dir.join("per_step_tol1e-10.csv.gz"));
+    let net = support::run_setup(commands);
+    let mut sim = Simulation::new(&net).unwrap();
+    assert_eq!(
+        u64::from(net.settings.number),
+        want.len() as u64,
+        "{case}: number of steps"
+    );
+    let mut w = Worst::default();
+    for k in 1..=want.len() as u64 {
+        let r: StepReport = sim.step().unwrap().clone();
+        let e = &want[(k - 1) as usize];
+        assert!(
+            (r.hour - e.hour).abs() < 1e-5,
+            "{case} step {k}: hour {} vs {}",
+            r.hour,
+            e.hour
+        );
+        if k == 1 {
+            assert_eq!(sim.regulators(), &regs[..], "{case}: regulators");
+        }
+        w.not_converged += u64::from(!r.converged);
+        upd(
+            &mut w.dvpu,
+            (r.vpu_min - e.vpu_min)
+                .abs()
+                .max((r.vpu_max - e.vpu_max).abs()),
+            k,
+        );
+        upd(&mut w.dp_rel, ((r.p_source_kw - e.p_kw) / e.p_kw).abs(), k);
+        upd(
+            &mut w.dq_rel,
+            ((r.q_source_kvar - e.q_kvar) / e.p_kw.hypot(e.q_kvar)).abs(),
+            k,
+        );
+        upd(
+            &mut w.dloss_rel,
+            ((r.losses_kw - e.losses_kw) / e.losses_kw).abs(),
+            k,
+        );
+        if r.tap_numbers != e.taps {
+            if w.tap_mismatches == 0 {
+                eprintln!(
+                    "{case} step {k}: taps {:?}, OpenDSS {:?}",
+                    r.tap_numbers, e.taps
+                );
+            }
+            w.tap_mismatches += 1;
+        }
+        if snap_steps.contains(&k) {
+            let vref =
+                support::read_voltages_pu(&dir.join(format!("voltages_step{k:05}_tol1e-10.csv")));
+            let mut n = 0;
+            for (bus, node, pu) in sim.node_voltages_pu() {
+                if let Some(p) = vref.get(&(bus.to_string(), node)) {
+                    w.dv_full = w.dv_full.max((pu - p).abs());
+                    n += 1;
+                }
+            }
+            assert!(
+                n + 10 >= vref.len(),
+                "{case} step {k}: only {n} of {} nodes compared",
+                vref.len()
+            );
+        }
+    }
+    eprintln!("{case}: {w:?}");
+    Some(w)
+}
+
+fn check(w: &Worst, case: &str) {
+    assert_eq!(w.not_converged, 0, "{case}");
+    assert_eq!(
+        w.tap_mismatches, 0,
+        "{case}: steps with other taps than OpenDSS"
+    );
+    assert!(w.dvpu.0 <= 1e-6, "{case}: vpu min/max off by {:?}", w.dvpu);
+    assert!(
+        w.dp_rel.0 <= 1e-6,
+        "{case}: source kW off by {:?} (relative)",
+        w.dp_rel
+    );
+    assert!(
+        w.dq_rel.0 <= 1e-6,
+        "{case}: source kvar off by {:?} (relative to kVA)",
+        w.dq_rel
+    );
+    assert!(
+        w.dv_full <= 1e-6,
+        "{case}: node voltages off by {} pu",
+        w.dv_full
+    );
+}
+
+fn feeder(shared_rel: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/feeders")
+        .join(shared_rel);
+    format!("compile \"{}\"", p.display())
+}
+
+#[test]
+fn ieee123_yearly_matches_opendss_every_hour() {
+    let cmds: Vec<String> = [
+        feeder("ieee123/IEEE123Master.dss").as_str(),
+        "set tolerance=1e-10 maxiterations=1000",
+        "solve",
+        "Redirect LoadShape1.DSS",
+        "batchedit load..* yearly=loadshape1",
+        "New Energymeter.Feeder Line.L115 1",
+        "solve",
+        "New Monitor.taps transformer.reg1a 2 mode=2",
+        "New monitor.timesteps vsource.source 1 mode=5",
+        "set mode=yearly",
+        "set stepsize=1h number=8760",
+        "Set Year=1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(w) = compare("ieee123_yearly", &cmds, &[1, 4380, 8760]) {
+        check(&w, "ieee123_yearly");
+    }
+}
+
+fn eulv_commands(extra: &[&str]) -> Vec<String> {
+    let mut c = vec![
+        feeder("eulv/Master.dss"),
+        "set tolerance=1e-10 maxiterations=1000".to_string(),
+    ];
+    c.extend(extra.iter().map(|s| s.to_string()));
+    c.push("set mode=yearly number=1440 stepsize=1m".to_string());
+    c
+}
+
+#[test]
+fn eulv_daily_matches_opendss_every_minute() {
+    if let Some(w) = compare("eulv_daily", &eulv_commands(&[]), &[1, 566, 1440]) {
+        check(&w, "eulv_daily");
+    }
+}
+
+#[test]
+fn eulv_daily_constant_pq_matches_opendss_every_minute() {
+    let cmds = eulv_commands(&["batchedit load..* vmaxpu=1.2"]);
+    if let Some(w) = compare("eulv_daily_pq", &cmds, &[1, 566, 1440]) {
+        check(&w, "eulv_daily_pq");
+    }
+}
