@@ -382,7 +382,7 @@ impl Reader {
 
     pub(crate) fn run_lines(&mut self, text: &str, origin: &str, host: &mut Host<'_>) -> Out {
         let mut in_block = false;
-        for (k, raw) in text.lines().enumerate() {
+        for (k, raw) in lines(text).enumerate() {
             let loc = Loc {
                 file: origin,
                 line: k + 1,
@@ -819,11 +819,13 @@ impl Reader {
             } else {
                 elements::set(&mut ctx, class, name, at, prop, p)
             };
-            warns.extend(
-                ctx.warnings
-                    .drain(..)
-                    .map(|w| w.with_property(p.name.unwrap_or(prop)).at_column(p.col)),
-            );
+            if !ctx.warnings.is_empty() {
+                warns.extend(
+                    ctx.warnings
+                        .drain(..)
+                        .map(|w| w.with_property(p.name.unwrap_or(prop)).at_column(p.col)),
+                );
+            }
             if let Err(d) = r {
                 first_err = Some(d.with_property(p.name.unwrap_or(prop)).at_column(p.col));
                 break;
@@ -1129,6 +1131,29 @@ impl Reader {
     }
 }
 
+/// The lines of a text exactly as `str::lines` gives them (split at `\n`, a `\r` before the
+/// `\n` dropped), found with a plain byte loop (`str::lines` makes two library calls per line).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let line = match rest.bytes().position(|b| b == b'\n') {
+            Some(k) => {
+                let line = &rest[..k];
+                rest = &rest[k + 1..];
+                match line.as_bytes().last() {
+                    Some(b'\r') => &line[..line.len() - 1],
+                    _ => line,
+                }
+            }
+            None => std::mem::take(&mut rest),
+        };
+        Some(line)
+    })
+}
+
 /// The command a word stands for (any letter case): exact, else first in order starting with
 /// it.
 fn resolve_command(word: &str) -> Option<&'static str> {
@@ -1163,6 +1188,30 @@ fn join(params: &[Param]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_like_std() {
+        for t in [
+            "",
+            "a",
+            "a\n",
+            "\n",
+            "\n\n",
+            "a\r\nb",
+            "a\rb\n",
+            "a\r",
+            "a\r\n\r\n",
+            "é\nx\r\n",
+            "\r",
+            "a\n\nb\r\r\n",
+        ] {
+            assert_eq!(
+                lines(t).collect::<Vec<_>>(),
+                t.lines().collect::<Vec<_>>(),
+                "{t:?}"
+            );
+        }
+    }
 
     #[test]
     fn command_abbreviations() {
