@@ -160,6 +160,16 @@ fn read_sign(b: &[u8], i: &mut usize) -> bool {
 /// `[+-] digits [. digits] [(e|E) [+-] digits]` with at most 15 digits (so the mantissa is an
 /// exact double) and a power of ten within ±22, else `None`.
 fn fast_decimal(b: &[u8]) -> Option<f64> {
+    match fast_decimal_prefix(b)? {
+        (v, n) if n == b.len() => Some(v),
+        _ => None,
+    }
+}
+
+/// The number at the start of `b` within the fast path's limits (see [`fast_decimal`]) and how
+/// many bytes it takes; `None` for anything else (a malformed exponent included), to be left to
+/// the standard parser.
+pub(crate) fn fast_decimal_prefix(b: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
     let negative = read_sign(b, &mut i);
     let mut m = 0u64;
@@ -187,16 +197,13 @@ fn fast_decimal(b: &[u8]) -> Option<f64> {
         }
         exp += if negative_e { -(e as i64) } else { e as i64 };
     }
-    if i != b.len() {
-        return None;
-    }
     let power = *POW10.get(exp.unsigned_abs() as usize)?;
     let v = if exp < 0 {
         m as f64 / power
     } else {
         m as f64 * power
     };
-    Some(if negative { -v } else { v })
+    Some((if negative { -v } else { v }, i))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::{put, Ctx};
 use crate::error::Diagnostic;
 use crate::files;
 use crate::lexer::{split_params, Param};
-use crate::rpn::parse_f64_bytes;
+use crate::rpn::{self, parse_f64_bytes};
 use crate::value::{self, Res};
 use std::path::Path;
 use vgrid_model::{LoadShape, XyCurve};
@@ -141,11 +141,26 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// A column (1-based) of a numeric file, optionally skipping a header line (a first line
-/// that is not numeric is taken as a header too); `//` starts a comment line. One pass over
-/// the bytes, no allocation besides the result (shape files hold tens of thousands of numbers).
+/// that is not numeric is taken as a header too); `//` starts a comment line. No allocation
+/// besides the result (shape files hold tens of thousands of numbers).
 fn column(path: &Path, col: usize, header: bool) -> Res<Vec<f64>> {
     let text = files::read_text(path)
         .map_err(|e| Diagnostic::new(format!("cannot read '{}': {e}", path.display())))?;
+    let parsed = if col == 1 {
+        first_column(&text, header)
+    } else {
+        nth_column(&text, col, header)
+    };
+    parsed.map_err(|line| {
+        Diagnostic::new(format!(
+            "'{}' line {line}: column {col} is not a number",
+            path.display()
+        ))
+    })
+}
+
+/// Column `col` of a numeric text, or the (1-based) line where it is not a number.
+fn nth_column(text: &str, col: usize, header: bool) -> Result<Vec<f64>, usize> {
     let mut out = Vec::with_capacity(text.len() / 6);
     let mut first = true;
     for (k, line) in text.as_bytes().split(|&b| b == b'\n').enumerate() {
@@ -168,13 +183,59 @@ fn column(path: &Path, col: usize, header: bool) -> Res<Vec<f64>> {
         }
         match v {
             Some(v) => out.push(v),
-            None => {
-                return Err(Diagnostic::new(format!(
-                    "'{}' line {}: column {col} is not a number",
-                    path.display(),
-                    k + 1
-                )))
-            }
+            None => return Err(k + 1),
+        }
+    }
+    Ok(out)
+}
+
+/// [`nth_column`] for the first column, in one pass: the number is read where its field
+/// starts, and the rest of the line is skipped.
+fn first_column(text: &str, header: bool) -> Result<Vec<f64>, usize> {
+    let b = text.as_bytes();
+    let is_sep = |c: u8| c == b',' || c.is_ascii_whitespace();
+    let ends_field = |c: Option<&u8>| c.is_none_or(|&c| is_sep(c) || c == b'!');
+    let mut out = Vec::with_capacity(text.len() / 6);
+    let mut first = true;
+    let (mut i, mut line) = (0, 0);
+    while i < b.len() {
+        line += 1;
+        // separators before the field (a newline ends the line)
+        while i < b.len() && b[i] != b'\n' && is_sep(b[i]) {
+            i += 1;
+        }
+        let field_start = i;
+        let v = match b.get(i) {
+            None | Some(b'\n' | b'!') => None, // blank or comment-only line
+            Some(_) if b[i..].starts_with(b"//") => None,
+            Some(_) => Some(match rpn::fast_decimal_prefix(&b[i..]) {
+                Some((v, n)) if ends_field(b.get(i + n)) => {
+                    i += n;
+                    Some(v)
+                }
+                _ => {
+                    while !ends_field(b.get(i)) {
+                        i += 1;
+                    }
+                    parse_f64_bytes(&b[field_start..i]).filter(|v| v.is_finite())
+                }
+            }),
+        };
+        // the rest of the line does not matter
+        while i < b.len() && b[i] != b'\n' {
+            i += 1;
+        }
+        i += 1;
+        let Some(v) = v else {
+            continue; // no field on this line
+        };
+        let is_first = std::mem::replace(&mut first, false);
+        if is_first && (header || v.is_none()) {
+            continue;
+        }
+        match v {
+            Some(v) => out.push(v),
+            None => return Err(line),
         }
     }
     Ok(out)
@@ -417,4 +478,44 @@ pub(crate) fn finish_curve(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
         c.y = st.y.iter().map(|y| y * st.y_scale + st.y_shift).collect();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn first_column_cases() {
+        let t = "hour,mult\r\n1, 0.5 ! c\r\n\r\n// x\r\n2,\t0.25e1\r\n 3 , .5\r\n";
+        assert_eq!(first_column(t, false), Ok(vec![1.0, 2.0, 3.0]));
+        assert_eq!(nth_column(t, 2, true), Ok(vec![0.5, 2.5, 0.5]));
+        assert_eq!(
+            first_column(" 0.036 \r\n 0.04\n", false),
+            Ok(vec![0.036, 0.04])
+        );
+        assert_eq!(first_column("x\ny\n", false), Err(2));
+        assert_eq!(first_column("1\n2x\n", false), Err(2));
+        assert_eq!(first_column("1e\n", false), Ok(vec![])); // a header
+        assert_eq!(first_column("1\n1e400\n", false), Err(2));
+        assert_eq!(first_column("", true), Ok(vec![]));
+    }
+
+    proptest! {
+        #[test]
+        fn first_column_equals_the_general_reader(
+            text in "[ ,\t\r\n!/0-9.eE+x-]{0,60}",
+            header in any::<bool>(),
+        ) {
+            prop_assert_eq!(first_column(&text, header), nth_column(&text, 1, header));
+        }
+
+        #[test]
+        fn first_column_equals_on_numbers(
+            rows in proptest::collection::vec("[ \t]{0,2}-?[0-9]{1,18}(\\.[0-9]{0,18})?([eE][+-]?[0-9]{1,3})?[ ,!\r]{0,2}[0-9a-z]{0,2}", 0..8),
+        ) {
+            let text = rows.join("\n");
+            prop_assert_eq!(first_column(&text, false), nth_column(&text, 1, false));
+        }
+    }
 }
