@@ -19,8 +19,20 @@ use crate::{Grid, NodeInfo, ReadOptions, TapPositions};
 pub const FREQUENCY_HZ: f64 = 50.0;
 
 /// Impedance of the stiff source that stands for an `ExternalNet`, per unit on the source's
-/// rated voltage and 1 MVA. 20 MVA through it move the voltage by 2·10⁻¹⁰ pu.
-pub const SLACK_Z_PU: f64 = 1e-11;
+/// rated voltage and on the grid's rated power `S_grid` (the apparent power of every load and RES
+/// at its rated value, at least 1 kVA).
+///
+/// pandapower's `ext_grid` is an ideal voltage source; vgrid's `Vsource` is a voltage behind an
+/// impedance `z`. Two errors pull in opposite directions:
+/// * a grid drawing `S` moves the source bus by about `z·S/S_grid` pu: 1e-9 pu at rated power;
+/// * the source current is `(E − V)/z`, and `V` is known to one unit in the last place (`ε`), so
+///   the reported source power carries a round-off of about `ε/z·S_grid` (2e-7 of `S_grid`).
+///
+/// At 1e-9 both stay far below the 1e-6 pu the comparison with pandapower asks for.
+pub const SLACK_Z_PU: f64 = 1e-9;
+
+/// Smallest `S_grid` used to scale the slack impedance, MVA.
+const MIN_GRID_MVA: f64 = 1e-3;
 
 /// Suffix of the internal bus of a transformer's T-model.
 pub const MID_BUS_SUFFIX: &str = "#mid";
@@ -96,6 +108,7 @@ pub(crate) fn read_grid(dir: &Path, options: &ReadOptions) -> Result<Grid, Error
     let load_profiles = loads(dir, &nodes, &buses, &mut net)?;
     let res_profiles = res(dir, &nodes, &buses, &mut net)?;
     load_shapes(dir, &load_profiles, &res_profiles, &mut net)?;
+    set_slack_impedance(&mut net);
 
     // Voltage bases: every bus gets its node's rated voltage.
     let mut kv_set = BTreeSet::new();
@@ -345,8 +358,6 @@ fn external_nets(dir: &Path, nodes: &Nodes, buses: &Buses, net: &mut Network) ->
                 .in_column("vmSetp")
         })?;
         let kv = nodes.vn_kv[n];
-        // Ohms of SLACK_Z_PU on kV and 1 MVA.
-        let z_ohm = SLACK_Z_PU * kv * kv;
         net.sources.push(Vsource {
             name: row.required(id)?.to_lowercase(),
             bus1: bus_ref(&buses.names[nodes.bus_of[n]]),
@@ -356,11 +367,12 @@ fn external_nets(dir: &Path, nodes: &Nodes, buses: &Buses, net: &mut Network) ->
             pu: vm,
             angle_deg: va.unwrap_or(0.0),
             frequency_hz: FREQUENCY_HZ,
+            // set by `set_slack_impedance` once the grid's rating is known
             impedance: SourceImpedance::Ohm {
-                r1_ohm: z_ohm,
-                x1_ohm: z_ohm,
-                r0_ohm: z_ohm,
-                x0_ohm: z_ohm,
+                r1_ohm: 0.0,
+                x1_ohm: 0.0,
+                r0_ohm: 0.0,
+                x0_ohm: 0.0,
             },
             enabled: true,
         });
@@ -438,6 +450,27 @@ fn lines(dir: &Path, nodes: &Nodes, buses: &Buses, net: &mut Network) -> Result<
         });
     }
     Ok(())
+}
+
+/// Every source gets [`SLACK_Z_PU`] on its kV and the grid's rated power (see there).
+fn set_slack_impedance(net: &mut Network) {
+    let s_grid_kva: f64 = net
+        .loads
+        .iter()
+        .map(|l| l.p_kw.hypot(l.q_kvar))
+        .sum::<f64>()
+        + net.generators.iter().map(|g| g.kva).sum::<f64>();
+    let s_grid_mva = (s_grid_kva / 1000.0).max(MIN_GRID_MVA);
+    for s in &mut net.sources {
+        // X/R = 1: the angle of a negligible impedance does not matter
+        let z_ohm = SLACK_Z_PU * s.base_kv * s.base_kv / s_grid_mva;
+        s.impedance = SourceImpedance::Ohm {
+            r1_ohm: z_ohm,
+            x1_ohm: z_ohm,
+            r0_ohm: z_ohm,
+            x0_ohm: z_ohm,
+        };
+    }
 }
 
 /// Columns of `TransformerType.csv`.
