@@ -213,3 +213,51 @@ fn eulv_daily_constant_pq_matches_opendss_every_minute() {
         check(&w, "eulv_daily_pq");
     }
 }
+
+/// Every load's voltage every minute against OpenDSS's default-tolerance run (1e-4: OpenDSS's
+/// own answer there is off by up to ~1e-5 pu, and the file has 0.1 mV resolution).
+fn compare_load_voltages(case: &str, commands: &[String]) -> Option<f64> {
+    let shared = support::shared()?;
+    let path = shared
+        .join("feeders/reference/opendss_timeseries")
+        .join(case)
+        .join("load_voltages_per_step.csv.gz");
+    let (header, rows) = support::read_csv(&path);
+    // "load1@34.1_V" -> (column, "34", 1); the "_deg" columns are left out
+    let nodes: Vec<(usize, String, u32)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(c, h)| {
+            let at = h.split('@').nth(1)?.strip_suffix("_V")?;
+            let (bus, node) = at.rsplit_once('.')?;
+            Some((c, bus.to_ascii_lowercase(), node.parse().ok()?))
+        })
+        .collect();
+    assert_eq!(nodes.len(), 55, "{case}: load voltage columns");
+    let net = support::run_setup(commands);
+    let mut sim = Simulation::new(&net).unwrap();
+    let mut worst_v = 0.0f64;
+    for (k, row) in rows.iter().enumerate() {
+        sim.step().unwrap();
+        for (c, bus, node) in &nodes {
+            let v = sim.system().node_voltage(bus, *node).unwrap().norm();
+            let want: f64 = row[*c].parse().unwrap();
+            let d = (v - want).abs();
+            assert!(
+                d < 0.01,
+                "{case} step {}: {bus}.{node} {v} V, OpenDSS {want} V",
+                k + 1
+            );
+            worst_v = worst_v.max(d);
+        }
+    }
+    eprintln!("{case}: load voltages within {worst_v:.2e} V of OpenDSS (tolerance 1e-4)");
+    Some(worst_v)
+}
+
+#[test]
+fn eulv_daily_load_voltages_match_opendss_every_minute() {
+    let worst = compare_load_voltages("eulv_daily", &eulv_commands(&[]));
+    // 2.3e-3 V = 1e-5 pu of 230 V: OpenDSS's own error at its default tolerance
+    assert!(worst.is_none_or(|w| w <= 2.3e-3), "{worst:?}");
+}
