@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorKind};
 use crate::profile::{ProfileTable, PROFILE_INTERVAL_H};
 use crate::table::{Col, Table};
 use crate::transformer::shift_connection;
-use crate::{Grid, NodeInfo, ReadOptions, TapPositions};
+use crate::{Grid, NodeInfo, ReadOptions, StudyCase, TapPositions};
 
 /// System frequency of every SimBench grid, Hz.
 pub const FREQUENCY_HZ: f64 = 50.0;
@@ -106,7 +106,8 @@ pub(crate) fn read_grid(dir: &Path, options: &ReadOptions) -> Result<Grid, Error
     lines(dir, &nodes, &buses, &mut net)?;
     let mid_buses = transformers(dir, &nodes, &buses, options, &mut net)?;
     let load_profiles = loads(dir, &nodes, &buses, &mut net)?;
-    let res_profiles = res(dir, &nodes, &buses, &mut net)?;
+    let (res_profiles, generator_types) = res(dir, &nodes, &buses, &mut net)?;
+    let study_cases = study_cases(dir)?;
     load_shapes(dir, &load_profiles, &res_profiles, &mut net)?;
     set_slack_impedance(&mut net);
 
@@ -138,6 +139,8 @@ pub(crate) fn read_grid(dir: &Path, options: &ReadOptions) -> Result<Grid, Error
         network: net,
         nodes: node_infos,
         steps,
+        generator_types,
+        study_cases,
     })
 }
 
@@ -442,6 +445,7 @@ fn lines(dir: &Path, nodes: &Nodes, buses: &Buses, net: &mut Network) -> Result<
             },
             base_frequency_hz: FREQUENCY_HZ,
             rho_ohm_m: 100.0,
+            earth_model: vgrid_model::EarthModel::default(),
             is_switch: false,
             line_code: Some(row.required(ty)?.to_lowercase()),
             norm_amps_a: i_max_a,
@@ -741,15 +745,15 @@ fn loads(
     Ok(profiles)
 }
 
-fn res(
-    dir: &Path,
-    nodes: &Nodes,
-    buses: &Buses,
-    net: &mut Network,
-) -> Result<Vec<(String, usize)>, Error> {
+/// Profiles used by RES, and the SimBench `type` of every generator.
+type ResOutcome = (Vec<(String, usize)>, Vec<String>);
+
+fn res(dir: &Path, nodes: &Nodes, buses: &Buses, net: &mut Network) -> Result<ResOutcome, Error> {
     let Some(t) = Table::read_optional(dir, "RES.csv")? else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
+    let kind_col = t.col("type")?;
+    let mut types = Vec::with_capacity(t.len());
     let (id, node, profile, calc, p, q) = (
         t.col("id")?,
         t.col("node")?,
@@ -779,6 +783,7 @@ fn res(
                 profiles.push((pr.to_string(), row.line()));
             }
         }
+        types.push(row.text(kind_col).to_string());
         let (p_kw, q_kvar) = (row.number(p)? * 1000.0, row.number(q)? * 1000.0);
         let kva = match s_r.map(|c| row.opt_number(c)).transpose()?.flatten() {
             Some(s) => s * 1000.0,
@@ -802,7 +807,37 @@ fn res(
             enabled: true,
         });
     }
-    Ok(profiles)
+    Ok((profiles, types))
+}
+
+/// `StudyCases.csv`, if present.
+fn study_cases(dir: &Path) -> Result<Vec<StudyCase>, Error> {
+    let Some(t) = Table::read_optional(dir, "StudyCases.csv")? else {
+        return Ok(Vec::new());
+    };
+    let (name, pload, qload, wind, pv, res, slack) = (
+        t.col("Study Case")?,
+        t.col("pload")?,
+        t.col("qload")?,
+        t.col("Wind_p")?,
+        t.col("PV_p")?,
+        t.col("RES_p")?,
+        t.col("Slack_vm")?,
+    );
+    t.index_by(name)?;
+    t.rows()
+        .map(|row| {
+            Ok(StudyCase {
+                name: row.required(name)?.to_string(),
+                load_p: row.number(pload)?,
+                load_q: row.number(qload)?,
+                wind_p: row.number(wind)?,
+                pv_p: row.number(pv)?,
+                res_p: row.number(res)?,
+                slack_vm_pu: row.number(slack)?,
+            })
+        })
+        .collect()
 }
 
 fn load_shapes(

@@ -150,3 +150,24 @@ fn tiny_grid_solves_with_power_balance() {
         assert!(sol.losses_kw > 0.0);
     }
 }
+
+#[test]
+fn study_cases_scale_rated_values() {
+    let grid = read_grid(&tiny()).unwrap();
+    assert_eq!(grid.study_cases.len(), 2);
+    assert_eq!(grid.generator_types, vec!["PV".to_string()]);
+    let net = grid.network_for_study_case("hPV").unwrap();
+    assert!((net.loads[0].p_kw - 5.0).abs() < 1e-12);
+    assert!((net.loads[0].q_kvar - 20.0 * 0.122543).abs() < 1e-12);
+    assert!((net.generators[0].p_kw - 30.0 * 0.95).abs() < 1e-12);
+    assert_eq!(net.sources[0].pu, 1.03);
+    assert!(net.load_shapes.is_empty() && net.loads[0].yearly.is_none());
+    let mut hl = grid.network_for_study_case("hL").unwrap();
+    assert_eq!(hl.generators[0].p_kw, 0.0);
+    let sol = vgrid::solve_network(&mut hl).unwrap();
+    assert!(sol.converged);
+    assert!(matches!(
+        grid.network_for_study_case("lW").unwrap_err().kind,
+        ErrorKind::UnknownReference { .. }
+    ));
+}
