@@ -17,7 +17,7 @@
 use crate::classes::{resolve_property, Class};
 use crate::elements::{self, Ctx};
 use crate::error::{did_you_mean, Diagnostic, DssError};
-use crate::lexer::{split_params, Param};
+use crate::lexer::{split_params_into, Param};
 use crate::options::{self, Outcome};
 use crate::regex::Regex;
 use crate::value;
@@ -382,6 +382,7 @@ impl Reader {
 
     pub(crate) fn run_lines(&mut self, text: &str, origin: &str, host: &mut Host<'_>) -> Out {
         let mut in_block = false;
+        let mut params = Vec::new();
         for (k, raw) in lines(text).enumerate() {
             let loc = Loc {
                 file: origin,
@@ -398,7 +399,7 @@ impl Reader {
                 in_block = !after.contains("*/");
                 continue;
             }
-            match self.exec_line(raw, &loc, host) {
+            match self.exec_line(raw, &mut params, &loc, host) {
                 Ok(()) => {}
                 Err(Flow::Stop(e)) => return Err(Flow::Stop(e)),
                 Err(Flow::Diag(d)) => {
@@ -422,8 +423,16 @@ impl Reader {
         Ok(())
     }
 
-    fn exec_line(&mut self, line: &str, loc: &Loc, host: &mut Host<'_>) -> Out {
-        let mut params = split_params(line);
+    /// Run one line; `params` is scratch space for its parameters (kept across lines).
+    fn exec_line<'t>(
+        &mut self,
+        line: &'t str,
+        params: &mut Vec<Param<'t>>,
+        loc: &Loc,
+        host: &mut Host<'_>,
+    ) -> Out {
+        split_params_into(line, params);
+        let params = params.as_mut_slice();
         let Some(first) = params.first().copied() else {
             return Ok(());
         };
@@ -432,7 +441,7 @@ impl Reader {
                 // `~prop=value`: continuation glued to its first property
                 params[0].name = Some(rest).filter(|s| !s.is_empty());
                 params[0].name_col += 1;
-                return self.cmd_more(&params, loc);
+                return self.cmd_more(params, loc);
             }
             return self.implicit_edit(params, loc);
         }
@@ -440,7 +449,7 @@ impl Reader {
         if word.len() > 1 && word.starts_with('~') && !first.quoted {
             params[0].value = &first.value[1..];
             params[0].col += 1;
-            return self.cmd_more(&params, loc);
+            return self.cmd_more(params, loc);
         }
         let Some(cmd) = resolve_command(word) else {
             let hint = did_you_mean(&word.to_ascii_lowercase(), COMMANDS.iter().copied());
@@ -612,7 +621,7 @@ impl Reader {
         Ok((class, name))
     }
 
-    fn implicit_edit(&mut self, mut params: Vec<Param>, loc: &Loc) -> Out {
+    fn implicit_edit(&mut self, params: &mut [Param], loc: &Loc) -> Out {
         let full = params[0].name.unwrap_or_default();
         let col = params[0].name_col;
         let (obj, prop) = match full.rsplit_once('.') {
@@ -629,7 +638,7 @@ impl Reader {
         };
         params[0].name = Some(prop);
         params[0].name_col = col + full.len() - prop.len();
-        self.edit_then_activate(class, name, &params, loc)
+        self.edit_then_activate(class, name, params, loc)
     }
 
     /// Split `Class.name` for New/Edit, with `object=` allowed.

@@ -255,11 +255,15 @@ impl<'a> Scanner<'a> {
 /// Split a command line into parameters. Stops at a comment or at the first empty value
 /// (OpenDSS stops there too).
 pub(crate) fn split_params(line: &str) -> Vec<Param<'_>> {
+    let mut out = Vec::new();
+    split_params_into(line, &mut out);
+    out
+}
+
+/// [`split_params`] into `out` (cleared first), so that one vector serves every line.
+pub(crate) fn split_params_into<'a>(line: &'a str, out: &mut Vec<Param<'a>>) {
+    out.clear();
     let mut sc = Scanner::new(line, 0, false);
-    if sc.at_end() || sc.is_comment_at(sc.pos) {
-        return Vec::new(); // blank or comment line: no allocation
-    }
-    let mut out = Vec::with_capacity(16);
     while let Some(tok) = sc.next_token() {
         if tok.delim == '=' {
             let value = sc.next_token();
@@ -284,7 +288,6 @@ pub(crate) fn split_params(line: &str) -> Vec<Param<'_>> {
             });
         }
     }
-    out
 }
 
 /// The elements of an array value (`1 2 3`, `1,2,3`, `a b`, `1 | 2 3`), each with its row:

@@ -67,11 +67,19 @@ pub(crate) fn boolean(p: &Param) -> Res<bool> {
 }
 
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" | "t" | "true" | "1" | "on" => Some(true),
-        "n" | "no" | "f" | "false" | "0" | "off" => Some(false),
-        _ => None,
+    let t = trim(s);
+    if one_of(t, &["y", "yes", "t", "true", "1", "on"]) {
+        Some(true)
+    } else if one_of(t, &["n", "no", "f", "false", "0", "off"]) {
+        Some(false)
+    } else {
+        None
     }
+}
+
+/// `t` is one of the (lower-case) `words`, ignoring letter case.
+fn one_of(t: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| w.eq_ignore_ascii_case(t))
 }
 
 /// A lower-cased name (element reference, shape name...).
@@ -154,10 +162,11 @@ pub(crate) fn connection(p: &Param) -> Res<Connection> {
 }
 
 pub(crate) fn parse_connection(s: &str) -> Option<Connection> {
-    let l = trim(s).to_ascii_lowercase();
-    if l.starts_with('y') || l.starts_with('w') || l == "ln" || l == "star" {
+    let t = trim(s);
+    let first = t.bytes().next().map(|b| b.to_ascii_lowercase());
+    if matches!(first, Some(b'y' | b'w')) || one_of(t, &["ln", "star"]) {
         Some(Connection::Wye)
-    } else if l.starts_with('d') || l == "ll" {
+    } else if first == Some(b'd') || one_of(t, &["ll"]) {
         Some(Connection::Delta)
     } else {
         None
@@ -183,19 +192,22 @@ pub(crate) enum Units {
 
 impl Units {
     pub fn parse(s: &str) -> Option<Units> {
-        let l = trim(s).to_ascii_lowercase();
-        Some(match l.as_str() {
-            "none" | "no" => Units::None,
-            "mi" | "mile" | "miles" => Units::Mi,
-            "kft" => Units::Kft,
-            "km" => Units::Km,
-            "m" | "meter" | "meters" | "metre" | "metres" => Units::M,
-            "ft" | "feet" | "foot" => Units::Ft,
-            "in" | "inch" | "inches" => Units::In,
-            "cm" => Units::Cm,
-            "mm" => Units::Mm,
-            _ => return None,
-        })
+        const NAMES: [(&[&str], Units); 9] = [
+            (&["none", "no"], Units::None),
+            (&["mi", "mile", "miles"], Units::Mi),
+            (&["kft"], Units::Kft),
+            (&["km"], Units::Km),
+            (&["m", "meter", "meters", "metre", "metres"], Units::M),
+            (&["ft", "feet", "foot"], Units::Ft),
+            (&["in", "inch", "inches"], Units::In),
+            (&["cm"], Units::Cm),
+            (&["mm"], Units::Mm),
+        ];
+        let t = trim(s);
+        NAMES
+            .iter()
+            .find(|(names, _)| one_of(t, names))
+            .map(|(_, u)| *u)
     }
 
     /// Metres per unit, OpenDSS's values (a mile is 1609.344 m: 5280 ft exactly).
@@ -276,6 +288,22 @@ mod tests {
         assert_eq!(m, vec![1.0, 2.0, 2.0, 3.0]);
         let m = sym_matrix(&param("1 9 | 2 3", true), 2).unwrap();
         assert_eq!(m, vec![1.0, 2.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn words_any_case() {
+        assert_eq!(parse_bool(" YES "), Some(true));
+        assert_eq!(parse_bool("Off"), Some(false));
+        assert_eq!(parse_bool("yés"), None);
+        assert_eq!(parse_connection("Wye"), Some(Connection::Wye));
+        assert_eq!(parse_connection("LN"), Some(Connection::Wye));
+        assert_eq!(parse_connection("Delta"), Some(Connection::Delta));
+        assert_eq!(parse_connection("LL"), Some(Connection::Delta));
+        assert_eq!(parse_connection("x"), None);
+        assert_eq!(Units::parse("KFT"), Some(Units::Kft));
+        assert_eq!(Units::parse(" Metres"), Some(Units::M));
+        assert_eq!(Units::parse("No"), Some(Units::None));
+        assert_eq!(Units::parse("parsec"), None);
     }
 
     #[test]

@@ -167,7 +167,13 @@ pub(crate) fn set_load(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Para
         }
         _ => {}
     }
-    let st = ctx.store.loads.entry(name.to_string()).or_default();
+    let Some(st) = ctx.store.loads.get_mut(name) else {
+        // a load the host added to the model: OpenDSS's defaults, then the edit
+        ctx.store
+            .loads
+            .insert(name.to_string(), LoadState::default());
+        return set_load(ctx, i, name, prop, p);
+    };
     let l = &mut ctx.net.loads[i];
     match prop {
         "phases" => l.phases = value::count(p, 1, 100)?,
@@ -239,7 +245,12 @@ pub(crate) fn set_load(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Para
 }
 
 pub(crate) fn finish_load(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
-    let st = ctx.store.loads.entry(name.to_string()).or_default();
+    let Some(st) = ctx.store.loads.get_mut(name) else {
+        ctx.store
+            .loads
+            .insert(name.to_string(), LoadState::default());
+        return finish_load(ctx, i, name);
+    };
     match st.spec {
         LoadSpec::KwPf => {
             st.kvar = kvar_from_pf(st.kw, st.pf);
