@@ -285,6 +285,15 @@ impl System {
         &self.v
     }
 
+    /// Start the next power flow from `v` (e.g. a time series' prediction of the next step)
+    /// instead of the present voltages. Ignored when the length differs or the system has
+    /// not been initialised. The solution does not depend on the start, only the iterations do.
+    pub fn set_start_voltages(&mut self, v: &[C64]) {
+        if self.initialized && v.len() == self.v.len() {
+            self.v.copy_from_slice(v);
+        }
+    }
+
     /// Start from the no-load solution (every load at its nominal admittance), as OpenDSS does
     /// on a first solve.
     pub fn initialize(&mut self) -> Result<(), PowerFlowError> {

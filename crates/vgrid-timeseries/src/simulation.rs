@@ -80,6 +80,21 @@ pub struct Simulation {
     report: StepReport,
     /// Work space: conductor voltages of one branch.
     work_v: Vec<C64>,
+    predictor: Predictor,
+}
+
+/// History for the start-voltage prediction of a step.
+#[derive(Debug, Clone, Default)]
+struct Predictor {
+    enabled: bool,
+    /// The last step's change can be extrapolated (no control acted in it).
+    valid: bool,
+    /// Load powers of the last step and their change from the step before.
+    last_powers: Vec<(f64, f64)>,
+    last_delta: Vec<(f64, f64)>,
+    /// Voltages at the start of the last step (the solution of the step before).
+    last_v: Vec<C64>,
+    start_v: Vec<C64>,
 }
 
 impl Simulation {
@@ -141,6 +156,10 @@ impl Simulation {
             static_taps,
             report: StepReport::default(),
             work_v: Vec::new(),
+            predictor: Predictor {
+                enabled: true,
+                ..Predictor::default()
+            },
         })
     }
 
@@ -199,9 +218,69 @@ impl Simulation {
         for (p, d) in self.powers.iter_mut().zip(&self.drivers) {
             *p = d.power_at(&self.shapes, hour);
         }
+        self.predict_start();
         self.sys.set_load_powers(&self.powers);
         self.step += 1;
-        self.solve_now()
+        let r = self.solve_now()?;
+        // the next prediction may use this step's change if no control acted in it
+        self.predictor.valid = r.control_iterations == 1;
+        Ok(&self.report)
+    }
+
+    /// Start the step from a prediction instead of the last step's voltages: the last step's
+    /// voltage change scaled by how far the load powers move along the last step's load change
+    /// (`α = ⟨ΔS_k, ΔS_k−1⟩ / |ΔS_k−1|²`). Exact to first order when the loads move together
+    /// (one shape, or shapes in step), harmless otherwise: the iteration corrects the rest.
+    /// Skipped after a step in which a control acted (its voltage change holds a tap move).
+    fn predict_start(&mut self) {
+        let p = &mut self.predictor;
+        let (mut dot, mut norm2) = (0.0, 0.0);
+        for ((now, last), dlast) in self.powers.iter().zip(&p.last_powers).zip(&p.last_delta) {
+            let d = (now.0 - last.0, now.1 - last.1);
+            dot += d.0 * dlast.0 + d.1 * dlast.1;
+            norm2 += dlast.0 * dlast.0 + dlast.1 * dlast.1;
+        }
+        let v = self.sys.voltages();
+        let ready = p.valid && p.enabled && p.last_v.len() == v.len() && norm2 > 0.0;
+        if ready {
+            let alpha = (dot / norm2).clamp(-4.0, 4.0);
+            p.start_v.clear();
+            p.start_v.extend(
+                v.iter()
+                    .zip(&p.last_v)
+                    .map(|(now, last)| now + (now - last) * alpha),
+            );
+        }
+        // shift the history: this step's load change and starting voltages
+        p.last_delta.clear();
+        p.last_delta.extend(
+            self.powers
+                .iter()
+                .zip(
+                    p.last_powers
+                        .iter()
+                        .chain(std::iter::repeat(&(f64::NAN, f64::NAN))),
+                )
+                .map(|(now, last)| (now.0 - last.0, now.1 - last.1)),
+        );
+        if p.last_delta
+            .iter()
+            .any(|d| !(d.0.is_finite() && d.1.is_finite()))
+        {
+            p.last_delta.iter_mut().for_each(|d| *d = (0.0, 0.0));
+        }
+        p.last_powers.clone_from(&self.powers);
+        p.last_v.clear();
+        p.last_v.extend_from_slice(v);
+        if ready {
+            self.sys.set_start_voltages(&p.start_v);
+        }
+    }
+
+    /// Whether steps start from a predicted voltage (default true). The answers do not depend
+    /// on it beyond the tolerance; only the iterations do.
+    pub fn set_prediction(&mut self, on: bool) {
+        self.predictor.enabled = on;
     }
 
     /// Solve at the present time and loads without advancing the clock (a snapshot solve with
