@@ -132,19 +132,21 @@ pub(crate) fn bus(p: &Param) -> Res<BusRef> {
 
 pub(crate) fn parse_bus(text: &str) -> Result<BusRef, String> {
     let t = trim(text);
-    let mut parts = t.split('.');
-    let bus = trim(parts.next().unwrap_or(""));
+    let (bus, mut rest) = split_at_dot(t);
+    let bus = trim(bus);
     if bus.is_empty() {
         return Err(format!("'{t}' has no bus name"));
     }
     let mut nodes = Vec::new();
-    for part in parts {
+    while let Some(r) = rest {
+        let (part, next) = split_at_dot(r);
+        rest = next;
         let part = trim(part);
         if part.is_empty() {
             continue;
         }
-        match part.parse::<u32>() {
-            Ok(n) if n <= 1000 => nodes.push(n),
+        match node_number(part) {
+            Some(n) if n <= 1000 => nodes.push(n),
             _ => return Err(format!("node '{part}' of bus '{t}' is not a node number")),
         }
     }
@@ -152,6 +154,24 @@ pub(crate) fn parse_bus(text: &str) -> Result<BusRef, String> {
         bus: bus.to_ascii_lowercase(),
         nodes,
     })
+}
+
+/// `s` before its first `.`, and what follows the dot (if there is one).
+fn split_at_dot(s: &str) -> (&str, Option<&str>) {
+    match s.bytes().position(|b| b == b'.') {
+        Some(k) => (&s[..k], Some(&s[k + 1..])),
+        None => (s, None),
+    }
+}
+
+/// `part.parse::<u32>().ok()`, with a shortcut for the usual one to three digits.
+fn node_number(part: &str) -> Option<u32> {
+    match part.as_bytes() {
+        digits @ [_, ..] if digits.len() <= 4 && digits.iter().all(u8::is_ascii_digit) => {
+            Some(digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+        }
+        _ => part.parse::<u32>().ok(),
+    }
 }
 
 pub(crate) fn connection(p: &Param) -> Res<Connection> {
@@ -304,6 +324,32 @@ mod tests {
         assert_eq!(Units::parse(" Metres"), Some(Units::M));
         assert_eq!(Units::parse("No"), Some(Units::None));
         assert_eq!(Units::parse("parsec"), None);
+    }
+
+    #[test]
+    fn node_numbers_like_std() {
+        for t in [
+            "0",
+            "1",
+            "12",
+            "123",
+            "1000",
+            "1001",
+            "0001",
+            "+3",
+            "-1",
+            "",
+            "1a",
+            "٣",
+            "99999999999",
+        ] {
+            assert_eq!(node_number(t), t.parse::<u32>().ok(), "{t:?}");
+        }
+        let b = parse_bus(" Bus_1 . 1..3. ").unwrap();
+        assert_eq!((b.bus.as_str(), b.nodes.as_slice()), ("bus_1", &[1, 3][..]));
+        assert!(parse_bus("b.1.x").is_err());
+        assert!(parse_bus("b.1001").is_err());
+        assert_eq!(parse_bus("b.+2").unwrap().nodes, vec![2]);
     }
 
     #[test]
