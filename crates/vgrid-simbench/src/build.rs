@@ -11,7 +11,7 @@ use vgrid_model::{
 
 use crate::error::{Error, ErrorKind};
 use crate::profile::{ProfileTable, PROFILE_INTERVAL_H};
-use crate::table::{Col, Table};
+use crate::table::{Col, Row, Table};
 use crate::transformer::shift_connection;
 use crate::{Grid, NodeInfo, ReadOptions, StudyCase, TapPositions};
 
@@ -539,6 +539,53 @@ fn transformers(
         let n_hv = row.reference(hv, &index, "Node.csv")?;
         let n_lv = row.reference(lv, &index, "Node.csv")?;
         let tt = types.row(row.reference(ty, &type_index, "TransformerType.csv")?);
+        let mut data = TrafoData::from_type(tt, &c)?;
+        if options.taps == TapPositions::Applied {
+            data.apply_tap(tt, &c, row.number(tappos)?)?;
+        }
+        let name = row.required(id)?.to_lowercase();
+        let mid = format!("{name}{MID_BUS_SUFFIX}");
+        if bus_names.contains(mid.as_str()) {
+            return Err(row.invalid(
+                id,
+                format!("the internal bus name \"{mid}\" is taken by a node"),
+            ));
+        }
+        let hv_bus = &buses.names[nodes.bus_of[n_hv]];
+        let lv_bus = &buses.names[nodes.bus_of[n_lv]];
+        net.transformers
+            .extend(t_model(&name, hv_bus, &mid, lv_bus, &data));
+        mids.push((mid, nodes.vn_kv[n_lv]));
+    }
+    Ok(mids)
+}
+
+/// A transformer type's data in the units of vgrid's model, with a tap position.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TrafoData {
+    pub(crate) kva: f64,
+    pub(crate) kv_hv: f64,
+    pub(crate) kv_lv: f64,
+    /// Short-circuit resistance and reactance, % on `kva`.
+    pub(crate) vkr_pct: f64,
+    pub(crate) xk_pct: f64,
+    /// Magnetising branch: iron losses and magnetising current, % on `kva`.
+    pub(crate) noload_loss_pct: f64,
+    pub(crate) imag_pct: f64,
+    pub(crate) shift: crate::transformer::ShiftConnection,
+    /// Ratio of each winding, per unit of its rated voltage, and the tap range of each side
+    /// (`min`, `max`, number of steps).
+    pub(crate) tap_hv: f64,
+    pub(crate) tap_lv: f64,
+    pub(crate) range_hv: (f64, f64, u32),
+    pub(crate) range_lv: (f64, f64, u32),
+    /// The tap changer sits on the HV side (`tapside = HV`).
+    pub(crate) hv_tapped: bool,
+}
+
+impl TrafoData {
+    /// The data of a `TransformerType` row, at the neutral tap.
+    fn from_type(tt: Row<'_>, c: &TypeCols<'_>) -> Result<TrafoData, Error> {
         let s_mva = tt.number(c.s_r)?;
         if s_mva <= 0.0 {
             return Err(tt.invalid(c.s_r, "the rating must be positive"));
@@ -555,15 +602,13 @@ fn transformers(
                 format!("need 0 ≤ vkr ≤ vk, with vkr = pCu/sR = {vkr_pct} %"),
             ));
         }
-        let xk_pct = (vk_pct * vk_pct - vkr_pct * vkr_pct).sqrt();
-        let nll_pct = tt.number(c.p_fe)? / (s_mva * 1000.0) * 100.0;
+        let noload_loss_pct = tt.number(c.p_fe)? / (s_mva * 1000.0) * 100.0;
         let i0_pct = tt.number(c.i_no_load)?;
-        if nll_pct < 0.0 || i0_pct < 0.0 {
+        if noload_loss_pct < 0.0 || i0_pct < 0.0 {
             return Err(tt.invalid(c.p_fe, "no-load losses and current must be ≥ 0"));
         }
-        let imag_pct = (i0_pct * i0_pct - nll_pct * nll_pct).max(0.0).sqrt();
         let shift_deg = tt.number(c.va0)?;
-        let conn = shift_connection(shift_deg).ok_or_else(|| {
+        let shift = shift_connection(shift_deg).ok_or_else(|| {
             tt.error(
                 c.va0,
                 ErrorKind::Unsupported(format!(
@@ -571,128 +616,146 @@ fn transformers(
                 )),
             )
         })?;
-
-        // Tap changer: ratio of the tapped winding, per unit of its rated voltage.
-        let (mut tap_hv, mut tap_lv) = (1.0, 1.0);
-        let tapable = tt.number(c.tapable)?;
-        if tapable != 0.0 && options.taps == TapPositions::Applied {
-            let pos = row.number(tappos)?;
-            let neutral = tt.number(c.tap_neutr)?;
-            let step_pct = tt.number(c.d_vm)?;
-            if tt.opt_number(c.d_va)?.unwrap_or(0.0) != 0.0 && pos != neutral {
-                return Err(tt.error(
-                    c.d_va,
-                    ErrorKind::Unsupported("phase-shifting tap changers (dVa ≠ 0)".into()),
-                ));
-            }
-            let ratio = 1.0 + (pos - neutral) * step_pct / 100.0;
-            match tt.required(c.tapside)? {
-                s if s.eq_ignore_ascii_case("HV") => tap_hv = ratio,
-                s if s.eq_ignore_ascii_case("LV") => tap_lv = ratio,
-                _ => return Err(tt.invalid(c.tapside, "expected HV or LV")),
-            }
-        }
-        let (tap_min, tap_max) = (tt.opt_number(c.tap_min)?, tt.opt_number(c.tap_max)?);
-        let step_pct = tt.opt_number(c.d_vm)?.unwrap_or(0.0);
-        let neutral = tt.opt_number(c.tap_neutr)?.unwrap_or(0.0);
-        let tap_range = |tapped: bool| match (tapped && tapable != 0.0, tap_min, tap_max) {
-            (true, Some(lo), Some(hi)) => (
-                1.0 + (lo - neutral) * step_pct / 100.0,
-                1.0 + (hi - neutral) * step_pct / 100.0,
-                (hi - lo).max(0.0) as u32,
-            ),
-            _ => (1.0, 1.0, 0),
+        let tapable = tt.number(c.tapable)? != 0.0;
+        let hv_tapped = match tt.opt_text(c.tapside) {
+            Some(s) if s.eq_ignore_ascii_case("HV") => true,
+            Some(s) if s.eq_ignore_ascii_case("LV") => false,
+            None if !tapable => true,
+            _ => return Err(tt.invalid(c.tapside, "expected HV or LV")),
         };
-        let hv_side_tapped = tt.text(c.tapside).eq_ignore_ascii_case("HV");
+        let fixed = (1.0, 1.0, 0);
+        let range = match (
+            tapable,
+            tt.opt_number(c.tap_min)?,
+            tt.opt_number(c.tap_max)?,
+        ) {
+            (true, Some(lo), Some(hi)) => {
+                let step_pct = tt.opt_number(c.d_vm)?.unwrap_or(0.0);
+                let neutral = tt.opt_number(c.tap_neutr)?.unwrap_or(0.0);
+                (
+                    1.0 + (lo - neutral) * step_pct / 100.0,
+                    1.0 + (hi - neutral) * step_pct / 100.0,
+                    (hi - lo).max(0.0) as u32,
+                )
+            }
+            _ => fixed,
+        };
+        Ok(TrafoData {
+            kva: s_mva * 1000.0,
+            kv_hv,
+            kv_lv,
+            vkr_pct,
+            xk_pct: (vk_pct * vk_pct - vkr_pct * vkr_pct).sqrt(),
+            noload_loss_pct,
+            imag_pct: (i0_pct * i0_pct - noload_loss_pct * noload_loss_pct)
+                .max(0.0)
+                .sqrt(),
+            shift,
+            tap_hv: 1.0,
+            tap_lv: 1.0,
+            range_hv: if hv_tapped { range } else { fixed },
+            range_lv: if hv_tapped { fixed } else { range },
+            hv_tapped,
+        })
+    }
 
-        let name = row.required(id)?.to_lowercase();
-        let mid = format!("{name}{MID_BUS_SUFFIX}");
-        if bus_names.contains(mid.as_str()) {
-            return Err(row.invalid(
-                id,
-                format!("the internal bus name \"{mid}\" is taken by a node"),
+    /// Set the tapped winding's ratio to `1 + (tappos − tapNeutr)·dVm/100`.
+    fn apply_tap(&mut self, tt: Row<'_>, c: &TypeCols<'_>, pos: f64) -> Result<(), Error> {
+        if tt.number(c.tapable)? == 0.0 {
+            return Ok(());
+        }
+        let neutral = tt.number(c.tap_neutr)?;
+        if tt.opt_number(c.d_va)?.unwrap_or(0.0) != 0.0 && pos != neutral {
+            return Err(tt.error(
+                c.d_va,
+                ErrorKind::Unsupported("phase-shifting tap changers (dVa ≠ 0)".into()),
             ));
         }
-        let kva = s_mva * 1000.0;
-        let winding =
-            |bus: BusRef, conn: Connection, kv: f64, tap: f64, range: (f64, f64, u32)| Winding {
-                bus,
-                conn,
-                kv,
-                kva,
-                pct_r: vkr_pct / 4.0,
-                r_neutral_ohm: -1.0,
-                x_neutral_ohm: 0.0,
-                tap_pu: tap,
-                min_tap_pu: range.0,
-                max_tap_pu: range.1,
-                num_taps: range.2,
-            };
-        let with_nodes = |bus: &str, nodes: [u32; 3]| BusRef {
-            bus: bus.to_string(),
-            nodes: if nodes == [1, 2, 3] {
-                Vec::new()
-            } else {
-                nodes.to_vec()
-            },
-        };
-        let hv_bus = &buses.names[nodes.bus_of[n_hv]];
-        let lv_bus = &buses.names[nodes.bus_of[n_lv]];
-        net.transformers.push(Transformer {
-            name: name.clone(),
-            phases: 3,
-            windings: vec![
-                winding(
-                    with_nodes(hv_bus, conn.hv_nodes),
-                    conn.hv_conn,
-                    kv_hv,
-                    tap_hv,
-                    tap_range(hv_side_tapped),
-                ),
-                winding(
-                    with_nodes(&mid, conn.lv_nodes),
-                    Connection::Wye,
-                    kv_lv,
-                    tap_lv,
-                    tap_range(!hv_side_tapped),
-                ),
-            ],
-            x_sc_pct: vec![xk_pct / 2.0],
-            pct_noload_loss: nll_pct,
-            pct_imag: imag_pct,
-            ppm_antifloat: 0.0,
-            norm_hkva: kva,
-            emerg_hkva: kva,
-            bank: None,
-            is_substation: false,
-            enabled: true,
-        });
-        net.transformers.push(Transformer {
-            name: format!("{name}{LV_HALF_SUFFIX}"),
-            phases: 3,
-            windings: vec![
-                winding(bus_ref(&mid), Connection::Wye, kv_lv, tap_lv, (1.0, 1.0, 0)),
-                winding(
-                    bus_ref(lv_bus),
-                    Connection::Wye,
-                    kv_lv,
-                    tap_lv,
-                    (1.0, 1.0, 0),
-                ),
-            ],
-            x_sc_pct: vec![xk_pct / 2.0],
-            pct_noload_loss: 0.0,
-            pct_imag: 0.0,
-            ppm_antifloat: 0.0,
-            norm_hkva: kva,
-            emerg_hkva: kva,
-            bank: None,
-            is_substation: false,
-            enabled: true,
-        });
-        mids.push((mid, nodes.vn_kv[n_lv]));
+        let ratio = 1.0 + (pos - neutral) * tt.number(c.d_vm)? / 100.0;
+        if self.hv_tapped {
+            self.tap_hv = ratio;
+        } else {
+            self.tap_lv = ratio;
+        }
+        Ok(())
     }
-    Ok(mids)
+}
+
+/// pandapower's T-model as two transformers meeting at bus `mid` (see [`crate::transformer`]).
+pub(crate) fn t_model(
+    name: &str,
+    hv_bus: &str,
+    mid: &str,
+    lv_bus: &str,
+    d: &TrafoData,
+) -> [Transformer; 2] {
+    let winding =
+        |bus: BusRef, conn: Connection, kv: f64, tap: f64, range: (f64, f64, u32)| Winding {
+            bus,
+            conn,
+            kv,
+            kva: d.kva,
+            pct_r: d.vkr_pct / 4.0,
+            r_neutral_ohm: -1.0,
+            x_neutral_ohm: 0.0,
+            tap_pu: tap,
+            min_tap_pu: range.0,
+            max_tap_pu: range.1,
+            num_taps: range.2,
+        };
+    let with_nodes = |bus: &str, nodes: [u32; 3]| BusRef {
+        bus: bus.to_string(),
+        nodes: if nodes == [1, 2, 3] {
+            Vec::new()
+        } else {
+            nodes.to_vec()
+        },
+    };
+    let half = |name: String, windings: Vec<Winding>, magnetising: bool| Transformer {
+        name,
+        phases: 3,
+        windings,
+        x_sc_pct: vec![d.xk_pct / 2.0],
+        pct_noload_loss: if magnetising { d.noload_loss_pct } else { 0.0 },
+        pct_imag: if magnetising { d.imag_pct } else { 0.0 },
+        ppm_antifloat: 0.0,
+        norm_hkva: d.kva,
+        emerg_hkva: d.kva,
+        bank: None,
+        is_substation: false,
+        enabled: true,
+    };
+    let fixed = (1.0, 1.0, 0);
+    [
+        half(
+            name.to_string(),
+            vec![
+                winding(
+                    with_nodes(hv_bus, d.shift.hv_nodes),
+                    d.shift.hv_conn,
+                    d.kv_hv,
+                    d.tap_hv,
+                    d.range_hv,
+                ),
+                winding(
+                    with_nodes(mid, d.shift.lv_nodes),
+                    Connection::Wye,
+                    d.kv_lv,
+                    d.tap_lv,
+                    d.range_lv,
+                ),
+            ],
+            true,
+        ),
+        half(
+            format!("{name}{LV_HALF_SUFFIX}"),
+            vec![
+                winding(bus_ref(mid), Connection::Wye, d.kv_lv, d.tap_lv, fixed),
+                winding(bus_ref(lv_bus), Connection::Wye, d.kv_lv, d.tap_lv, fixed),
+            ],
+            false,
+        ),
+    ]
 }
 
 /// Returns the load profiles used (original spelling), in order of first use.

@@ -6,3 +6,4 @@ mod errors;
 mod pandapower;
 mod support;
 mod tiny;
+mod tmodel;
