@@ -13,6 +13,11 @@
 //! first label. Each profile becomes a [`vgrid_model::LoadShape`] with `interval_h = 0.25` and
 //! per-unit multipliers (`use_actual = false`) of the element's rated `p`/`q`.
 //!
+//! In OpenDSS's convention for fixed-interval shapes, point `i` (1-based) lies at hour
+//! `i·interval`: row `k` is point `k + 1`, at hour `(k + 1)·0.25`, so a yearly run with a 15-minute
+//! step starting at hour 0 solves row `k` at its `(k + 1)`-th step — the same circuit as
+//! [`crate::Grid::network_at_step`]`(k)`.
+//!
 //! Only the columns some element refers to are parsed (a year is 35 136 rows).
 
 use std::path::{Path, PathBuf};

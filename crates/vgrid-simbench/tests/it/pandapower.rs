@@ -367,3 +367,12 @@ fn largest_load_step(grid: &Grid) -> usize {
         })
         .unwrap_or(0)
 }
+
+#[test]
+fn simbench_models_validate_without_problems() {
+    for case in cases() {
+        let grid = vgrid_simbench::read_grid(&case).unwrap();
+        let problems = grid.network.validate();
+        assert!(problems.is_empty(), "{}: {problems:#?}", case.display());
+    }
+}

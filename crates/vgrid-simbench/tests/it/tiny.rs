@@ -171,3 +171,10 @@ fn study_cases_scale_rated_values() {
         ErrorKind::UnknownReference { .. }
     ));
 }
+
+#[test]
+fn the_model_validates_without_problems() {
+    let grid = read_grid(&tiny()).unwrap();
+    let problems = grid.network.validate();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
