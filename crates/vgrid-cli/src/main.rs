@@ -132,12 +132,13 @@ fn solve(
     });
     // Solves inside the script run as OpenDSS runs them; the summary is of the last one.
     s.run_file(script)?;
-    for w in s.warnings() {
-        eprintln!("warning: {w}");
-    }
     for c in commands {
         s.run_command(c)
             .with_context(|| format!("in --command {c:?}"))?;
+    }
+    // after the extra commands, so that what they provoke is reported too
+    for w in s.warnings() {
+        eprintln!("warning: {w}");
     }
     let sol = match s.solutions().last() {
         Some(sol) if commands.is_empty() => sol.clone(),

@@ -14,7 +14,7 @@ use crate::classes::resolve_property;
 use crate::error::Diagnostic;
 use crate::lexer::Param;
 use crate::value::{self, Res};
-use vgrid_model::{Algorithm, ControlMode, Network, SolveMode};
+use vgrid_model::{Algorithm, ControlMode, EarthModel, Network, SolveMode};
 
 /// OpenDSS's option names, in its order (abbreviations match the first in this order).
 pub(crate) const OPTIONS: &[&str] = &[
@@ -188,6 +188,21 @@ fn mode(p: &Param) -> Res<(SolveMode, Option<String>)> {
     Ok((m, None))
 }
 
+/// OpenDSS's `InterpretEarthModel`: by the first letter, anything else is Carson.
+pub(crate) fn earth_model(p: &Param) -> EarthModel {
+    let first = p
+        .value
+        .trim()
+        .bytes()
+        .next()
+        .map(|b| b.to_ascii_lowercase());
+    match first {
+        Some(b'f') => EarthModel::FullCarson,
+        Some(b'd') => EarthModel::Deri,
+        _ => EarthModel::Carson,
+    }
+}
+
 /// Apply one option to the network settings.
 pub(crate) fn apply(net: &mut Network, opt: &str, p: &Param) -> Res<Outcome> {
     let s = &mut net.settings;
@@ -312,8 +327,9 @@ pub(crate) fn apply(net: &mut Network, opt: &str, p: &Param) -> Res<Outcome> {
             ));
         }
         // these change loads, generators or line constants in ways vgrid does not reproduce
-        "earthmodel" | "random" | "allocationfactors" | "cfactors" | "harmonics"
-        | "loadshapeclass" | "trapezoidal" | "keepload" => {
+        "earthmodel" => s.earth_model = earth_model(p),
+        "random" | "allocationfactors" | "cfactors" | "harmonics" | "loadshapeclass"
+        | "trapezoidal" | "keepload" => {
             return Ok(Outcome::NotModelled(
                 "not modelled by vgrid; ignored".into(),
             ));

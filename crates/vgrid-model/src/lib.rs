@@ -243,12 +243,29 @@ pub struct Line {
     pub base_frequency_hz: f64,
     /// Earth resistivity for geometry-based impedances, ohm·m (OpenDSS default 100).
     pub rho_ohm_m: f64,
+    /// Earth-return model for geometry-based impedances (OpenDSS `EarthModel`; a line takes the
+    /// circuit default, `Set EarthModel=`, in force when it is created).
+    #[serde(default)]
+    pub earth_model: EarthModel,
     /// `switch=yes`: OpenDSS then forces r1=1 ohm/kft, x1=1 ohm/kft... (see the reader).
     pub is_switch: bool,
     pub line_code: Option<String>,
     pub norm_amps_a: f64,
     pub emerg_amps_a: f64,
     pub enabled: bool,
+}
+
+/// Earth-return model of line constants computed from conductor geometry (OpenDSS
+/// `Set EarthModel=` / `Line.EarthModel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum EarthModel {
+    /// Deri's complex-depth return plane with the skin-effect internal impedance (OpenDSS's default).
+    #[default]
+    Deri,
+    /// Carson's equations, first terms only (OpenDSS `Carson`, `SIMPLECARSON`): `Rac` as given.
+    Carson,
+    /// Carson's series to its fourth-order terms (OpenDSS `FullCarson`).
+    FullCarson,
 }
 
 /// Kind of conductor in a line geometry.
@@ -806,6 +823,9 @@ pub struct Settings {
     /// Default load/generator shapes for daily/yearly runs when an element has none.
     pub default_daily: Option<String>,
     pub default_yearly: Option<String>,
+    /// `Set EarthModel=`: the earth model a line takes when it is created.
+    #[serde(default)]
+    pub earth_model: EarthModel,
 }
 
 impl Default for Settings {
@@ -825,6 +845,7 @@ impl Default for Settings {
             default_base_frequency_hz: 60.0,
             default_daily: None,
             default_yearly: None,
+            earth_model: EarthModel::Deri,
         }
     }
 }

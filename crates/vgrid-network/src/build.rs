@@ -507,7 +507,8 @@ fn two_terminal_shunt(
 /// Remove opened conductors from a primitive matrix. An open conductor carries no current and
 /// its voltage floats, so it is eliminated (Kron reduction) rather than zeroed: zeroing its
 /// row and column would instead tie it to ground. A series element opened at one end is left
-/// with only its shunt admittance at the other, as in OpenDSS.
+/// with only its shunt admittance at the other, and the open conductor with 1e-12 S to ground,
+/// as in OpenDSS.
 fn open_conductors(y: &mut CMatrix, open: &[bool]) {
     let n = y.cols();
     for (k, _) in open.iter().enumerate().filter(|(_, o)| **o) {
@@ -530,8 +531,14 @@ fn open_conductors(y: &mut CMatrix, open: &[bool]) {
             y[(k, j)] = z;
             y[(j, k)] = z;
         }
+        // as OpenDSS: the open conductor keeps a 1e-12 S tie to ground, so that an island
+        // it leaves behind (a source alone on its bus) is not singular
+        y[(k, k)] = C64::new(OPEN_CONDUCTOR_S, 0.0);
     }
 }
+
+/// Admittance to ground left on an opened conductor, siemens (OpenDSS's value).
+const OPEN_CONDUCTOR_S: f64 = 1e-12;
 
 /// Union–find with path halving and union by size.
 struct DisjointSets {
@@ -580,7 +587,7 @@ mod tests {
         open_conductors(&mut y, &[false, true]);
         // 10.5 - 10·10/10.5: the series path through the floating end to its shunt
         assert!((y[(0, 0)] - c(10.5 - 100.0 / 10.5)).norm() < 1e-12);
-        assert_eq!(y[(1, 1)], c(0.0));
+        assert_eq!(y[(1, 1)], c(OPEN_CONDUCTOR_S));
         assert_eq!(y[(0, 1)], c(0.0));
     }
 

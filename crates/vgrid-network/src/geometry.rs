@@ -11,7 +11,11 @@
 //! ```
 //!
 //! * **Earth model**: OpenDSS's default, *Deri* (`DefaultEarthModel := DERI`); heights enter
-//!   the earth terms as `|h|`, so buried cables work too.
+//!   the earth terms as `|h|`, so buried cables work too. `Set EarthModel=Carson` (a line takes
+//!   the model in force when it is created, or its own `EarthModel=`) gives every pair the same
+//!   `Ze = ωμ₀/8 + j(ωμ₀/2π)·ln(658.5·√(ρ/f))` and `Zint = Rac + jωμ₀/8π`; `FullCarson` uses
+//!   Carson's series to the fourth-order terms (OpenDSS's `Get_Ze`, after Tleis) with the same
+//!   `Zint`.
 //! * **Internal impedance**: the round-wire skin-effect formula on the DC resistance,
 //!   `Zint = (1+j)·I₀(α)/I₁(α)·√(Rdc·f·μ₀)/2`, `α = (1+j)·√(f·μ₀/Rdc)`; between 40 Hz and 1 kHz only
 //!   its real part is kept and the GMR gives the internal inductance (so `Rac` is not used).
@@ -41,7 +45,7 @@
 //! let net = Network { wires: vec![wire], ..Network::default() };
 //! let s = LineSpacing { name: "s".into(), phases: 1, x_m: vec![0.0], h_m: vec![9.0] };
 //! let w = vec![WireRef { kind: WireKind::Bare, name: "acsr".into() }];
-//! let lc = line_constants_for_spacing(&s, &w, &net, 100.0, 60.0).unwrap();
+//! let lc = line_constants_for_spacing(&s, &w, &net, 100.0, 60.0, vgrid_model::EarthModel::Deri).unwrap();
 //! let z = lc.z_ohm_per_m[(0, 0)];
 //! assert!(z.re > 1.86e-4 && z.re < 2.5e-4 && z.im > 6e-4 && z.im < 1e-3); // about 0.3 + j1.3 ohm/mi
 //! assert!(lc.y_s_per_m[(0, 0)].im > 0.0);
@@ -49,7 +53,9 @@
 
 use crate::prim::source::positive;
 use crate::{CMatrix, NetworkError, C64};
-use vgrid_model::{CableScreen, LineGeometry, LineSpacing, Network, WireData, WireKind, WireRef};
+use vgrid_model::{
+    CableScreen, EarthModel, LineGeometry, LineSpacing, Network, WireData, WireKind, WireRef,
+};
 
 /// Series impedance and shunt admittance per metre of a line section.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +85,7 @@ pub fn line_constants_for_geometry(
     net: &Network,
     rho_ohm_m: f64,
     frequency_hz: f64,
+    earth_model: EarthModel,
 ) -> Result<LineConstants, NetworkError> {
     let what = format!("LineGeometry.{}", g.name);
     let wires = lookup(&what, &g.wires, g.x_m.len(), net)?;
@@ -93,6 +100,7 @@ pub fn line_constants_for_geometry(
         },
         rho_ohm_m,
         frequency_hz,
+        earth_model,
     )
 }
 
@@ -104,6 +112,7 @@ pub fn line_constants_for_spacing(
     net: &Network,
     rho_ohm_m: f64,
     frequency_hz: f64,
+    earth_model: EarthModel,
 ) -> Result<LineConstants, NetworkError> {
     let what = format!("LineSpacing.{}", s.name);
     let data = lookup(&what, wires, s.x_m.len(), net)?;
@@ -118,6 +127,7 @@ pub fn line_constants_for_spacing(
         },
         rho_ohm_m,
         frequency_hz,
+        earth_model,
     )
 }
 
@@ -165,9 +175,11 @@ fn kind_name(k: WireKind) -> &'static str {
     }
 }
 
-/// Deri's earth-return and internal-impedance terms at one frequency and earth resistivity.
+/// Earth-return and internal-impedance terms at one frequency and earth resistivity.
 struct Earth {
+    model: EarthModel,
     f: f64,
+    rho: f64,
     w: f64,
     /// `jωμ₀/2π`.
     l_factor: C64,
@@ -176,10 +188,12 @@ struct Earth {
 }
 
 impl Earth {
-    fn new(f: f64, rho: f64) -> Earth {
+    fn new(f: f64, rho: f64, model: EarthModel) -> Earth {
         let w = TWO_PI * f;
         Earth {
+            model,
             f,
+            rho,
             w,
             l_factor: C64::new(0.0, w * MU0 / TWO_PI),
             inv_m: C64::new(0.0, w * MU0 / rho).sqrt().inv(),
@@ -189,6 +203,17 @@ impl Earth {
     /// Earth-return impedance between conductors at `(xi, hi)` and `(xj, hj)` (`i == j`: self).
     fn ze(&self, same: bool, xi: f64, hi: f64, xj: f64, hj: f64) -> C64 {
         let (hi, hj) = (hi.abs(), hj.abs());
+        match self.model {
+            EarthModel::Deri => {}
+            // Carson's first terms: the same for every pair of conductors
+            EarthModel::Carson => {
+                return C64::new(
+                    self.w * MU0 / 8.0,
+                    self.w * MU0 / TWO_PI * (658.5 * (self.rho / self.f).sqrt()).ln(),
+                )
+            }
+            EarthModel::FullCarson => return self.ze_full_carson(same, xi, hi, xj, hj),
+        }
         if same {
             self.l_factor * ((C64::from(hi) + self.inv_m) * 2.0).ln()
         } else {
@@ -198,8 +223,53 @@ impl Earth {
         }
     }
 
-    /// Internal impedance of a round wire with skin effect (real part only at power frequency).
-    fn zint(&self, r_dc: f64) -> C64 {
+    /// Carson's series to the fourth-order terms, in OpenDSS's notation (from Tleis, *Power
+    /// System Modelling and Fault Analysis*), with its `+ ln(Dᵢⱼ)/2` correction for the
+    /// `Lf·ln(1/D)` already in the self and mutual terms.
+    fn ze_full_carson(&self, same: bool, xi: f64, hi: f64, xj: f64, hj: f64) -> C64 {
+        use std::f64::consts::PI;
+        let b1 = 1.0 / (3.0 * 2f64.sqrt());
+        let b2 = 1.0 / 16.0;
+        let b3 = b1 / 3.0 / 5.0;
+        let b4 = b2 / 4.0 / 6.0;
+        let d2 = b2 * PI / 4.0;
+        let d4 = b4 * PI / 4.0;
+        let c2: f64 = 1.3659315;
+        let c4: f64 = c2 + 1.0 / 4.0 + 1.0 / 6.0;
+        let (dij, theta) = if same {
+            (2.0 * hi, 0.0)
+        } else {
+            let d = ((hi + hj).powi(2) + (xi - xj).powi(2)).sqrt();
+            (d, ((hi + hj) / d).acos())
+        };
+        let m = 2.8099e-3 * dij * (self.f / self.rho).sqrt();
+        let re = PI / 8.0 - b1 * m * theta.cos()
+            + b2 * m
+                * m
+                * ((c2.exp() / m).ln() * (2.0 * theta).cos() + theta * (2.0 * theta).sin())
+            + b3 * m * m * m * (3.0 * theta).cos()
+            - d4 * m * m * m * m * (4.0 * theta).cos();
+        let im = 0.5 * (1.85138 / m).ln() + b1 * m * theta.cos() - d2 * m * m * (2.0 * theta).cos()
+            + b3 * m * m * m * (3.0 * theta).cos()
+            - b4 * m
+                * m
+                * m
+                * m
+                * ((c4.exp() / m).ln() * (4.0 * theta).cos() + theta * (4.0 * theta).sin())
+            + 0.5 * dij.ln();
+        C64::new(re, im) * (self.w * MU0 / PI)
+    }
+
+    /// Internal impedance: with Deri, a round wire's with skin effect on `Rdc`; with either
+    /// Carson, `Rac + jωμ₀/8π`. Only the real part is kept at power frequency.
+    fn zint(&self, w: &WireData) -> C64 {
+        if self.model != EarthModel::Deri {
+            return C64::new(
+                w.r_ac_ohm_per_m,
+                self.w * MU0 / (8.0 * std::f64::consts::PI),
+            );
+        }
+        let r_dc = w.r_dc_ohm_per_m;
         let one_j = C64::new(1.0, 1.0);
         let alpha = one_j * (self.f * MU0 / r_dc).sqrt();
         let ratio = if alpha.norm() > 35.0 {
@@ -255,6 +325,7 @@ fn compute(
     layout: &Layout,
     rho_ohm_m: f64,
     frequency_hz: f64,
+    earth_model: EarthModel,
 ) -> Result<LineConstants, NetworkError> {
     let err = |m: String| NetworkError::Network(format!("{what}: {m}"));
     let n = layout.x_m.len();
@@ -290,7 +361,7 @@ fn compute(
     if layout.x_m.iter().chain(layout.h_m).any(|v| !v.is_finite()) {
         return Err(err("conductor positions must be finite".into()));
     }
-    let earth = Earth::new(frequency_hz, rho_ohm_m);
+    let earth = Earth::new(frequency_hz, rho_ohm_m, earth_model);
     let is_cable = layout
         .wires
         .iter()
@@ -329,7 +400,7 @@ fn conductor_z(l: &Layout, e: &Earth, size: usize) -> CMatrix {
     let mut z = CMatrix::zeros(size, size);
     for i in 0..n {
         let w = l.wires[i];
-        let mut zi = e.zint(w.r_dc_ohm_per_m);
+        let mut zi = e.zint(w);
         let spacing = if e.power_frequency() {
             zi.im = 0.0;
             e.l_factor * (1.0 / w.gmr_m).ln()
@@ -669,6 +740,7 @@ mod tests {
             impedance,
             base_frequency_hz: scalar(DATA, name, "frequency_hz"),
             rho_ohm_m: scalar(DATA, name, "rho_ohm_m"),
+            earth_model: EarthModel::Deri,
             is_switch: false,
             line_code: None,
             norm_amps_a: 400.0,
@@ -702,13 +774,85 @@ mod tests {
         eprintln!("geometry: {}", report.join(", "));
     }
 
+    /// `Set EarthModel=Carson` and `=FullCarson` on the IEEE 4-bus geometry (three 336 ACSR phases,
+    /// a 4/0 neutral Kron-reduced): R and X per mile as OpenDSS (DSS C-API 0.14.5) prints them.
+    #[test]
+    fn carson_earth_models_match_opendss() {
+        let wire = |name: &str, rac_mi: f64, gmr_ft: f64, diam_in: f64| WireData {
+            name: name.into(),
+            kind: WireKind::Bare,
+            r_dc_ohm_per_m: rac_mi / 1609.344 / 1.02,
+            r_ac_ohm_per_m: rac_mi / 1609.344,
+            gmr_m: gmr_ft * 0.3048,
+            radius_m: diam_in * 0.0254 / 2.0,
+            norm_amps_a: 400.0,
+            emerg_amps_a: 600.0,
+            cable: None,
+        };
+        let bare = |n: &str| WireRef {
+            kind: WireKind::Bare,
+            name: n.into(),
+        };
+        let net = Network {
+            wires: vec![
+                wire("c", 0.306, 0.0244, 0.721),
+                wire("n", 0.592, 0.00814, 0.563),
+            ],
+            line_geometries: vec![LineGeometry {
+                name: "4wire".into(),
+                phases: 3,
+                x_m: [-4.0, -1.5, 3.0, 0.0].iter().map(|v| v * 0.3048).collect(),
+                h_m: [28.0, 28.0, 28.0, 24.0]
+                    .iter()
+                    .map(|v| v * 0.3048)
+                    .collect(),
+                wires: vec![bare("c"), bare("c"), bare("c"), bare("n")],
+                reduce: true,
+                norm_amps_a: 400.0,
+                emerg_amps_a: 600.0,
+            }],
+            ..Network::default()
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (EarthModel::Carson,
+             [0.4575421602405773, 0.15594098346160576, 0.1534758323601355, 0.4666183984965224, 0.15799712133988722, 0.4614633390193751],
+             [1.0780280885263391, 0.5016596478283191, 0.3849180572251395, 1.0481579153968656, 0.42363356391216905, 1.0650519243916834]),
+            (EarthModel::FullCarson,
+             [0.4571600151221183, 0.1555868409835444, 0.1531050039010808, 0.4662914730153548, 0.1576545769936693, 0.4611057073739011],
+             [1.0790736149095008, 0.5026858505940881, 0.3859553228785403, 1.0491647150439103, 0.4246513214419051, 1.0660804296330564]),
+        ];
+        for (model, r, x) in cases {
+            let lc = line_constants_for_geometry(&net.line_geometries[0], &net, 100.0, 60.0, model)
+                .unwrap();
+            let upper = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
+            for (k, &(i, j)) in upper.iter().enumerate() {
+                let z = lc.z_ohm_per_m[(i, j)] * 1609.344;
+                let e = (z - C64::new(r[k], x[k])).norm() / C64::new(r[k], x[k]).norm();
+                assert!(
+                    e < 1e-12,
+                    "{model:?} ({i},{j}): {z} vs {} + j{} ({e:.1e})",
+                    r[k],
+                    x[k]
+                );
+            }
+        }
+    }
+
     /// IEEE 13's linecode mtx606 is an OpenDSS print-out (6 digits, per mile, 2016) of the
     /// commented CN geometry in IEEE13Nodeckt.dss. Today's OpenDSS (and vgrid, which matches it
     /// to 1e-15 above) gives R, X and C within 3e-5 (relative) of it.
     #[test]
     fn cn606_geometry_reproduces_ieee13_linecode_mtx606() {
         let (net, _) = case("cn606");
-        let lc = line_constants_for_geometry(&net.line_geometries[0], &net, 100.0, 60.0).unwrap();
+        let lc = line_constants_for_geometry(
+            &net.line_geometries[0],
+            &net,
+            100.0,
+            60.0,
+            EarthModel::Deri,
+        )
+        .unwrap();
         let mi = 1609.344;
         let r = [
             0.791721, 0.318476, 0.28345, 0.318476, 0.781649, 0.318476, 0.28345, 0.318476, 0.791721,

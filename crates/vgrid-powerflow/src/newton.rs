@@ -535,6 +535,7 @@ mod tests {
             },
             base_frequency_hz: 60.0,
             rho_ohm_m: 100.0,
+            earth_model: vgrid_model::EarthModel::Deri,
             is_switch: false,
             line_code: None,
             norm_amps_a: 600.0,

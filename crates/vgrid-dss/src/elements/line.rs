@@ -172,6 +172,7 @@ pub(crate) fn create(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usiz
         },
         base_frequency_hz: f,
         rho_ohm_m: 100.0,
+        earth_model: ctx.net.settings.earth_model,
         is_switch: false,
         line_code: None,
         norm_amps_a: 400.0,
@@ -322,7 +323,8 @@ fn set_inner(
                 st.len = 0.001;
             }
         }
-        "rg" | "xg" | "earthmodel" => {}
+        "rg" | "xg" => {}
+        "earthmodel" => net.lines[i].earth_model = crate::options::earth_model(p),
         "rho" => net.lines[i].rho_ohm_m = value::number(p)?,
         "geometry" => {
             let g = value::name(p);

@@ -737,3 +737,23 @@ fn objects_the_host_adds_can_be_edited() {
     assert_eq!(n.loads[1].p_kw, 20.0);
     assert!(close(n.loads[1].q_kvar, 15.0));
 }
+
+#[test]
+fn earth_model_is_taken_by_lines_created_after_it_and_per_line() {
+    use vgrid_model::EarthModel;
+    let n = net(&format!(
+        "{HEAD}new line.before bus1=a bus2=b\nset earthmodel=carson\nnew line.after bus1=a bus2=c\n\
+         new line.own bus1=a bus2=d earthmodel=fullcarson\nset earthmodel=Deri\nnew line.last bus1=a bus2=e\n"
+    ));
+    let model = |name: &str| n.lines.iter().find(|l| l.name == name).unwrap().earth_model;
+    assert_eq!(model("before"), EarthModel::Deri);
+    assert_eq!(model("after"), EarthModel::Carson);
+    assert_eq!(model("own"), EarthModel::FullCarson);
+    assert_eq!(model("last"), EarthModel::Deri);
+    assert_eq!(n.settings.earth_model, EarthModel::Deri);
+    // as OpenDSS: the first letter decides, anything unknown is Carson
+    let n = net(&format!("{HEAD}set earthmodel=flat\n"));
+    assert_eq!(n.settings.earth_model, EarthModel::FullCarson);
+    let n = net(&format!("{HEAD}set earthmodel=xyz\n"));
+    assert_eq!(n.settings.earth_model, EarthModel::Carson);
+}

@@ -37,7 +37,8 @@
 //!         r1_ohm_per_m: 3e-4, x1_ohm_per_m: 4e-4, r0_ohm_per_m: 0.0, x0_ohm_per_m: 0.0,
 //!         c1_nf_per_m: 0.0, c0_nf_per_m: 0.0,
 //!     },
-//!     base_frequency_hz: 50.0, rho_ohm_m: 100.0, is_switch: false, line_code: None,
+//!     base_frequency_hz: 50.0, rho_ohm_m: 100.0, earth_model: vgrid_model::EarthModel::Deri,
+//!     is_switch: false, line_code: None,
 //!     norm_amps_a: 400.0, emerg_amps_a: 600.0, enabled: true,
 //! };
 //! let p = line(&l, &Network::default(), 50.0).unwrap();
@@ -199,7 +200,7 @@ fn total_series_and_shunt(
                 .iter()
                 .find(|g| g.name.eq_ignore_ascii_case(geometry))
                 .ok_or_else(|| missing("line geometry", geometry))?;
-            let lc = line_constants_for_geometry(g, net, l.rho_ohm_m, frequency_hz)?;
+            let lc = line_constants_for_geometry(g, net, l.rho_ohm_m, frequency_hz, l.earth_model)?;
             Ok(scaled(lc.z_ohm_per_m, lc.y_s_per_m, len))
         }
         LineImpedance::Spacing { spacing, wires } => {
@@ -208,7 +209,14 @@ fn total_series_and_shunt(
                 .iter()
                 .find(|s| s.name.eq_ignore_ascii_case(spacing))
                 .ok_or_else(|| missing("line spacing", spacing))?;
-            let lc = line_constants_for_spacing(s, wires, net, l.rho_ohm_m, frequency_hz)?;
+            let lc = line_constants_for_spacing(
+                s,
+                wires,
+                net,
+                l.rho_ohm_m,
+                frequency_hz,
+                l.earth_model,
+            )?;
             Ok(scaled(lc.z_ohm_per_m, lc.y_s_per_m, len))
         }
     }
@@ -256,6 +264,7 @@ mod tests {
             impedance,
             base_frequency_hz: s("base_frequency_hz"),
             rho_ohm_m: 100.0,
+            earth_model: vgrid_model::EarthModel::Deri,
             is_switch: name == "switch",
             line_code: None,
             norm_amps_a: 400.0,

@@ -213,6 +213,7 @@ fn line_model(k: usize) -> Line {
         },
         base_frequency_hz: 60.0,
         rho_ohm_m: 100.0,
+        earth_model: vgrid_model::EarthModel::Deri,
         is_switch: false,
         line_code: None,
         norm_amps_a: 400.0,
