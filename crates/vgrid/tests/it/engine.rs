@@ -26,12 +26,6 @@ Set voltagebases=[12.47]
 CalcVoltageBases
 ";
 
-fn balance(sol: &vgrid::Solution) -> f64 {
-    let dp = sol.source_kw - sol.load_kw - sol.losses_kw - sol.shunt_kw;
-    let dq = sol.source_kvar - sol.load_kvar - sol.losses_kvar - sol.shunt_kvar;
-    dp.hypot(dq) / sol.source_kw.hypot(sol.source_kvar)
-}
-
 #[test]
 fn a_floating_wye_neutral_is_solved_through_the_load() {
     let p = script(
@@ -43,7 +37,11 @@ fn a_floating_wye_neutral_is_solved_through_the_load() {
     s.run_file(&p).unwrap();
     let sol = s.solve().unwrap();
     assert!(sol.converged, "{}", sol.status);
-    assert!(balance(&sol) < 1e-8, "power balance {}", balance(&sol));
+    assert!(
+        crate::support::power_balance(&sol) < 1e-8,
+        "power balance {}",
+        crate::support::power_balance(&sol)
+    );
     // a balanced load on a balanced feeder: its floating star point sits near 0 V
     let n4 = sol
         .voltages
@@ -70,7 +68,7 @@ fn an_open_switch_de_energises_what_lies_behind_it() {
     );
     let vc = sol.voltages.iter().find(|v| v.bus == "c").unwrap();
     assert_eq!(vc.vmag_v, 0.0);
-    assert!(balance(&sol) < 1e-8);
+    assert!(crate::support::power_balance(&sol) < 1e-8);
     // OpenDSS (DSS C-API 0.14.5, `set tolerance=1e-10`) on this same script: source
     // 901.1680006 kW + j302.1613135 kvar, bus a at 7167.0674134 V. The switch opened at its
     // far end keeps only its shunt capacitance at bus a (Kron elimination), as in OpenDSS.
@@ -108,7 +106,9 @@ fn a_power_flow_that_cannot_converge_says_so_and_where() {
     );
     // with the default limit the same network converges
     s.run_command("Set maxiterations=15").unwrap();
-    assert!(s.solve().unwrap().converged);
+    let sol = s.solve().unwrap();
+    assert!(sol.converged);
+    crate::support::assert_power_balance("limit 15", &sol);
 }
 
 #[test]
@@ -158,6 +158,9 @@ fn solves_in_a_script_run_in_order_and_taps_carry_over() {
     let first = s.solutions()[0].taps.clone();
     s.run_command("Solve").unwrap();
     let second = &s.solutions()[1];
+    for sol in s.solutions() {
+        crate::support::assert_power_balance("ieee13 script", sol);
+    }
     // the second solve starts from the taps the first one chose, and keeps them
     assert_eq!(
         first.iter().map(|t| t.tap_number).collect::<Vec<_>>(),

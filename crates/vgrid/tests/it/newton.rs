@@ -92,6 +92,7 @@ fn single_power_flow(s: &Session, algorithm: Algorithm) -> (u32, Solution) {
     let mut snap = SnapshotSolver::new(&net).unwrap();
     let sol = snap.solve().unwrap();
     assert!(sol.converged, "{algorithm:?}: {}", sol.status);
+    crate::support::assert_power_balance(&format!("{algorithm:?}"), &sol);
     (sol.iterations, sol)
 }
 
@@ -115,6 +116,8 @@ fn assert_newton_matches(case: &str) {
     let (mut fixed, mut newton) = (fixed, newton);
     let sol_fp = fixed.solve().unwrap();
     let sol_nr = newton.solve().unwrap();
+    crate::support::assert_power_balance(case, &sol_fp);
+    crate::support::assert_power_balance(case, &sol_nr);
     assert!(
         sol_nr.converged,
         "{case}: Newton did not converge: {}",

@@ -73,9 +73,7 @@ fn run_case(case: &str) -> Option<(Comparison, Solution)> {
         .or_else(|| summary["total_losses_kw"].as_f64())
         .unwrap();
     // complex power balance: source = loads + series losses + shunt capacitors/reactors
-    let dp = sol.source_kw - sol.load_kw - sol.losses_kw - sol.shunt_kw;
-    let dq = sol.source_kvar - sol.load_kvar - sol.losses_kvar - sol.shunt_kvar;
-    let balance = dp.hypot(dq) / sol.source_kw.hypot(sol.source_kvar).max(1e-9);
+    let balance = crate::support::power_balance(&sol);
     let mut taps = Vec::new();
     if let Some(m) = summary["tight_tolerance"]["regulator_taps"]
         .as_object()

@@ -33,6 +33,7 @@ fn compare(case: &str) {
         s.run_command(c.as_str().unwrap()).unwrap();
     }
     let sol = s.solve().unwrap();
+    crate::support::assert_power_balance(case, &sol);
     let mut v = HashMap::new();
     for nv in &sol.voltages {
         v.insert(

@@ -61,3 +61,24 @@ pub fn angle_diff_deg(a: f64, b: f64) -> f64 {
     }
     d
 }
+
+/// Complex power balance of a solve, relative to the source power:
+/// |source − loads − series losses − shunts| / |source|. The issue asks ≤ 1e-8 for every test solve.
+pub fn power_balance(sol: &vgrid::Solution) -> f64 {
+    let dp = sol.source_kw - sol.load_kw - sol.losses_kw - sol.shunt_kw;
+    let dq = sol.source_kvar - sol.load_kvar - sol.losses_kvar - sol.shunt_kvar;
+    dp.hypot(dq) / sol.source_kw.hypot(sol.source_kvar).max(1e-9)
+}
+
+/// Assert the power balance of a solve to 1e-8 relative.
+pub fn assert_power_balance(what: &str, sol: &vgrid::Solution) {
+    let b = power_balance(sol);
+    assert!(
+        b <= 1e-8,
+        "{what}: power balance off by {b:.3e} relative (source {} kW, loads {} kW, losses {} kW, shunts {} kW)",
+        sol.source_kw,
+        sol.load_kw,
+        sol.losses_kw,
+        sol.shunt_kw
+    );
+}
