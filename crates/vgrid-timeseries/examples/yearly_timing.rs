@@ -64,7 +64,7 @@ fn main() {
             ],
         ),
     ];
-    for (name, cmds) in &cases {
+    for ((name, cmds), tolerance_pu) in cases.iter().flat_map(|c| [(c, 1e-9), (c, 1e-7)]) {
         let net = setup(cmds);
         let mut times = Vec::new();
         let mut not_converged = 0;
@@ -72,6 +72,7 @@ fn main() {
         let mut iters = (0.0, 0.0);
         for _ in 0..runs {
             let mut sim = Simulation::new(&net).expect("build");
+            sim.set_tolerance_pu(tolerance_pu);
             let mut energy_kwh = 0.0;
             let mut iterations = 0u64;
             let mut control_iterations = 0u64;
@@ -96,7 +97,7 @@ fn main() {
         times.sort_by(f64::total_cmp);
         let med = times[times.len() / 2];
         println!(
-            "{name}: median {:.1} ms over {runs} runs ({:.1} µs/step, {steps} steps, {not_converged} not converged, {:.2} power-flow and {:.3} control iterations per step); runs {:?} ms",
+            "{name}, tolerance {tolerance_pu:.0e}: median {:.1} ms over {runs} runs ({:.1} µs/step, {steps} steps, {not_converged} not converged, {:.2} power-flow and {:.3} control iterations per step); runs {:?} ms",
             med * 1e3,
             med / steps.max(1) as f64 * 1e6,
             iters.0,

@@ -72,7 +72,7 @@ pub struct Simulation {
     step: u64,
     /// `1 / base volts` of each node; 0 for nodes without a base or de-energised.
     inv_base_v: Vec<f64>,
-    /// Branches that are shunts (not counted in the losses).
+    /// Branches that are shunts (their power is not a loss).
     shunt_branch: Vec<bool>,
     /// Regulator names and tap numbers when no control loop runs.
     static_taps: Vec<(String, i32)>,
@@ -400,36 +400,39 @@ impl Simulation {
         let source: C64 = self.sys.source_powers_kva().iter().map(|(_, s)| *s).sum();
         r.p_source_kw = source.re;
         r.q_source_kvar = source.im;
-        let losses = series_losses_kva(&self.sys, &self.shunt_branch, &mut self.work_v);
+        // power balance: what the sources deliver and the loads and shunts do not draw is
+        // lost in the series elements (cheaper than summing every branch's V·conj(I))
+        let drawn: C64 = self.sys.pc_powers_kva().iter().map(|(_, s)| *s).sum();
+        let shunts = branch_losses_kva(&self.sys, &self.shunt_branch, &mut self.work_v);
+        let losses = source - drawn - shunts;
         r.losses_kw = losses.re;
         r.losses_kvar = losses.im;
-        let (mut vmin, mut vmax) = (f64::INFINITY, f64::NEG_INFINITY);
+        // squared per-unit magnitudes: one square root per step, not per node
+        let (mut vmin2, mut vmax2) = (f64::INFINITY, f64::NEG_INFINITY);
         for (v, inv) in self.sys.voltages().iter().zip(&self.inv_base_v) {
-            if *inv > 0.0 {
-                let pu = v.norm() * inv;
-                if pu > VPU_FLOOR {
-                    vmin = vmin.min(pu);
-                    vmax = vmax.max(pu);
-                }
+            let pu2 = v.norm_sqr() * (inv * inv);
+            if pu2 > VPU_FLOOR * VPU_FLOOR {
+                vmin2 = vmin2.min(pu2);
+                vmax2 = vmax2.max(pu2);
             }
         }
-        if vmin > vmax {
-            (vmin, vmax) = (f64::NAN, f64::NAN);
-        }
-        r.vpu_min = vmin;
-        r.vpu_max = vmax;
+        (r.vpu_min, r.vpu_max) = if vmin2 > vmax2 {
+            (f64::NAN, f64::NAN)
+        } else {
+            (vmin2.sqrt(), vmax2.sqrt())
+        };
         Ok(&self.report)
     }
 }
 
-/// Losses of every series branch (shunts left out), kW + j kvar: `Σ V·conj(Yprim·V)` over
+/// Power drawn by the branches flagged in `which`, kW + j kvar: `Σ V·conj(Yprim·V)` over
 /// each branch's conductors, without allocating.
-fn series_losses_kva(sys: &System, shunt: &[bool], v_work: &mut Vec<C64>) -> C64 {
+fn branch_losses_kva(sys: &System, which: &[bool], v_work: &mut Vec<C64>) -> C64 {
     let v = sys.voltages();
     let zero = C64::new(0.0, 0.0);
     let mut total = zero;
-    for (br, &is_shunt) in sys.net.branches.iter().zip(shunt) {
-        if is_shunt {
+    for (br, &wanted) in sys.net.branches.iter().zip(which) {
+        if !wanted {
             continue;
         }
         v_work.clear();
