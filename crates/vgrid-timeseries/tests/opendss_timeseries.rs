@@ -64,7 +64,24 @@ fn compare(case: &str, commands: &[String], snap_steps: &[u64]) -> Option<Worst>
     let dir = shared
         .join("feeders/reference/opendss_timeseries")
         .join(case);
-    let (regs, want) = reference_steps(&dir.join("per_step_tol1e-10.csv.gz"));
+    compare_with(
+        case,
+        &dir.join("per_step_tol1e-10.csv.gz"),
+        commands,
+        snap_steps,
+    )
+}
+
+/// Compare every step with the reference `per_step` file `reference`; full voltages at
+/// `snap_steps` from the `voltages_stepNNNNN_tol1e-10.csv` beside it.
+fn compare_with(
+    case: &str,
+    reference: &Path,
+    commands: &[String],
+    snap_steps: &[u64],
+) -> Option<Worst> {
+    let dir = reference.parent()?;
+    let (regs, want) = reference_steps(reference);
     let net = support::run_setup(commands);
     let mut sim = Simulation::new(&net).unwrap();
     assert_eq!(
@@ -260,4 +277,34 @@ fn eulv_daily_load_voltages_match_opendss_every_minute() {
     let worst = compare_load_voltages("eulv_daily", &eulv_commands(&[]));
     // 2.3e-3 V = 1e-5 pu of 230 V: OpenDSS's own error at its default tolerance
     assert!(worst.is_none_or(|w| w <= 2.3e-3), "{worst:?}");
+}
+
+/// `controlmode=time`: the regulators' delays run on the simulation clock, so with 15-minute
+/// steps each regulator moves one tap per step. Reference from OpenDSS by
+/// `tests/data/gen_controlmode_time.py` (IEEE 123, LoadShape1, two days from hour 4000).
+#[test]
+fn ieee123_time_control_mode_matches_opendss_every_step() {
+    let cmds: Vec<String> = [
+        feeder("ieee123/IEEE123Master.dss").as_str(),
+        "set tolerance=1e-10 maxiterations=1000",
+        "solve",
+        "Redirect LoadShape1.DSS",
+        "batchedit load..* yearly=loadshape1",
+        "solve",
+        "set mode=yearly",
+        "set controlmode=time",
+        "set stepsize=15m number=192",
+        "set hour=4000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if support::shared().is_none() {
+        return;
+    }
+    let reference =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/controlmode_time_ieee123.csv");
+    if let Some(w) = compare_with("ieee123_time", &reference, &cmds, &[]) {
+        check(&w, "ieee123_time");
+    }
 }
