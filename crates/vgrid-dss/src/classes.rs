@@ -12,6 +12,7 @@
 //! ```
 
 use crate::error::did_you_mean;
+use crate::hash::FxHashMap;
 
 /// A class of OpenDSS object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -400,22 +401,34 @@ impl Class {
     }
 }
 
-/// A class's property names, and the positions of the names of each length (an exact name
-/// is then one of a handful of candidates).
+/// A class's property names, and the position of each short name packed into a word (most
+/// names are short: `bus1`, `kv`, `linecode`), so an exact name is one hash lookup.
 #[derive(Debug)]
 pub(crate) struct PropertyTable {
     names: Vec<&'static str>,
-    by_len: Vec<Vec<usize>>,
+    short: FxHashMap<(u64, usize), usize>,
+}
+
+/// Up to 8 bytes, lower-cased, packed into a word with their count (`None` if longer).
+fn pack(name: &[u8]) -> Option<(u64, usize)> {
+    if name.len() > 8 {
+        return None;
+    }
+    let word = name.iter().enumerate().fold(0u64, |w, (k, b)| {
+        w | u64::from(b.to_ascii_lowercase()) << (8 * k)
+    });
+    Some((word, name.len()))
 }
 
 impl PropertyTable {
     fn new(names: Vec<&'static str>) -> PropertyTable {
-        let longest = names.iter().map(|n| n.len()).max().unwrap_or(0);
-        let mut by_len = vec![Vec::new(); longest + 1];
+        let mut short = FxHashMap::default();
         for (i, n) in names.iter().enumerate() {
-            by_len[n.len()].push(i); // in order, so the first of a repeated name wins
+            if let Some(key) = pack(n.as_bytes()) {
+                short.entry(key).or_insert(i); // the first of a repeated name, like a scan
+            }
         }
-        PropertyTable { names, by_len }
+        PropertyTable { names, short }
     }
 
     /// The names in OpenDSS order.
@@ -424,22 +437,13 @@ impl PropertyTable {
     }
 
     /// The property `name` stands for, as an index into [`PropertyTable::names`], by OpenDSS's
-    /// rule ([`resolve_property`]); an exact name (the usual case) is looked up by length.
+    /// rule ([`resolve_property`]); a short exact name (the usual case) is found by hashing.
     pub fn index(&self, name: &str) -> Option<usize> {
-        let t = crate::value::trim(name);
-        let first = t.as_bytes().first().map(u8::to_ascii_lowercase);
-        let same_len = self.by_len.get(t.len()).map_or(&[][..], Vec::as_slice);
-        same_len
-            .iter()
-            .copied()
-            .find(|&i| {
-                let n = self.names[i].as_bytes();
-                n.first() == first.as_ref()
-                    && n.iter()
-                        .zip(t.bytes())
-                        .all(|(a, b)| *a == b.to_ascii_lowercase())
-            })
-            .or_else(|| resolve_property(&self.names, name))
+        let exact = pack(crate::value::trim(name).as_bytes()).and_then(|key| self.short.get(&key));
+        match exact {
+            Some(&i) => Some(i),
+            None => resolve_property(&self.names, name),
+        }
     }
 }
 

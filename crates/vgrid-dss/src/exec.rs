@@ -725,7 +725,7 @@ impl Reader {
         // editing never looks at the active object, so the name moves in afterwards
         self.active = Some((class, name));
         self.active_class = Some(class);
-        r
+        rebuilt(r)
     }
 
     fn new_circuit(&mut self, name: &str, rest: &[Param], loc: &Loc) -> Out {
@@ -769,7 +769,7 @@ impl Reader {
             ))))
         };
         self.active = Some((class, name)); // taken to edit without copying the name
-        r
+        rebuilt(r)
     }
 
     /// Set properties of an object, then lower it.
@@ -846,6 +846,9 @@ impl Reader {
         for mut w in warns {
             w.element.get_or_insert_with(element);
             self.warn_at(loc, w);
+        }
+        if first_err.is_none() && fin.is_ok() {
+            return Ok(()); // (without moving the large error values around)
         }
         let err = first_err.or(fin.err());
         match err {
@@ -1137,6 +1140,15 @@ impl Reader {
             self.edit_object(class, &n, &rest[1..], loc)?;
         }
         Ok(())
+    }
+}
+
+/// `r` itself, rebuilt rather than moved: an `Ok` is then written in place, not copied with
+/// the room a diagnostic takes (a hot path returns through here on every edit).
+fn rebuilt(r: Out) -> Out {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -216,7 +216,11 @@ pub(crate) fn set(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) ->
     if st.sym_changed && !st.cap_specified && !store.pending_cap_fix.contains(name) {
         store.pending_cap_fix.insert(name.to_string());
     }
-    r
+    // rebuilt rather than moved, so that `Ok` does not copy the room of a diagnostic
+    match r {
+        Ok(()) => Ok(()),
+        Err(d) => Err(d),
+    }
 }
 
 /// The line codes, as a line reads them.
