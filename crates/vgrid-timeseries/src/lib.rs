@@ -71,6 +71,9 @@ pub enum Error {
     /// An element names a shape that is not defined.
     #[error("{element} follows LoadShape.{shape}, which is not defined")]
     MissingShape { element: String, shape: String },
+    /// The step size cannot advance the clock.
+    #[error("the step size is {step_size_s} s; it must be a positive number of seconds (set stepsize=1h, 15m, 60s...)")]
+    BadStepSize { step_size_s: f64 },
     /// Stepping was asked of a snapshot-mode circuit.
     #[error("the solution mode is snapshot: set mode=yearly, daily or duty to run a time series")]
     NotATimeMode,

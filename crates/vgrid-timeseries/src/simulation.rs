@@ -104,6 +104,10 @@ impl Simulation {
     /// OpenDSS's `Set mode=`. The clock starts at `net.settings.hour` + `sec`.
     pub fn new(net: &Network) -> Result<Simulation, Error> {
         let mode = net.settings.mode;
+        let step_size_s = net.settings.step_size_s;
+        if mode != SolveMode::Snapshot && !(step_size_s.is_finite() && step_size_s > 0.0) {
+            return Err(Error::BadStepSize { step_size_s });
+        }
         let mut shapes = Vec::new();
         let drivers = LoadDriver::for_network(net, mode, &mut shapes)?;
         let mut sys = System::new(net)?;
@@ -494,5 +498,107 @@ fn assign_voltage_bases(sys: &mut System, net: &Network) {
                 .map(|kv| kv / 3f64.sqrt())
         });
         sys.net.buses[b].kv_base_ln = base;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vgrid_dss::{ReadOptions, Reader};
+
+    /// A 12.47 kV source, one line, one 3-phase load following a 4-point hourly shape.
+    fn network(extra: &str) -> Network {
+        let script = format!(
+            "
+            Clear
+            New Circuit.t basekv=12.47 bus1=src pu=1.0
+            New Line.l1 bus1=src bus2=b r1=0.3 x1=0.6 length=2 units=km
+            New Loadshape.s npts=4 interval=1 mult=[0.5 1.0 0.25 0.75]
+            New Load.ld bus1=b kV=12.47 kW=1000 kvar=300 yearly=s
+            Set voltagebases=[12.47]
+            Set mode=yearly number=8 stepsize=1h
+            {extra}
+            "
+        );
+        let mut r = Reader::new(ReadOptions::default());
+        r.run_text(&script, "t.dss", std::path::Path::new("."), &mut |_, _| {
+            Ok(())
+        })
+        .unwrap();
+        r.into_network()
+    }
+
+    #[test]
+    fn loads_follow_their_shape_step_by_step() {
+        let net = network("");
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut rows = Vec::new();
+        let s = sim.run(&mut |r: &StepReport| rows.push(r.clone())).unwrap();
+        assert_eq!((s.steps, s.steps_not_converged), (8, 0));
+        assert_eq!(rows[0].hour, 1.0);
+        // the source delivers the load plus the line losses; the shape repeats every 4 h
+        let mult = [0.5, 1.0, 0.25, 0.75];
+        for (k, r) in rows.iter().enumerate() {
+            let load_kw = 1000.0 * mult[k % 4];
+            assert!(r.converged);
+            assert!(
+                (r.p_source_kw - r.losses_kw - load_kw).abs() < 1e-6,
+                "{r:?}"
+            );
+            assert!(r.vpu_min < r.vpu_max && r.vpu_max <= 1.0 + 1e-9, "{r:?}");
+        }
+        assert!((rows[4].vpu_min - rows[0].vpu_min).abs() < 1e-9);
+        assert!(rows[1].vpu_min < rows[0].vpu_min); // heavier load, lower voltage
+    }
+
+    #[test]
+    fn a_step_that_does_not_converge_is_reported_and_the_run_goes_on() {
+        // one iteration allowed to reach 1e-9: the load steps cannot converge
+        let net = network("Set maxiterations=1 tolerance=1e-12");
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut failed = Vec::new();
+        let s = sim
+            .run(&mut |r: &StepReport| {
+                if !r.converged {
+                    failed.push(r.step)
+                }
+            })
+            .unwrap();
+        assert_eq!(s.steps, 8);
+        assert!(s.steps_not_converged >= 4, "{s:?}");
+        assert_eq!(s.steps_not_converged, failed.len() as u64);
+        assert_eq!(s.first_not_converged, failed.first().copied());
+    }
+
+    #[test]
+    fn bad_settings_and_shapes_are_errors() {
+        let mut net = network("");
+        net.settings.step_size_s = 0.0;
+        assert!(matches!(
+            Simulation::new(&net),
+            Err(Error::BadStepSize { .. })
+        ));
+        let mut net = network("");
+        let shape = net.load_shapes.iter_mut().find(|s| s.name == "s").unwrap();
+        shape.q_mult = vec![1.0, f64::NAN, 1.0, 1.0];
+        let e = Simulation::new(&net).err().unwrap();
+        assert!(e.to_string().contains("LoadShape.s"), "{e}");
+        assert!(e.to_string().contains("point 2"), "{e}");
+        let mut net = network("");
+        net.settings.mode = SolveMode::Snapshot;
+        let mut sim = Simulation::new(&net).unwrap();
+        assert!(matches!(sim.step(), Err(Error::NotATimeMode)));
+        assert!(sim.solve_present().unwrap().converged);
+    }
+
+    #[test]
+    fn csv_sink_streams_one_row_per_step() {
+        let net = network("");
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut sink = crate::CsvSink::new(Vec::new());
+        sim.run(&mut sink).unwrap();
+        let text = String::from_utf8(sink.into_inner()).unwrap();
+        assert_eq!(text.lines().count(), 9);
+        assert!(text.lines().nth(3).unwrap().starts_with("3,3.000000,1,"));
     }
 }
