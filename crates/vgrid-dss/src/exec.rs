@@ -1160,7 +1160,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         if rest.is_empty() {
             return None;
         }
-        let line = match rest.bytes().position(|b| b == b'\n') {
+        let line = match find_newline(rest.as_bytes()) {
             Some(k) => {
                 let line = &rest[..k];
                 rest = &rest[k + 1..];
@@ -1173,6 +1173,28 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         };
         Some(line)
     })
+}
+
+/// Position of the first `\n`, eight bytes at a time: a zero byte of `w ^ 0x0a0a...` is a
+/// newline, and `(x - 0x0101...) & !x & 0x8080...` flags the first zero byte exactly.
+fn find_newline(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let mut chunks = b.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w) ^ NEWLINES;
+        let zeros = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zeros != 0 {
+            return Some(base + zeros.trailing_zeros() as usize / 8);
+        }
+        base += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter().position(|&c| c == b'\n').map(|k| base + k)
 }
 
 /// The command a word stands for (any letter case): exact, else first in order starting with
@@ -1209,6 +1231,17 @@ fn join(params: &[Param]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newlines_found_like_position() {
+        let text = b"ab\ncdefghijklmnop\nq\n\n\x8a\x0a\xff\x0b0123456789abcdef\n";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                let b = &text[start..end];
+                assert_eq!(find_newline(b), b.iter().position(|&c| c == b'\n'), "{b:?}");
+            }
+        }
+    }
 
     #[test]
     fn lines_like_std() {
