@@ -166,10 +166,75 @@ const CONTROL_TOLERANCE: f64 = 1e-6;
 /// A solver kept warm between solves: the factorised system, its voltages and the controls'
 /// state. Re-solving after a load change reuses all of it (no rebuild, no refactorisation
 /// unless a tap or capacitor moves).
+///
+/// **Secant start.** When exactly one load changed since the last solve, and the last solve
+/// was itself a change of that load along the same kW : kvar direction with no control action,
+/// the flow starts from `V_prev + t·ΔV_last` (`t` = this change / last change, at most 4): a
+/// cached linear sensitivity of the voltages to that load. Only the start moves; the flow
+/// still iterates until one iteration changes no node by more than the tolerance (1e-9), so
+/// the answer is the same fixed point. The control loop's final polish to 1e-9 is skipped
+/// when its last flow already met 1e-9 and no control acted after it.
+///
+/// Measured with `bench/compare_opendss.py 20 3000` (one load alternating 100 % / 110 %, so
+/// the secant is exact up to the previous solve's 1e-9 convergence): IEEE 123 7 → 1
+/// iteration per re-solve, 54 → 10 µs; European LV 3 → 1, 163 → 60 µs; IEEE 13 12.5 → 2.5 µs.
+/// On a monotone ramp (+10 % per solve) the extrapolation error is second order and the
+/// flows still start much closer than from the previous solution.
 pub struct SnapshotSolver {
     sys: System,
     controls: Option<Controls>,
     net: Network,
+    /// Load changes since the last solve (see [`SnapshotSolver::set_load`]).
+    pending: PendingChange,
+    /// Voltages before the pending change (the previous solution).
+    v_before: Vec<C64>,
+    /// Work space for the predicted start.
+    v_work: Vec<C64>,
+    /// The last solve's voltage change per unit of its one load's power change.
+    secant: Option<Secant>,
+}
+
+/// Largest multiple of the cached load change that the secant extrapolates.
+const MAX_SECANT_RATIO: f64 = 4.0;
+
+/// What changed since the last solve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PendingChange {
+    None,
+    /// One load's power moved by `(dp_kw, dq_kvar)`.
+    One {
+        load: usize,
+        dp_kw: f64,
+        dq_kvar: f64,
+    },
+    /// Several loads moved: no prediction.
+    Many,
+}
+
+/// A cached linear sensitivity: solving after load `load` moved by `(dp_kw, dq_kvar)` (with no
+/// control action) changed the voltages by `dv`.
+struct Secant {
+    load: usize,
+    dp_kw: f64,
+    dq_kvar: f64,
+    dv: Vec<C64>,
+}
+
+impl Secant {
+    /// The factor `t` with `(dp, dq) = t·(self.dp, self.dq)`, when the new change is along the
+    /// cached one (same load, same kW/kvar direction to 1e-12).
+    fn ratio(&self, load: usize, dp_kw: f64, dq_kvar: f64) -> Option<f64> {
+        if load != self.load {
+            return None;
+        }
+        let norm2 = self.dp_kw * self.dp_kw + self.dq_kvar * self.dq_kvar;
+        if norm2 <= 0.0 || !norm2.is_finite() {
+            return None;
+        }
+        let t = (dp_kw * self.dp_kw + dq_kvar * self.dq_kvar) / norm2;
+        let cross = dp_kw * self.dq_kvar - dq_kvar * self.dp_kw;
+        (t.is_finite() && cross.abs() <= 1e-12 * norm2.sqrt() * (dp_kw.hypot(dq_kvar))).then_some(t)
+    }
 }
 
 impl SnapshotSolver {
@@ -186,6 +251,10 @@ impl SnapshotSolver {
             controls: controlled.then(|| Controls::new(&net)),
             sys,
             net: std::mem::take(&mut net),
+            pending: PendingChange::None,
+            v_before: Vec::new(),
+            v_work: Vec::new(),
+            secant: None,
         })
     }
 
@@ -207,6 +276,7 @@ impl SnapshotSolver {
         ),
         Error,
     > {
+        self.predict();
         self.sys.reset_iteration_count();
         let report = match self.controls.as_mut() {
             Some(c) => {
@@ -220,12 +290,92 @@ impl SnapshotSolver {
             }
             None => None,
         };
+        let tight = self.sys.settings.tolerance;
         let mut outcome = match self.sys.last_outcome() {
             Some(o) if report.is_some() && o.status != PfStatus::Converged => o.clone(),
+            // the loop's last flow already met the full tolerance and no control acted after it
+            Some(o)
+                if report.as_ref().is_some_and(|r| r.settled)
+                    && o.status == PfStatus::Converged
+                    && o.max_change <= tight =>
+            {
+                o.clone()
+            }
             _ => self.sys.solve()?,
         };
         outcome.iterations = self.sys.iteration_count();
+        self.learn(&outcome, report.as_ref());
         Ok((outcome, report))
+    }
+
+    /// Start from the previous solution moved along the cached secant, when exactly one load
+    /// changed since the last solve, along the direction (kW : kvar) of the last solve's change
+    /// of that same load. The prediction only moves the starting point: the flow still iterates
+    /// until one iteration changes no voltage by more than the tolerance.
+    fn predict(&mut self) {
+        let PendingChange::One {
+            load,
+            dp_kw,
+            dq_kvar,
+        } = self.pending
+        else {
+            return;
+        };
+        let Some(s) = self.secant.as_ref() else {
+            return;
+        };
+        let Some(t) = s.ratio(load, dp_kw, dq_kvar) else {
+            return;
+        };
+        // linear extrapolation: keep it near the step it was learnt from
+        if t.abs() > MAX_SECANT_RATIO || s.dv.len() != self.v_before.len() {
+            return;
+        }
+        self.v_work.clear();
+        self.v_work
+            .extend(self.v_before.iter().zip(&s.dv).map(|(&v, &dv)| v + dv * t));
+        self.sys.set_start_voltages(&self.v_work);
+    }
+
+    /// After a solve: keep `V_after − V_before` as the secant of the one load that changed, if
+    /// the flow converged and no control acted (a tap or capacitor move is no load sensitivity).
+    fn learn(
+        &mut self,
+        outcome: &vgrid_powerflow::PfOutcome,
+        report: Option<&vgrid_powerflow::control::ControlReport>,
+    ) {
+        let pending = std::mem::replace(&mut self.pending, PendingChange::None);
+        let quiet = outcome.status == PfStatus::Converged
+            && report.is_none_or(|r| r.settled && r.control_iterations == 1);
+        if !quiet {
+            self.secant = None;
+            return;
+        }
+        match pending {
+            PendingChange::None => {}
+            PendingChange::Many => self.secant = None,
+            PendingChange::One {
+                load,
+                dp_kw,
+                dq_kvar,
+            } => {
+                let mut dv = self.secant.take().map(|s| s.dv).unwrap_or_default();
+                dv.clear();
+                dv.extend(
+                    self.sys
+                        .voltages()
+                        .iter()
+                        .zip(&self.v_before)
+                        .map(|(&a, &b)| a - b),
+                );
+                self.secant = Some(Secant {
+                    load,
+                    dp_kw,
+                    dq_kvar,
+                    dv,
+                });
+            }
+        }
     }
 
     /// Change one load's nominal kW and kvar (by load name, lower-case). Returns false when
@@ -233,6 +383,31 @@ impl SnapshotSolver {
     pub fn set_load(&mut self, name: &str, p_kw: f64, q_kvar: f64) -> bool {
         match self.net.loads.iter().position(|l| l.name == name) {
             Some(i) => {
+                let (dp, dq) = (
+                    p_kw - self.net.loads[i].p_kw,
+                    q_kvar - self.net.loads[i].q_kvar,
+                );
+                self.pending = match self.pending {
+                    PendingChange::None => {
+                        self.v_before.clear();
+                        self.v_before.extend_from_slice(self.sys.voltages());
+                        PendingChange::One {
+                            load: i,
+                            dp_kw: dp,
+                            dq_kvar: dq,
+                        }
+                    }
+                    PendingChange::One {
+                        load,
+                        dp_kw,
+                        dq_kvar,
+                    } if load == i => PendingChange::One {
+                        load,
+                        dp_kw: dp_kw + dp,
+                        dq_kvar: dq_kvar + dq,
+                    },
+                    _ => PendingChange::Many,
+                };
                 self.net.loads[i].p_kw = p_kw;
                 self.net.loads[i].q_kvar = q_kvar;
                 self.sys.set_load_kw_kvar(i, p_kw, q_kvar);
@@ -269,5 +444,111 @@ impl SnapshotSolver {
                 mc.states.clone_from(&c.states);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small feeder: source, two line sections, a 3-phase and a 1-phase load.
+    fn feeder() -> Network {
+        let mut s = Session::new(ReadOptions::default());
+        for c in [
+            "new circuit.t basekv=12.47 pu=1.0 phases=3 bus1=src",
+            "new line.l1 bus1=src bus2=b1 phases=3 r1=0.3 x1=0.6 r0=0.6 x0=1.8 length=2 units=km",
+            "new line.l2 bus1=b1 bus2=b2 phases=3 r1=0.3 x1=0.6 r0=0.6 x0=1.8 length=1 units=km",
+            "new load.big bus1=b2 phases=3 kv=12.47 kw=1500 kvar=600",
+            "new load.small bus1=b1.2 phases=1 kv=7.2 kw=300 kvar=100",
+            "set voltagebases=[12.47]",
+            "calcvoltagebases",
+        ] {
+            s.run_command(c).unwrap();
+        }
+        s.network().clone()
+    }
+
+    /// A fresh solve of `net` with load `name` at `(p, q)`.
+    fn fresh(net: &Network, name: &str, p: f64, q: f64) -> Vec<C64> {
+        let mut net = net.clone();
+        let l = net.loads.iter_mut().find(|l| l.name == name).unwrap();
+        l.p_kw = p;
+        l.q_kvar = q;
+        let mut s = SnapshotSolver::new(&net).unwrap();
+        s.solve_quiet().unwrap();
+        s.system().voltages().to_vec()
+    }
+
+    fn max_rel_diff(a: &[C64], b: &[C64]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).norm() / y.norm().max(1.0))
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn secant_start_keeps_the_solution_and_saves_iterations() {
+        let net = feeder();
+        let (p, q) = (1500.0, 600.0);
+        let mut s = SnapshotSolver::new(&net).unwrap();
+        s.solve_quiet().unwrap();
+        assert!(s.set_load("big", 1.1 * p, 1.1 * q));
+        let (first, _) = s.solve_quiet().unwrap();
+        assert!(
+            s.secant.is_some(),
+            "one load changed, no control: secant kept"
+        );
+        // back to 100 %: the secant predicts the start, the flow still converges to 1e-9
+        s.set_load("big", p, q);
+        let (back, _) = s.solve_quiet().unwrap();
+        assert_eq!(back.status, PfStatus::Converged);
+        assert!(back.iterations < first.iterations, "{back:?} vs {first:?}");
+        let d = max_rel_diff(s.system().voltages(), &fresh(&net, "big", p, q));
+        assert!(d < 1e-8, "predicted start changed the answer by {d:e}");
+        // a ramp beyond the learnt points (extrapolation) is still the same solution
+        for f in [1.1, 1.2, 1.3] {
+            s.set_load("big", f * p, f * q);
+            let (o, _) = s.solve_quiet().unwrap();
+            assert_eq!(o.status, PfStatus::Converged);
+            let d = max_rel_diff(s.system().voltages(), &fresh(&net, "big", f * p, f * q));
+            assert!(d < 1e-8, "at {f}: {d:e}");
+        }
+        // another load, or another direction: no prediction, same answers
+        s.set_load("small", 330.0, 110.0);
+        s.solve_quiet().unwrap();
+        assert_eq!(s.secant.as_ref().map(|c| c.load), Some(1));
+        s.set_load("small", 330.0, 0.0);
+        let (o, _) = s.solve_quiet().unwrap();
+        assert_eq!(o.status, PfStatus::Converged);
+        let mut net2 = net.clone();
+        net2.loads[0].p_kw = 1.3 * p;
+        net2.loads[0].q_kvar = 1.3 * q;
+        let d = max_rel_diff(s.system().voltages(), &fresh(&net2, "small", 330.0, 0.0));
+        assert!(d < 1e-8, "{d:e}");
+        // two loads at once: no secant
+        s.set_load("small", 300.0, 100.0);
+        s.set_load("big", p, q);
+        s.solve_quiet().unwrap();
+        assert!(s.secant.is_none());
+    }
+
+    #[test]
+    fn secant_ratio_needs_the_same_load_and_direction() {
+        let c = Secant {
+            load: 2,
+            dp_kw: 10.0,
+            dq_kvar: 4.0,
+            dv: Vec::new(),
+        };
+        assert_eq!(c.ratio(2, -10.0, -4.0), Some(-1.0));
+        assert_eq!(c.ratio(2, 20.0, 8.0), Some(2.0));
+        assert_eq!(c.ratio(3, 10.0, 4.0), None);
+        assert_eq!(c.ratio(2, 10.0, 5.0), None);
+        let z = Secant {
+            dp_kw: 0.0,
+            dq_kvar: 0.0,
+            ..c
+        };
+        assert_eq!(z.ratio(2, 1.0, 0.0), None);
     }
 }
