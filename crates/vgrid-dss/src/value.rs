@@ -137,7 +137,8 @@ pub(crate) fn parse_bus(text: &str) -> Result<BusRef, String> {
     if bus.is_empty() {
         return Err(format!("'{t}' has no bus name"));
     }
-    let mut nodes = Vec::new();
+    let dots = rest.map_or(0, |r| r.bytes().filter(|&b| b == b'.').count() + 1);
+    let mut nodes = Vec::with_capacity(dots);
     while let Some(r) = rest {
         let (part, next) = split_at_dot(r);
         rest = next;

@@ -68,8 +68,12 @@ impl Impedance {
         let zm = |a1: f64, a0: f64| (a0 - a1) / 3.0;
         // refill in place: lines set r1, x1, r0, x0... one by one
         let fill = |m: &mut Vec<f64>, v: f64| {
-            m.clear();
-            m.resize(n * n, v);
+            if m.capacity() < n * n {
+                *m = vec![v; n * n];
+            } else {
+                m.clear();
+                m.resize(n * n, v);
+            }
         };
         fill(&mut self.rmat, zm(self.r1, self.r0));
         fill(&mut self.xmat, zm(self.x1, self.x0));
@@ -180,7 +184,9 @@ pub(crate) fn create(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usiz
         enabled: true,
     };
     ctx.store.lines.insert(name.to_string(), st);
-    ctx.store.pending_cap_fix.remove(name);
+    if !ctx.store.pending_cap_fix.is_empty() {
+        ctx.store.pending_cap_fix.remove(name);
+    }
     put(&mut ctx.net.lines, existing, line)
 }
 
