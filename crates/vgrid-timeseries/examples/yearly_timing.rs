@@ -7,6 +7,10 @@
 //! ```sh
 //! cargo run --release -p vgrid-timeseries --example yearly_timing [RUNS]
 //! ```
+//!
+//! Seen on the 2-core shared machine (medians of 3, with OpenDSS timed by the same recipe
+//! right before): IEEE 123 year 0.80 s at 1e-9 (0.72 s at 1e-7) against OpenDSS's 3.40 s
+//! (4.06 s at tolerance 1e-10); European LV day 0.54 s (0.35 s) against 1.39 s (1.79 s).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
