@@ -44,7 +44,10 @@
 //! pattern of `j + 1` (the three phase nodes of a bus, eliminated one after the other), the
 //! columns share their rows below. The solve takes such a run (up to 6 columns) as one block: the
 //! small triangle stays in registers and each shared row of the right-hand side is read and
-//! written once instead of once per column.
+//! written once instead of once per column. After each (re)factorisation the values are copied
+//! into a block layout (per supernode: its triangle, then each shared row's values side by
+//! side), so a row update is one contiguous read; this cut the solve from 575k to 465k
+//! instructions on the European LV feeder (2,721 unknowns, callgrind), 58k to 47k on IEEE 123.
 //!
 //! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
 //! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
@@ -151,10 +154,13 @@ pub struct SymbolicLu {
     row_ptr: Vec<usize>,
     row_col: Vec<u32>,
     row_pos: Vec<u32>,
-    /// Supernodes for the solve: columns `supernode_ptr[t]..supernode_ptr[t + 1]` form a chain
-    /// of the elimination tree whose patterns nest (`pattern(j) = {j + 1} ∪ pattern(j + 1)`), like
-    /// the phase nodes of one bus; at most [`MAX_SUPERNODE`] columns.
-    supernode_ptr: Vec<usize>,
+    /// The solve's view of each supernode (see [`Block`]): a chain of columns of the
+    /// elimination tree whose patterns nest (`pattern(j) = {j + 1} ∪ pattern(j + 1)`), like the
+    /// phase nodes of one bus; at most [`MAX_SUPERNODE`] columns.
+    blocks: Vec<Block>,
+    /// Positions (into the factor value arrays) of the block layout: for each supernode its
+    /// unit triangle (column by column), then its shared rows, `size` values per row.
+    block_src: Vec<u32>,
     /// Scatter map of the input values, grouped by elimination step.
     scatter: ScatterMap,
 }
@@ -182,6 +188,7 @@ impl SymbolicLu {
         let (l_col_ptr, l_rows) = factor_pattern(&perm, &pinv, &parent, &adj_ptr, &adj_idx)?;
         let (row_ptr, row_col, row_pos) = transpose_pattern(n, &l_col_ptr, &l_rows);
         let supernode_ptr = supernodes(&parent, &l_col_ptr);
+        let (blocks, block_src) = block_layout(&supernode_ptr, &l_col_ptr)?;
         let l_row_original = l_rows.iter().map(|&i| perm[i as usize] as u32).collect();
         let scatter = scatter_map(n, col_ptr, row_idx, &pinv);
 
@@ -197,7 +204,8 @@ impl SymbolicLu {
             row_ptr,
             row_col,
             row_pos,
-            supernode_ptr,
+            blocks,
+            block_src,
             scatter,
         })
     }
@@ -253,6 +261,9 @@ pub struct NumericLu {
     u_values: Vec<C64>,
     /// `1 / U[k][k]` in elimination order.
     diag_inv: Vec<C64>,
+    /// `L` and `U` values in the solve's block layout ([`SymbolicLu::block_src`]).
+    block_l: Vec<C64>,
+    block_u: Vec<C64>,
     /// Dense accumulator, interleaved in elimination order: `[2i]` column of `U`, `[2i + 1]` row
     /// of `L`. All zero between factorisations.
     work: Vec<C64>,
@@ -279,6 +290,8 @@ impl NumericLu {
             l_values: vec![zero; nnz_l],
             u_values: vec![zero; nnz_l],
             diag_inv: vec![zero; n],
+            block_l: vec![zero; symbolic.block_src.len()],
+            block_u: vec![zero; symbolic.block_src.len()],
             work: vec![zero; 2 * n],
             col_max_sq: vec![0.0; n],
             pivot_sq: vec![0.0; n],
@@ -328,6 +341,15 @@ impl NumericLu {
             !(p > 0.0 && p.is_finite() && p >= tolerance_sq * self.col_max_sq[k])
         });
         self.valid = bad.is_none();
+        for ((bl, bu), &p) in self
+            .block_l
+            .iter_mut()
+            .zip(self.block_u.iter_mut())
+            .zip(&s.block_src)
+        {
+            *bl = self.l_values[p as usize];
+            *bu = self.u_values[p as usize];
+        }
         match bad {
             None => Ok(()),
             Some(k) => Err(LuError::Singular {
@@ -355,97 +377,94 @@ impl NumericLu {
             b.fill(C64::new(f64::NAN, f64::NAN));
             return;
         }
-        for t in 0..s.supernode_ptr.len() - 1 {
-            let (first, end) = (s.supernode_ptr[t], s.supernode_ptr[t + 1]);
-            match end - first {
-                1 => self.forward_block::<1>(first, b),
-                2 => self.forward_block::<2>(first, b),
-                3 => self.forward_block::<3>(first, b),
-                4 => self.forward_block::<4>(first, b),
-                5 => self.forward_block::<5>(first, b),
-                _ => self.forward_block::<6>(first, b),
+        for blk in &s.blocks {
+            match blk.size {
+                1 => self.forward_block::<1>(blk, b),
+                2 => self.forward_block::<2>(blk, b),
+                3 => self.forward_block::<3>(blk, b),
+                4 => self.forward_block::<4>(blk, b),
+                5 => self.forward_block::<5>(blk, b),
+                _ => self.forward_block::<6>(blk, b),
             }
         }
-        for t in (0..s.supernode_ptr.len() - 1).rev() {
-            let (first, end) = (s.supernode_ptr[t], s.supernode_ptr[t + 1]);
-            match end - first {
-                1 => self.backward_block::<1>(first, b),
-                2 => self.backward_block::<2>(first, b),
-                3 => self.backward_block::<3>(first, b),
-                4 => self.backward_block::<4>(first, b),
-                5 => self.backward_block::<5>(first, b),
-                _ => self.backward_block::<6>(first, b),
+        for blk in s.blocks.iter().rev() {
+            match blk.size {
+                1 => self.backward_block::<1>(blk, b),
+                2 => self.backward_block::<2>(blk, b),
+                3 => self.backward_block::<3>(blk, b),
+                4 => self.backward_block::<4>(blk, b),
+                5 => self.backward_block::<5>(blk, b),
+                _ => self.backward_block::<6>(blk, b),
             }
         }
     }
 
-    /// Forward substitution over the supernode of columns `first..first + S`: the small unit
-    /// triangle in registers, then one update of every row below the supernode. Column
-    /// `first + t` holds its `S − 1 − t` rows inside the supernode first, then the shared rows.
-    fn forward_block<const S: usize>(&self, first: usize, b: &mut [C64]) {
+    /// Forward substitution over one supernode of `S` columns: the small unit triangle in
+    /// registers, then one update of every shared row below it, whose `S` values are adjacent.
+    #[inline]
+    fn forward_block<const S: usize>(&self, blk: &Block, b: &mut [C64]) {
         let s = &*self.symbolic;
+        let first = blk.first as usize;
+        let perm = &s.perm[first..first + S];
+        let vals = &self.block_l[blk.values as usize..];
+        let (tri, rect) = vals.split_at(S * (S - 1) / 2);
         let mut y = [C64::new(0.0, 0.0); S];
         for t in 0..S {
-            y[t] = b[s.perm[first + t]];
+            y[t] = b[perm[t]];
         }
+        let mut k = 0;
         for t in 0..S {
-            let start = s.l_col_ptr[first + t];
             for u in t + 1..S {
-                let l = self.l_values[start + u - t - 1];
-                y[u] -= l * y[t];
+                y[u] -= tri[k] * y[t];
+                k += 1;
             }
         }
         for t in 0..S {
-            b[s.perm[first + t]] = y[t];
+            b[perm[t]] = y[t];
         }
-        let last = first + S - 1;
-        let rows = &s.l_row_original[s.l_col_ptr[last]..s.l_col_ptr[last + 1]];
-        let mut columns = [&self.l_values[..0]; S];
-        for t in 0..S {
-            let start = s.l_col_ptr[first + t] + S - 1 - t;
-            columns[t] = &self.l_values[start..start + rows.len()];
-        }
-        for (r, &i) in rows.iter().enumerate() {
+        let rows = &s.l_row_original[blk.rows_start as usize..blk.rows_end as usize];
+        for (l, &i) in rect.chunks_exact(S).zip(rows) {
             let mut acc = b[i as usize];
             for t in 0..S {
-                acc -= columns[t][r] * y[t];
+                acc -= l[t] * y[t];
             }
             b[i as usize] = acc;
         }
     }
 
-    /// Backward substitution over the supernode of columns `first..first + S`: one gather of
-    /// every solved row above it, then the small triangle in registers.
-    fn backward_block<const S: usize>(&self, first: usize, b: &mut [C64]) {
+    /// Backward substitution over one supernode of `S` columns: one gather of every solved
+    /// shared row, then the small triangle in registers.
+    #[inline]
+    fn backward_block<const S: usize>(&self, blk: &Block, b: &mut [C64]) {
         let s = &*self.symbolic;
+        let first = blk.first as usize;
+        let perm = &s.perm[first..first + S];
+        let diag_inv = &self.diag_inv[first..first + S];
+        let vals = &self.block_u[blk.values as usize..];
+        let (tri, rect) = vals.split_at(S * (S - 1) / 2);
         let mut acc = [C64::new(0.0, 0.0); S];
         for t in 0..S {
-            acc[t] = b[s.perm[first + t]];
+            acc[t] = b[perm[t]];
         }
-        let last = first + S - 1;
-        let rows = &s.l_row_original[s.l_col_ptr[last]..s.l_col_ptr[last + 1]];
-        let mut columns = [&self.u_values[..0]; S];
-        for t in 0..S {
-            let start = s.l_col_ptr[first + t] + S - 1 - t;
-            columns[t] = &self.u_values[start..start + rows.len()];
-        }
-        for (r, &i) in rows.iter().enumerate() {
+        let rows = &s.l_row_original[blk.rows_start as usize..blk.rows_end as usize];
+        for (u, &i) in rect.chunks_exact(S).zip(rows) {
             let x = b[i as usize];
             for t in 0..S {
-                acc[t] -= columns[t][r] * x;
+                acc[t] -= u[t] * x;
             }
         }
         let mut x = [C64::new(0.0, 0.0); S];
         for t in (0..S).rev() {
-            let start = s.l_col_ptr[first + t];
+            // column t's triangle entries start after those of columns 0..t
+            let start = t * S - t * (t + 1) / 2;
             let mut v = acc[t];
             for u in t + 1..S {
-                v -= self.u_values[start + u - t - 1] * x[u];
+                v -= tri[start + u - t - 1] * x[u];
             }
-            x[t] = v * self.diag_inv[first + t];
+            x[t] = v * diag_inv[t];
         }
         for t in 0..S {
-            b[s.perm[first + t]] = x[t];
+            b[perm[t]] = x[t];
         }
     }
 
@@ -985,6 +1004,53 @@ fn supernodes(parent: &[usize], l_col_ptr: &[usize]) -> Vec<usize> {
         }
     }
     ptr
+}
+
+/// One supernode as the solve sees it: columns `first..first + size` (elimination order), the
+/// shared rows below it at `l_row_original[rows_start..rows_end]`, its values from `values` in
+/// the block layout.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    first: u32,
+    size: u32,
+    rows_start: u32,
+    rows_end: u32,
+    values: u32,
+}
+
+/// The solve's layout of the factor values: per supernode, its unit triangle column by column,
+/// then each shared row's `size` values side by side (one contiguous load per row update).
+/// Returns the blocks and, for each value of the layout, its position in the factor arrays.
+fn block_layout(
+    supernode_ptr: &[usize],
+    l_col_ptr: &[usize],
+) -> Result<(Vec<Block>, Vec<u32>), LuError> {
+    let too_big = || LuError::Pattern("factor too large for 32-bit positions".into());
+    let mut blocks = Vec::with_capacity(supernode_ptr.len().saturating_sub(1));
+    let mut src = Vec::with_capacity(l_col_ptr.last().copied().unwrap_or(0));
+    for w in supernode_ptr.windows(2) {
+        let (first, size) = (w[0], w[1] - w[0]);
+        let last = first + size - 1;
+        let rows = l_col_ptr[last + 1] - l_col_ptr[last];
+        blocks.push(Block {
+            first: u32::try_from(first).map_err(|_| too_big())?,
+            size: size as u32,
+            rows_start: u32::try_from(l_col_ptr[last]).map_err(|_| too_big())?,
+            rows_end: u32::try_from(l_col_ptr[last + 1]).map_err(|_| too_big())?,
+            values: u32::try_from(src.len()).map_err(|_| too_big())?,
+        });
+        for t in 0..size {
+            for u in t + 1..size {
+                src.push((l_col_ptr[first + t] + u - t - 1) as u32);
+            }
+        }
+        for r in 0..rows {
+            for t in 0..size {
+                src.push((l_col_ptr[first + t] + size - 1 - t + r) as u32);
+            }
+        }
+    }
+    Ok((blocks, src))
 }
 
 /// Row view of the column pattern: for each row, its columns (ascending) and their positions.
