@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use vgrid_model::{Algorithm, ElementId, ElementKind, Network};
+use vgrid_model::{Algorithm, ElementId, ElementKind, Generator, Network, PvSystem};
 use vgrid_network::{prim, BlockId, CMatrix, NetworkError, SolverNetwork, YBus, YBusBuilder, C64};
 
 use crate::injection::Injection;
@@ -383,6 +383,36 @@ impl System {
                 (powers.get(r.index), self.model.loads.get(r.index))
             {
                 p.injection = Injection::load_with_power(load, p_kw, q_kvar, f);
+            }
+        }
+    }
+
+    /// Replace the current law of every generator and PV system for a time step:
+    /// `generators[i]` and `pv_systems[i]` stand for `model().generators[i]` and
+    /// `model().pv_systems[i]` with this step's output (kW, kvar, irradiance...). `Y` keeps its
+    /// nominal admittances, as in [`System::set_load_powers`]; tables shorter than the model's
+    /// leave the remaining elements as they are.
+    pub fn set_generation(&mut self, generators: &[Generator], pv_systems: &[PvSystem]) {
+        let f = self.net.frequency_hz;
+        let records = self
+            .net
+            .loads
+            .iter()
+            .chain(&self.net.generators)
+            .chain(&self.net.pv_systems);
+        for (p, r) in self.pc.iter_mut().zip(records) {
+            match p.id.kind {
+                ElementKind::Generator => {
+                    if let Some(g) = generators.get(r.index) {
+                        p.injection = Injection::generator(g, f);
+                    }
+                }
+                ElementKind::PvSystem => {
+                    if let Some(pv) = pv_systems.get(r.index) {
+                        p.injection = Injection::pv_system(pv, &self.model.xy_curves, f);
+                    }
+                }
+                _ => {}
             }
         }
     }

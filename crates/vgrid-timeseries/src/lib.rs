@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `LoadShape` (`mult`, `qmult`, `interval`/`sinterval`/`minterval`, `hour=[...]`, `useactual`) | [`Shape`], sampled by [`Shape::at_hour`] exactly as `GetMultAtHour` |
 //! | `Load.yearly=` / `daily=` / `duty=`, `status=fixed/exempt`, `Set loadmult` | what a load draws at each hour (see below) |
+//! | `Generator.yearly=`..., `PVSystem.yearly=`... (irradiance) | their output at each hour |
 //! | `Set mode=`, `number=`, `stepsize=`, `hour=`, `sec=` | [`Simulation::new`] reads them from `Network::settings` |
 //! | `Increment_time` then `SolveSnap` per step | [`Simulation::step`], [`Simulation::run`] |
 //! | `controlmode=static` (default) / `time` / `off` | the controls of `vgrid-powerflow`, kept across steps |
@@ -47,9 +48,12 @@
 //! | European LV feeder, 55 one-minute profiles | 1,440 min | 1e-10 pu, node voltages 5e-9 pu, every load's voltage every minute within OpenDSS's own 1e-4-tolerance error |
 //! | the same with constant-PQ loads (`vmaxpu=1.2`) | 1,440 min | 1e-10 pu |
 //!
-//! Not modelled yet: generator, PV and storage shapes (they stay at their snapshot output),
-//! load growth beyond year 1, CVR shapes, `genmult`, price curves, energy meters and monitors
-//! (a [`StepSink`] takes their place). OpenDSS's `default` load shape (`Set defaultyearly`)
+//! | a small feeder: loads (`status=fixed`, `daily=` only), a generator with P and Q multipliers, a PV system following its irradiance shape | 48 h | 5e-11 pu, PV and generator output 1e-11 of rating |
+//!
+//! Generators follow their shapes (kW × P multiplier, kvar × Q multiplier), PV systems their
+//! irradiance shapes (`yearly=`, else `daily=`). Not modelled yet: storage, PV temperature
+//! shapes (`TShape`), load growth beyond year 1, CVR shapes, `genmult`, generator dispatch,
+//! price curves, energy meters and monitors (a [`StepSink`] takes their place). OpenDSS's `default` load shape (`Set defaultyearly`)
 //! does not drive loads (a load without a shape keeps its base power, `Load.pas`); it only sets
 //! the hour multiplier generators use for dispatch.
 //!

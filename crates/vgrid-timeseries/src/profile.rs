@@ -111,6 +111,126 @@ impl LoadDriver {
     }
 }
 
+/// Index of the shape named `name` in `shapes`, appending it (checked) on first use.
+fn shape_index(
+    net: &Network,
+    element: &str,
+    name: &str,
+    shapes: &mut Vec<Shape>,
+) -> Result<usize, Error> {
+    if let Some(i) = shapes.iter().position(|s| s.name() == name) {
+        return Ok(i);
+    }
+    let m = net.load_shape(name).ok_or_else(|| Error::MissingShape {
+        element: element.to_string(),
+        shape: name.to_string(),
+    })?;
+    shapes.push(Shape::new(m)?);
+    Ok(shapes.len() - 1)
+}
+
+/// How generators and PV systems follow their shapes (OpenDSS `Generator.SetNominalGeneration`,
+/// `PVSystem.SetNominalPVSystemOuput`):
+///
+/// - a generator's kW and kvar are multiplied by its shape's P and Q multipliers (`yearly=` in
+///   yearly runs, `daily=` in daily runs, `duty=` else `daily=` in duty runs; no shape: no
+///   variation); a shape with actual values gives the kW and kvar directly;
+/// - a PV system's irradiance is multiplied by its shape's P multiplier (`yearly=`, else
+///   `daily=`, in yearly runs; `daily=` in daily runs; `duty=` else `daily=` in duty runs).
+///
+/// Not modelled: `genmult` (1), generator dispatch by price or by the default shape, the
+/// generators' `dutystart`, PV temperature shapes (the PV system keeps its temperature).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GenerationDrivers {
+    /// (base kW, base kvar, shape) of each generator.
+    generators: Vec<(f64, f64, Option<usize>)>,
+    /// (base irradiance, shape) of each PV system.
+    pv_systems: Vec<(f64, Option<usize>)>,
+}
+
+impl GenerationDrivers {
+    pub(crate) fn for_network(
+        net: &Network,
+        mode: SolveMode,
+        shapes: &mut Vec<Shape>,
+    ) -> Result<GenerationDrivers, Error> {
+        let mut generators = Vec::with_capacity(net.generators.len());
+        for g in &net.generators {
+            let name = match mode {
+                SolveMode::Yearly => g.yearly.as_deref(),
+                SolveMode::Daily => g.daily.as_deref(),
+                SolveMode::Duty => g.duty.as_deref().or(g.daily.as_deref()),
+                SolveMode::Snapshot => None,
+            };
+            let shape = match name {
+                Some(n) => Some(shape_index(
+                    net,
+                    &format!("Generator.{}", g.name),
+                    n,
+                    shapes,
+                )?),
+                None => None,
+            };
+            generators.push((g.p_kw, g.q_kvar, shape));
+        }
+        let mut pv_systems = Vec::with_capacity(net.pv_systems.len());
+        for p in &net.pv_systems {
+            let name = match mode {
+                SolveMode::Yearly => p.yearly.as_deref().or(p.daily.as_deref()),
+                SolveMode::Daily => p.daily.as_deref(),
+                SolveMode::Duty => p.duty.as_deref().or(p.daily.as_deref()),
+                SolveMode::Snapshot => None,
+            };
+            let shape = match name {
+                Some(n) => Some(shape_index(
+                    net,
+                    &format!("PVSystem.{}", p.name),
+                    n,
+                    shapes,
+                )?),
+                None => None,
+            };
+            pv_systems.push((p.irradiance_kw_per_m2, shape));
+        }
+        Ok(GenerationDrivers {
+            generators,
+            pv_systems,
+        })
+    }
+
+    /// Whether any generator or PV system follows a shape.
+    pub(crate) fn any(&self) -> bool {
+        self.generators.iter().any(|g| g.2.is_some())
+            || self.pv_systems.iter().any(|p| p.1.is_some())
+    }
+
+    /// Set the step's output into the working copies `generators` and `pv_systems`.
+    pub(crate) fn apply(
+        &self,
+        shapes: &[Shape],
+        hour: f64,
+        generators: &mut [vgrid_model::Generator],
+        pv_systems: &mut [vgrid_model::PvSystem],
+    ) {
+        for (g, &(p_kw, q_kvar, shape)) in generators.iter_mut().zip(&self.generators) {
+            let Some(s) = shape.map(|i| &shapes[i]) else {
+                continue;
+            };
+            let (p, q) = s.at_hour(hour);
+            (g.p_kw, g.q_kvar) = if s.use_actual() {
+                (p, q)
+            } else {
+                (p_kw * p, q_kvar * q)
+            };
+        }
+        for (pv, &(irradiance, shape)) in pv_systems.iter_mut().zip(&self.pv_systems) {
+            if let Some(s) = shape.map(|i| &shapes[i]) {
+                pv.irradiance_kw_per_m2 = irradiance * s.at_hour(hour).0;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

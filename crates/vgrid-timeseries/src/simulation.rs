@@ -24,7 +24,7 @@ use vgrid_powerflow::control::{ControlReport, Controls};
 use vgrid_powerflow::solve::{PfStatus, System};
 
 use crate::clock::Clock;
-use crate::profile::LoadDriver;
+use crate::profile::{GenerationDrivers, LoadDriver};
 use crate::shape::Shape;
 use crate::sink::{RunHeader, StepReport, StepSink};
 use crate::Error;
@@ -81,6 +81,10 @@ pub struct Simulation {
     /// Work space: conductor voltages of one branch.
     work_v: Vec<C64>,
     predictor: Predictor,
+    /// How generators and PV systems follow their shapes, and their working copies.
+    generation: Option<GenerationDrivers>,
+    generators: Vec<vgrid_model::Generator>,
+    pv_systems: Vec<vgrid_model::PvSystem>,
 }
 
 /// History for the start-voltage prediction of a step.
@@ -110,6 +114,7 @@ impl Simulation {
         }
         let mut shapes = Vec::new();
         let drivers = LoadDriver::for_network(net, mode, &mut shapes)?;
+        let generation = GenerationDrivers::for_network(net, mode, &mut shapes)?;
         let mut sys = System::new(net)?;
         sys.initialize()?;
         assign_voltage_bases(&mut sys, net);
@@ -160,6 +165,9 @@ impl Simulation {
             static_taps,
             report: StepReport::default(),
             work_v: Vec::new(),
+            generators: net.generators.clone(),
+            pv_systems: net.pv_systems.clone(),
+            generation: generation.any().then_some(generation),
             predictor: Predictor {
                 enabled: true,
                 ..Predictor::default()
@@ -224,6 +232,15 @@ impl Simulation {
         }
         self.predict_start();
         self.sys.set_load_powers(&self.powers);
+        if let Some(g) = &self.generation {
+            g.apply(
+                &self.shapes,
+                hour,
+                &mut self.generators,
+                &mut self.pv_systems,
+            );
+            self.sys.set_generation(&self.generators, &self.pv_systems);
+        }
         self.step += 1;
         let r = self.solve_now()?;
         // the next prediction may use this step's change if no control acted in it
