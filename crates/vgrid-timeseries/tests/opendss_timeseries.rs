@@ -367,3 +367,10 @@ fn generator_and_pv_shapes_match_opendss() {
     assert!(worst[0] <= 1e-6, "{worst:?}");
     assert!(worst.iter().skip(1).all(|w| *w <= 1e-6), "{worst:?}");
 }
+
+#[test]
+fn eulv_daily_constant_pq_load_voltages_match_opendss_every_minute() {
+    let cmds = eulv_commands(&["batchedit load..* vmaxpu=1.2"]);
+    let worst = compare_load_voltages("eulv_daily_pq", &cmds);
+    assert!(worst.is_none_or(|w| w <= 2.3e-3), "{worst:?}");
+}
