@@ -17,6 +17,7 @@
 //! an open switch de-energises what lies behind it instead of making `Y` singular.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use vgrid_model::{BusRef, Connection, ElementId, ElementKind, Network};
 
@@ -102,8 +103,8 @@ pub struct SolverNetwork {
     pub isolated_buses: Vec<String>,
     /// Per node: joined to a source through branches.
     pub energized: Vec<bool>,
-    bus_index: HashMap<String, usize>,
-    branch_index: HashMap<ElementKind, HashMap<String, usize>>,
+    bus_index: NameMap<usize>,
+    branch_index: HashMap<ElementKind, NameMap<usize>>,
 }
 
 /// Number of conductors of a power-conversion element's terminal, as OpenDSS: wye elements have
@@ -120,8 +121,7 @@ pub fn pc_conductors(phases: usize, conn: Connection) -> usize {
 struct Numbering {
     buses: Vec<Bus>,
     nodes: Vec<Node>,
-    bus_index: HashMap<String, usize>,
-    node_index: HashMap<(usize, u32), usize>,
+    bus_index: NameMap<usize>,
 }
 
 impl Numbering {
@@ -144,13 +144,13 @@ impl Numbering {
         if number == 0 {
             return None;
         }
-        if let Some(&i) = self.node_index.get(&(bus, number)) {
+        // a bus has a handful of nodes: a scan beats hashing
+        if let Some(&(_, i)) = self.buses[bus].nodes.iter().find(|(n, _)| *n == number) {
             return Some(i);
         }
         let i = self.nodes.len();
         self.nodes.push(Node { bus, number });
         self.buses[bus].nodes.push((number, i));
-        self.node_index.insert((bus, number), i);
         Some(i)
     }
 
@@ -196,8 +196,7 @@ impl SolverNetwork {
         let mut num = Numbering {
             buses: Vec::new(),
             nodes: Vec::new(),
-            bus_index: HashMap::new(),
-            node_index: HashMap::new(),
+            bus_index: NameMap::default(),
         };
         let mut sources = Vec::new();
         for (i, s) in net.sources.iter().enumerate().filter(|(_, s)| s.enabled) {
@@ -539,6 +538,54 @@ fn open_conductors(y: &mut CMatrix, open: &[bool]) {
 
 /// Admittance to ground left on an opened conductor, siemens (OpenDSS's value).
 const OPEN_CONDUCTOR_S: f64 = 1e-12;
+
+/// A map keyed by element or bus name, with a fast non-cryptographic hash (the keys come from
+/// the user's own model; there is nothing to defend against).
+type NameMap<V> = HashMap<String, V, BuildHasherDefault<FxHasher>>;
+
+/// The Fx hash (as in rustc): multiply-rotate over 8-byte words.
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
 
 /// Union–find with path halving and union by size.
 struct DisjointSets {
