@@ -545,8 +545,27 @@ impl System {
     /// `rhs = I_source + Σ (Y_pc·V − I_pc(V))`.
     pub(crate) fn compensation_rhs(&mut self) {
         self.rhs.copy_from_slice(&self.source_injection);
+        const SMALL: usize = 8;
         for p in &self.pc {
             let m = p.nodes.len();
+            if m <= SMALL && p.injection.conductors() == m {
+                // branch by branch on stack arrays (see Injection::add_compensation)
+                let mut v = [zero(); SMALL];
+                for (x, n) in v.iter_mut().zip(&p.nodes) {
+                    if let Some(i) = *n {
+                        *x = self.v[i];
+                    }
+                }
+                let mut c = [zero(); SMALL];
+                p.injection
+                    .add_compensation(p.yprim.as_slice(), &v[..m], &mut c[..m]);
+                for (&c, n) in c.iter().zip(&p.nodes) {
+                    if let Some(i) = *n {
+                        self.rhs[i] += c;
+                    }
+                }
+                continue;
+            }
             self.work_v.clear();
             self.work_v
                 .extend(p.nodes.iter().map(|n| n.map_or(zero(), |i| self.v[i])));

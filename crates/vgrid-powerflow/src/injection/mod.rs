@@ -300,6 +300,38 @@ impl Injection {
         }
     }
 
+    /// Adds the compensation current `Y_stamped·V − I(V)` of each conductor to `out`, where
+    /// `yprim` (row-major, [`Injection::conductors`]² entries) is what was stamped into `Y` for
+    /// this element: [`Injection::yprim`] of an element of the same connection and phases, at
+    /// any power. It is evaluated branch by branch (`y·V_k − I_k(V_k)` with `y` read back from
+    /// `yprim`), plus the wye neutral's diagonal excess (OpenDSS's 1 ppm), instead of a dense
+    /// product: 4 complex products per 3-phase wye load instead of 16. Allocation-free.
+    pub fn add_compensation(&self, yprim: &[C64], v: &[C64], out: &mut [C64]) {
+        let n = self.conductors;
+        if matches!(self.law, Law::Off)
+            || n == 0
+            || v.len() < n
+            || out.len() < n
+            || yprim.len() < n * n
+        {
+            return;
+        }
+        let mut y_sum = C64::new(0.0, 0.0);
+        for k in 0..self.phases {
+            let j = self.other_end(k);
+            let y = -yprim[k * n + j];
+            y_sum += y;
+            let vb = v[k] - v[j];
+            let c = y * vb - self.branch_current(vb);
+            out[k] += c;
+            out[j] -= c;
+        }
+        if self.conn == Connection::Wye {
+            let nn = n - 1;
+            out[nn] += (yprim[nn * n + nn] - y_sum) * v[nn];
+        }
+    }
+
     /// Total complex power into the element, kW and kvar (loads positive, generation negative),
     /// at those conductor voltages: `Σ V·conj(I)` over the conductors.
     pub fn power_kva(&self, v: &[C64]) -> C64 {

@@ -314,3 +314,43 @@ fn pv_output_follows_panel_and_inverter() {
     p.irradiance_kw_per_m2 = 0.1; // below 20 % cut-out
     assert_eq!(pv::pv_output(&p, &curves).kw, 0.0);
 }
+
+/// The branch-wise compensation equals the dense `Yprim·V − I(V)` for every recorded element
+/// and voltage, with Yprim stamped at the element's own power and at another power.
+#[test]
+fn branch_compensation_equals_dense_product() {
+    let data: Value = serde_json::from_str(DATA).unwrap();
+    let curves = curves(&data);
+    let mut checked = 0;
+    for case in data["cases"].as_array().unwrap() {
+        let inj = injection_of(case, &curves);
+        let n = inj.conductors();
+        let own = inj.yprim();
+        let other = own.as_slice().iter().map(|y| 1.7 * y).collect::<Vec<_>>();
+        for yprim in [own.as_slice(), &other[..]] {
+            for run in case["runs"].as_array().unwrap() {
+                let v = cplx(&run["voltages"]);
+                let mut i = vec![C64::new(0.0, 0.0); n];
+                inj.currents(&v, &mut i);
+                let dense: Vec<C64> = (0..n)
+                    .map(|k| (0..n).map(|j| yprim[k * n + j] * v[j]).sum::<C64>() - i[k])
+                    .collect();
+                let mut fast = vec![C64::new(0.0, 0.0); n];
+                inj.add_compensation(yprim, &v, &mut fast);
+                // both round relative to the terms, not to their (possibly tiny) difference
+                let scale = (0..n)
+                    .map(|k| {
+                        (0..n)
+                            .map(|j| (yprim[k * n + j] * v[j]).norm())
+                            .sum::<f64>()
+                            + i[k].norm()
+                    })
+                    .fold(1e-9, f64::max);
+                let e = rel_err(&fast, &dense, scale);
+                assert!(e < 1e-12, "{}: {e:e}", case["name"]);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0);
+}
