@@ -710,8 +710,37 @@ impl System {
         let b = self.net.branch(element.kind, &element.name)?;
         let c = self.net.branches[b].prim.conductors_per_terminal;
         let t = terminal.checked_sub(1)?;
-        let i = self.branch_currents(b);
-        i.get(t * c..(t + 1) * c).map(|s| s.to_vec())
+        (t * c..(t + 1) * c)
+            .map(|row| self.branch_current_at(b, row))
+            .collect()
+    }
+
+    /// Current into conductor `conductor` (0-based) of terminal `terminal` (1-based).
+    pub fn terminal_current(
+        &self,
+        element: &ElementId,
+        terminal: usize,
+        conductor: usize,
+    ) -> Option<C64> {
+        let b = self.net.branch(element.kind, &element.name)?;
+        let c = self.net.branches[b].prim.conductors_per_terminal;
+        if conductor >= c {
+            return None;
+        }
+        self.branch_current_at(b, terminal.checked_sub(1)? * c + conductor)
+    }
+
+    /// Row `row` of `Yprim · V` of branch `b` (no allocation).
+    fn branch_current_at(&self, b: usize, row: usize) -> Option<C64> {
+        let br = &self.net.branches[b];
+        let m = br.nodes.len();
+        let y = br.prim.y.as_slice().get(row * m..(row + 1) * m)?;
+        Some(
+            y.iter()
+                .zip(&br.nodes)
+                .filter_map(|(y, n)| n.map(|i| y * self.v[i]))
+                .sum(),
+        )
     }
 
     fn terminal_nodes(&self, element: &ElementId) -> Option<(&[Option<usize>], usize)> {
@@ -762,6 +791,14 @@ impl crate::control::ControlledSystem for System {
     }
     fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
         System::terminal_currents(self, element, terminal)
+    }
+    fn terminal_current(
+        &self,
+        element: &ElementId,
+        terminal: usize,
+        conductor: usize,
+    ) -> Option<C64> {
+        System::terminal_current(self, element, terminal, conductor)
     }
     fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
         System::node_voltage(self, bus, node)

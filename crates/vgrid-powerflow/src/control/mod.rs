@@ -89,6 +89,18 @@ pub trait ControlledSystem {
     fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>>;
     /// Currents (A) flowing INTO the element at the conductors of that terminal.
     fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>>;
+    /// Current (A) INTO the element at conductor `conductor` (0-based) of terminal `terminal`;
+    /// by default picked from [`ControlledSystem::terminal_currents`].
+    fn terminal_current(
+        &self,
+        element: &ElementId,
+        terminal: usize,
+        conductor: usize,
+    ) -> Option<C64> {
+        self.terminal_currents(element, terminal)?
+            .get(conductor)
+            .copied()
+    }
     /// Voltage of bus.node (for RegControl `bus=`), V.
     fn node_voltage(&self, bus: &str, node: u32) -> Option<C64>;
     /// Set a transformer winding's tap (per unit); the system re-stamps Y.

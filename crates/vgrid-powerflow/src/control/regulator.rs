@@ -72,6 +72,8 @@ impl TapChanger {
 #[derive(Debug, Clone)]
 pub(crate) struct Regulator {
     pub cfg: RegControl,
+    /// Its transformer (asked for voltages and currents at every sample).
+    id: ElementId,
     /// Index of the tap changer it moves.
     pub tap: usize,
     phases: usize,
@@ -136,6 +138,10 @@ impl Regulator {
         };
         Ok(Regulator {
             cfg: cfg.clone(),
+            id: ElementId {
+                kind: ElementKind::Transformer,
+                name: cfg.transformer.clone(),
+            },
             tap,
             phases: t.phases,
             monitored_conn: w.conn,
@@ -174,11 +180,8 @@ impl Regulator {
 
     /// Voltages across the monitored winding, one per phase (V).
     fn winding_voltages<S: ControlledSystem>(&self, sys: &S) -> Option<Vec<C64>> {
-        let id = ElementId {
-            kind: ElementKind::Transformer,
-            name: self.cfg.transformer.clone(),
-        };
-        let v = sys.terminal_voltages(&id, self.cfg.winding)?;
+        let id = &self.id;
+        let v = sys.terminal_voltages(id, self.cfg.winding)?;
         let at = |k: usize| v.get(k.wrapping_sub(1)).copied().unwrap_or_default();
         Some(
             (1..=self.phases)
@@ -239,12 +242,9 @@ impl Regulator {
     }
 
     fn power_into_winding_w<S: ControlledSystem>(&self, sys: &S) -> Option<f64> {
-        let id = ElementId {
-            kind: ElementKind::Transformer,
-            name: self.cfg.transformer.clone(),
-        };
-        let v = sys.terminal_voltages(&id, self.cfg.winding)?;
-        let i = sys.terminal_currents(&id, self.cfg.winding)?;
+        let id = &self.id;
+        let v = sys.terminal_voltages(id, self.cfg.winding)?;
+        let i = sys.terminal_currents(id, self.cfg.winding)?;
         Some(v.iter().zip(&i).map(|(v, i)| (v * i.conj()).re).sum())
     }
 
@@ -327,13 +327,8 @@ impl Regulator {
             v_control.norm()
         };
         if !using_bus && self.ldc_active {
-            let id = ElementId {
-                kind: ElementKind::Transformer,
-                name: self.cfg.transformer.clone(),
-            };
             let i_ldc = sys
-                .terminal_currents(&id, self.cfg.winding)
-                .and_then(|i| i.get(self.controlled_phase - 1).copied())
+                .terminal_current(&self.id, self.cfg.winding, self.controlled_phase - 1)
                 .unwrap_or_default()
                 / self.cfg.ct_prim_a;
             let reverse = self.in_reverse_mode;
