@@ -186,10 +186,9 @@ pub struct SnapshotSolver {
     net: Network,
     /// Load changes since the last solve (see [`SnapshotSolver::set_load`]).
     pending: PendingChange,
-    /// Voltages before the pending change (the previous solution).
-    v_before: Vec<C64>,
-    /// Work space for the predicted start.
-    v_work: Vec<C64>,
+    /// The last solution (the voltages before the pending change), when `prev_valid`.
+    v_prev: Vec<C64>,
+    prev_valid: bool,
     /// The last solve's voltage change per unit of its one load's power change.
     secant: Option<Secant>,
 }
@@ -252,8 +251,8 @@ impl SnapshotSolver {
             sys,
             net: std::mem::take(&mut net),
             pending: PendingChange::None,
-            v_before: Vec::new(),
-            v_work: Vec::new(),
+            v_prev: Vec::new(),
+            prev_valid: false,
             secant: None,
         })
     }
@@ -328,13 +327,11 @@ impl SnapshotSolver {
             return;
         };
         // linear extrapolation: keep it near the step it was learnt from
-        if t.abs() > MAX_SECANT_RATIO || s.dv.len() != self.v_before.len() {
+        if t.abs() > MAX_SECANT_RATIO {
             return;
         }
-        self.v_work.clear();
-        self.v_work
-            .extend(self.v_before.iter().zip(&s.dv).map(|(&v, &dv)| v + dv * t));
-        self.sys.set_start_voltages(&self.v_work);
+        // the system still holds the last solution
+        self.sys.shift_start_voltages(&s.dv, t);
     }
 
     /// After a solve: keep `V_after − V_before` as the secant of the one load that changed, if
@@ -349,33 +346,37 @@ impl SnapshotSolver {
             && report.is_none_or(|r| r.settled && r.control_iterations == 1);
         if !quiet {
             self.secant = None;
+            self.prev_valid = false;
             return;
         }
+        let v = self.sys.voltages();
         match pending {
-            PendingChange::None => {}
-            PendingChange::Many => self.secant = None,
             PendingChange::One {
                 load,
                 dp_kw,
                 dq_kvar,
-            } => {
+            } if self.prev_valid && self.v_prev.len() == v.len() => {
+                // one pass: the change since the last solution, and the new last solution
                 let mut dv = self.secant.take().map(|s| s.dv).unwrap_or_default();
-                dv.clear();
-                dv.extend(
-                    self.sys
-                        .voltages()
-                        .iter()
-                        .zip(&self.v_before)
-                        .map(|(&a, &b)| a - b),
-                );
+                dv.resize(v.len(), C64::new(0.0, 0.0));
+                for ((d, p), &a) in dv.iter_mut().zip(self.v_prev.iter_mut()).zip(v) {
+                    *d = a - *p;
+                    *p = a;
+                }
                 self.secant = Some(Secant {
                     load,
                     dp_kw,
                     dq_kvar,
                     dv,
                 });
+                return;
             }
+            PendingChange::None => {}
+            _ => self.secant = None,
         }
+        self.v_prev.clear();
+        self.v_prev.extend_from_slice(v);
+        self.prev_valid = true;
     }
 
     /// Change one load's nominal kW and kvar (by load name, lower-case). Returns false when
@@ -388,15 +389,11 @@ impl SnapshotSolver {
                     q_kvar - self.net.loads[i].q_kvar,
                 );
                 self.pending = match self.pending {
-                    PendingChange::None => {
-                        self.v_before.clear();
-                        self.v_before.extend_from_slice(self.sys.voltages());
-                        PendingChange::One {
-                            load: i,
-                            dp_kw: dp,
-                            dq_kvar: dq,
-                        }
-                    }
+                    PendingChange::None => PendingChange::One {
+                        load: i,
+                        dp_kw: dp,
+                        dq_kvar: dq,
+                    },
                     PendingChange::One {
                         load,
                         dp_kw,
