@@ -164,7 +164,7 @@ def compare_vgrid(exe, ref):
     return ok
 
 
-def year(steps=NPTS):
+def year(steps=NPTS, steps_csv=None):
     # 1. Run_year.dss as written must run to the end.
     t0 = time.time()
     cmd("clear")
@@ -197,6 +197,7 @@ def year(steps=NPTS):
             if "design evening peak: step " in line:
                 design_step = int(line.split("peak: step ")[1].split()[0])
     design = None
+    rows = []
     t0 = time.time()
     for step in range(1, steps + 1):
         dss.Solution.Solve()
@@ -229,11 +230,17 @@ def year(steps=NPTS):
         e_loss += dss.Circuit.Losses()[0] / 1000 * STEP_H
         if step == design_step:
             design = (-p[0], -p[1], {n: loading_pct(f"Transformer.{n}", r, 3) for n, r in tr.items()})
+        taps = []
         for rc in dss.RegControls.AllNames():
             dss.RegControls.Name(rc)
             t = dss.RegControls.TapNumber()
+            taps.append(t)
             lo_t, hi_t = taps_seen.get(rc, (t, t))
             taps_seen[rc] = (min(lo_t, t), max(hi_t, t))
+        if steps_csv:
+            rows.append(f"{step},{dss.Solution.DblHour()},{-p[0]:.9f},{-p[1]:.9f},"
+                        f"{dss.Circuit.Losses()[0] / 1000:.9f},{lo:.12f},{hi:.12f},"
+                        + " ".join(str(t) for t in taps))
         if pv_names:
             dss.PVsystems.First()
             s = 0.0
@@ -243,6 +250,9 @@ def year(steps=NPTS):
                     break
             e_pv += s * STEP_H
     secs = time.time() - t0
+    if steps_csv:
+        with open(steps_csv, "w") as f:
+            f.write("step,hour,p_kw,q_kvar,loss_kw,vmin,vmax,taps\n" + "\n".join(rows) + "\n")
 
     def when(step):
         t_min = step * 15
@@ -284,15 +294,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--snapshot-only", action="store_true")
     ap.add_argument("--steps", type=int, default=NPTS, help="stop the stepped year after this many steps")
+    ap.add_argument("--steps-csv", help="write step,hour,p_kw,q_kvar,loss_kw,vmin,vmax,taps per step")
     ap.add_argument("--vgrid", help="path of the vgrid binary (e.g. target/release/vgrid)")
     a = ap.parse_args()
     exe = os.path.abspath(a.vgrid) if a.vgrid else None
+    if a.steps_csv:
+        a.steps_csv = os.path.abspath(a.steps_csv)
     ref = snapshot()
     ok = ref["converged"]
     if a.vgrid:
         ok &= compare_vgrid(exe, ref)
     if not a.snapshot_only:
-        peak = year(a.steps)
+        peak = year(a.steps, a.steps_csv)
         over = [n for n, (x, _) in peak.items() if x > 100]
         print(f"transformers overloaded during the year: {', '.join(over) or 'none'}")
     sys.exit(0 if ok else 1)
