@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Check the bundled village with OpenDSS (opendssdirect.py), and vgrid against it on the snapshot.
 
-  python check_with_opendss.py                  snapshot + the whole year (35,040 steps, a few minutes)
+  python check_with_opendss.py                  snapshot + the whole year (35,040 steps, ~1 minute)
   python check_with_opendss.py --snapshot-only  the snapshot only
   python check_with_opendss.py --vgrid PATH     also run `PATH solve Master.dss --json` and compare
+  python check_with_opendss.py --steps-csv F    also write step,hour,p_kw,q_kvar,loss_kw,vmin,vmax,taps
+                                                of every step of the year to F (to compare a time series)
 
 What it checks:
   1. Master.dss compiles and its snapshot (the design evening peak) converges; prints source power,
@@ -15,7 +17,8 @@ What it checks:
      transformer, the peak loading and when, the hours above 100 % and 120 %; the LV feeder heads'
      peak loadings; the lowest and highest node voltage of the year and the hours with a node outside
      0.93-1.07 pu; the energy from the source, the PV energy and the losses.
-Needs opendssdirect.py (`pip install opendssdirect.py`). Solved at tolerance 1e-8.
+Needs opendssdirect.py (`pip install opendssdirect.py`). The snapshot and the stepped year are solved
+at tolerance 1e-8; Run_year.dss as written, at OpenDSS's default.
 """
 import argparse
 import json
