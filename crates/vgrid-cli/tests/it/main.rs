@@ -52,7 +52,7 @@ fn the_readme_command_solves_the_bundled_village() {
     assert!(v.lines().count() > 100);
     let l = std::fs::read_to_string(l).unwrap();
     assert!(l.starts_with("element,loss_kw,loss_kvar\n"));
-    assert!(l.contains("Transformer.t1,"));
+    assert!(l.contains("Transformer.tb,"));
     let ld = std::fs::read_to_string(ld).unwrap();
     assert!(ld.starts_with("element,i_max_a,i_rated_a,loading_pct\n"));
 }
