@@ -47,6 +47,8 @@ fn the_readme_command_solves_the_bundled_village() {
     ] {
         assert!(text.contains(needle), "summary lacks {needle:?}:\n{text}");
     }
+    // the example is designed so that transformer tb is overloaded at the evening peak
+    assert!(text.contains("Transformer.tb "), "{text}");
     let v = std::fs::read_to_string(v).unwrap();
     assert!(v.starts_with("bus,node,vmag_v,vang_deg,vbase_ln_kv,vmag_pu\n"));
     assert!(v.lines().count() > 100);
