@@ -51,7 +51,10 @@
 //! Each value `a` of that layout is stored as `[a.re, a.im, −a.im, a.re]`, which turns a
 //! complex multiply-subtract into two packed products on the baseline x86-64 target (SSE2)
 //! with no shuffle, in the same operation order as the complex product: 465k → 402k
-//! instructions (EULV), 50 → 46 µs per solve-dominated re-solve.
+//! instructions (EULV); its re-solve after a load change, dominated by one solve, 55 → 50 µs.
+//! Tried and rejected: permuting the right-hand side into elimination order first (contiguous
+//! supernode entries, no permutation inside the loops) saved only 2 % of the substitution
+//! and cost more in the gather and scatter (EULV re-solve 50 → 54 µs).
 //!
 //! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
 //! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
