@@ -1,0 +1,386 @@
+//! `vgrid timeseries` as a user runs it: a small daily case written by the test (files,
+//! summary, overloads, one value against the engine itself), the overrides, a run with
+//! non-converged steps, and the European LV day against OpenDSS.
+
+use std::path::{Path, PathBuf};
+
+use vgrid::model::{ElementId, ElementKind};
+use vgrid::{Directive, ReadOptions, Reader, Simulation};
+
+use super::{tmp, vgrid};
+
+/// A 12.47 kV feeder cable rated 36 A feeding a 2 MVA transformer and 1 MW of homes that follow
+/// a 24-hour shape. At full load the cable carries about 49 A (137 %); at 0.85 about 116 %;
+/// at 0.6 and below at most 82 %. So: 7 h above 100 %, 5 h above 120 %.
+const DAY: &str = "\
+Clear
+New Circuit.day basekv=12.47 bus1=src pu=1.0
+New Line.feeder bus1=src bus2=b r1=0.5 x1=0.8 r0=1.0 x0=2.4 length=2 units=km normamps=36
+New Transformer.t1 phases=3 windings=2 buses=[b lv] conns=[delta wye] kvs=[12.47 0.48] kvas=[2000 2000] %r=0.5 xhl=4
+New Loadshape.day npts=24 interval=1 mult=[0.3 0.3 0.3 0.3 0.3 0.4 0.5 0.6 0.6 0.6 0.6 0.6 0.6 0.6 0.6 0.6 0.6 0.85 1.0 1.0 1.0 1.0 1.0 0.85]
+New Load.homes bus1=lv kV=0.48 kW=1000 kvar=300 daily=day
+Set voltagebases=[12.47 0.48]
+Calcvoltagebases
+Solve
+Set mode=daily number=24 stepsize=1h
+";
+
+fn day_script(name: &str, extra: &str) -> PathBuf {
+    let p = tmp(name);
+    std::fs::write(&p, format!("{DAY}{extra}")).unwrap();
+    p
+}
+
+/// A CSV file as header and rows.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name:?} in {header:?}"))
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"))
+}
+
+fn text(out: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
+    let script = day_script("day.dss", "");
+    let (ps, el, bu) = (tmp("day_ps.csv"), tmp("day_el.csv"), tmp("day_bu.csv"));
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(&script)
+        .args(["--per-step", ps.to_str().unwrap()])
+        .args(["--elements", el.to_str().unwrap()])
+        .args(["--buses", bu.to_str().unwrap()])
+        .args(["--band", "0.985,1.05"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+
+    // per step: the engine's CsvSink columns, one row per step
+    let (h, steps) = read_csv(&ps);
+    assert_eq!(
+        h.join(","),
+        "step,hour,converged,iterations,control_iterations,p_source_kw,q_source_kvar,losses_kw,losses_kvar,vpu_min,vpu_max"
+    );
+    assert_eq!(steps.len(), 24);
+    assert_eq!(num(&steps[23][col(&h, "hour")]), 24.0);
+    let source_kwh: f64 = steps.iter().map(|r| num(&r[col(&h, "p_source_kw")])).sum();
+    let losses_kwh: f64 = steps.iter().map(|r| num(&r[col(&h, "losses_kw")])).sum();
+    let vmin = steps
+        .iter()
+        .map(|r| num(&r[col(&h, "vpu_min")]))
+        .fold(f64::INFINITY, f64::min);
+
+    // per element: units in every column, the cable's hours above 100 % and above 120 %
+    let (h, rows) = read_csv(&el);
+    assert_eq!(
+        h.join(","),
+        "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_120pct_h,energy_through_kwh,losses_kwh"
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let feeder = rows.iter().find(|r| r[0] == "Line.feeder").unwrap();
+    let t1 = rows.iter().find(|r| r[0] == "Transformer.t1").unwrap();
+    assert_eq!(num(&feeder[col(&h, "i_rated_a")]), 36.0);
+    let peak_pct = num(&feeder[col(&h, "peak_loading_pct")]);
+    assert!((130.0..140.0).contains(&peak_pct), "{feeder:?}");
+    assert_eq!(num(&feeder[col(&h, "above_100pct_h")]), 7.0);
+    assert_eq!(num(&feeder[col(&h, "above_120pct_h")]), 5.0);
+    assert_eq!(num(&t1[col(&h, "above_100pct_h")]), 0.0);
+    // the cable carries everything the source delivers; the elements' losses are the run's
+    let through = num(&feeder[col(&h, "energy_through_kwh")]);
+    assert!(
+        (through - source_kwh).abs() < 1e-4 * source_kwh,
+        "{through} vs {source_kwh}"
+    );
+    let el_losses: f64 = rows.iter().map(|r| num(&r[col(&h, "losses_kwh")])).sum();
+    assert!(
+        (el_losses - losses_kwh).abs() < 1e-5,
+        "{el_losses} vs {losses_kwh}"
+    );
+
+    // per node: the LV nodes are below 0.985 pu at 0.85 and full load: 7 h
+    let (h, rows) = read_csv(&bu);
+    assert_eq!(
+        h.join(","),
+        "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h"
+    );
+    assert_eq!(rows.len(), 9, "three buses of three nodes");
+    for r in &rows {
+        let below = num(&r[col(&h, "below_band_h")]);
+        assert_eq!(below, if r[0] == "lv" { 7.0 } else { 0.0 }, "{r:?}");
+    }
+    let node_min = rows
+        .iter()
+        .map(|r| num(&r[col(&h, "vmin_pu")]))
+        .fold(f64::INFINITY, f64::min);
+    assert!((node_min - vmin).abs() < 1e-8, "{node_min} vs {vmin}");
+
+    // the summary in plain words
+    for needle in [
+        "daily, 24 steps of 1 h",
+        "converged            every step",
+        "steps/s",
+        &format!("source energy        {:.6} MWh", source_kwh / 1000.0),
+        &format!("losses               {:.6} MWh", losses_kwh / 1000.0),
+        "min voltage",
+        "at lv.",
+        "3 of 9 nodes outside",
+        "7 h below",
+        "1 of 2 rated lines and transformers above 100 %",
+        "Line.feeder",
+        "7 h above 100 %, 5 h above 120 %",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "summary lacks {needle:?}:\n{stdout}"
+        );
+    }
+    // not a terminal: no progress bar
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+}
+
+/// The cable's peak current in `--elements` is the engine's own terminal current at that hour,
+/// and the per-step rows are the engine's own steps.
+#[test]
+fn the_peak_current_is_the_engines_terminal_current() {
+    let script = day_script("day_engine.dss", "");
+    let el = tmp("day_engine_el.csv");
+    let ps = tmp("day_engine_ps.csv");
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(&script)
+        .args(["--elements", el.to_str().unwrap()])
+        .args(["--per-step", ps.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    let (h, rows) = read_csv(&el);
+    let feeder = rows.iter().find(|r| r[0] == "Line.feeder").unwrap();
+    let peak_a = num(&feeder[col(&h, "peak_i_a")]);
+    let peak_hour = num(&feeder[col(&h, "peak_hour_h")]);
+    let (hs, steps) = read_csv(&ps);
+
+    // the engine, driven directly, step by step
+    let mut reader = Reader::new(ReadOptions::default());
+    reader
+        .run_file(&script, &mut |net, d| {
+            if matches!(d, Directive::Solve)
+                && net.settings.mode == vgrid::model::SolveMode::Snapshot
+            {
+                vgrid::solve_network(net).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let net = reader.into_network();
+    let mut sim = Simulation::new(&net).unwrap();
+    let id = ElementId {
+        kind: ElementKind::Line,
+        name: "feeder".into(),
+    };
+    let mut engine_peak = (0.0f64, 0.0);
+    for row in &steps {
+        let r = sim.step().unwrap().clone();
+        assert_eq!(r.step, num(&row[col(&hs, "step")]) as u64);
+        let p = num(&row[col(&hs, "p_source_kw")]);
+        assert!(
+            (r.p_source_kw - p).abs() < 1e-8,
+            "step {}: {} vs {p}",
+            r.step,
+            r.p_source_kw
+        );
+        // largest phase current at either end, as `vgrid solve --loadings`
+        let i = [1, 2]
+            .iter()
+            .flat_map(|t| sim.system().terminal_currents(&id, *t).unwrap())
+            .map(|c| c.norm())
+            .fold(0.0, f64::max);
+        if i > engine_peak.0 {
+            engine_peak = (i, r.hour);
+        }
+    }
+    assert!(
+        (peak_a - engine_peak.0).abs() < 1e-3,
+        "{peak_a} vs {engine_peak:?}"
+    );
+    assert!((19.0..=23.0).contains(&peak_hour), "{peak_hour}");
+}
+
+#[test]
+fn mode_number_and_stepsize_override_the_script() {
+    let script = day_script("day_override.dss", "");
+    let ps = tmp("day_override_ps.csv");
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(&script)
+        .args(["--mode", "yearly", "--number", "48", "--stepsize", "30m"])
+        .args(["--per-step", ps.to_str().unwrap()])
+        .arg("--no-elements")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let (h, steps) = read_csv(&ps);
+    assert_eq!(steps.len(), 48);
+    assert_eq!(num(&steps[0][col(&h, "hour")]), 0.5);
+    assert_eq!(num(&steps[47][col(&h, "hour")]), 24.0);
+    assert!(stdout.contains("yearly, 48 steps of 30 min"), "{stdout}");
+    assert!(stdout.contains("not computed (--no-elements)"), "{stdout}");
+}
+
+#[test]
+fn steps_that_do_not_converge_are_reported_and_the_run_goes_on() {
+    let script = day_script("day_noconv.dss", "");
+    let ps = tmp("day_noconv_ps.csv");
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(&script)
+        .args(["-c", "Set maxiterations=1 tolerance=1e-12"])
+        .args(["--per-step", ps.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("converged            NO at "), "{stdout}");
+    assert!(stdout.contains("the run went on"), "{stdout}");
+    let (h, steps) = read_csv(&ps);
+    assert_eq!(steps.len(), 24, "every step written");
+    assert!(steps.iter().any(|r| r[col(&h, "converged")] == "0"));
+}
+
+#[test]
+fn a_snapshot_script_asks_for_a_mode() {
+    let p = tmp("snap.dss");
+    std::fs::write(
+        &p,
+        "Clear\nNew Circuit.c basekv=12.47\nNew Load.l bus1=sourcebus kw=10\nSolve\n",
+    )
+    .unwrap();
+    let out = vgrid().arg("timeseries").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("--mode yearly"), "{stderr}");
+    let out = vgrid()
+        .args(["timeseries", "x.dss", "--stepsize", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("15m"), "{:?}", text(&out));
+}
+
+/// The European LV feeder's day (1,440 one-minute steps) against OpenDSS at 1e-10: the
+/// per-step min/max voltage at the steps whose full voltages OpenDSS wrote, the energy through
+/// the first cable against OpenDSS's energy meter on it, and the cables' losses against the
+/// meter's line losses.
+#[test]
+fn european_lv_day_matches_opendss() {
+    let Some(shared) = super::shared() else {
+        return;
+    };
+    let reference = shared.join("feeders/reference/opendss_timeseries/eulv_daily");
+    let (ps, el) = (tmp("eulv_ps.csv"), tmp("eulv_el.csv"));
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(shared.join("feeders/eulv/Master.dss"))
+        .args(["-c", "set tolerance=1e-10 maxiterations=1000"])
+        .args(["-c", "set mode=yearly number=1440 stepsize=1m"])
+        .args(["--per-step", ps.to_str().unwrap()])
+        .args(["--elements", el.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1440 steps of 1 min"), "{stdout}");
+    let (h, steps) = read_csv(&ps);
+    assert_eq!(steps.len(), 1440);
+    let mut worst = 0.0f64;
+    for step in [1usize, 566, 1440] {
+        // min/max over OpenDSS's node voltages (nodes above 0.05 pu)
+        let (vh, vrows) = read_csv(&reference.join(format!("voltages_step{step:05}_tol1e-10.csv")));
+        let pu: Vec<f64> = vrows
+            .iter()
+            .filter_map(|r| r[col(&vh, "vmag_pu")].parse::<f64>().ok())
+            .filter(|p| p.is_finite() && *p > 0.05)
+            .collect();
+        let want = (
+            pu.iter().copied().fold(f64::INFINITY, f64::min),
+            pu.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        );
+        let row = &steps[step - 1];
+        assert_eq!(num(&row[col(&h, "step")]) as usize, step);
+        let got = (num(&row[col(&h, "vpu_min")]), num(&row[col(&h, "vpu_max")]));
+        worst = worst
+            .max((got.0 - want.0).abs())
+            .max((got.1 - want.1).abs());
+    }
+    eprintln!("eulv_daily: vpu_min/vpu_max within {worst:.1e} pu of OpenDSS");
+    assert!(worst <= 1e-6, "{worst}");
+
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reference.join("summary_tol1e-10.json")).unwrap(),
+    )
+    .unwrap();
+    let m1 = &summary["meter_registers_stepping"]["m1"];
+    let (meter_kwh, meter_line_losses) = (
+        m1["kWh"].as_f64().unwrap(),
+        m1["Line Losses"].as_f64().unwrap(),
+    );
+    let (h, rows) = read_csv(&el);
+    let line1 = rows.iter().find(|r| r[0] == "Line.line1").unwrap();
+    let through = num(&line1[col(&h, "energy_through_kwh")]);
+    let line_losses: f64 = rows
+        .iter()
+        .filter(|r| r[0].starts_with("Line."))
+        .map(|r| num(&r[col(&h, "losses_kwh")]))
+        .sum();
+    eprintln!(
+        "eulv_daily: Line.line1 {through:.6} kWh (meter {meter_kwh:.6}), line losses {line_losses:.6} kWh (meter {meter_line_losses:.6})"
+    );
+    assert!((through - meter_kwh).abs() <= 1e-6 * meter_kwh);
+    assert!((line_losses - meter_line_losses).abs() <= 1e-6 * meter_line_losses);
+}
+
+#[test]
+fn help_explains_the_timeseries_options() {
+    let out = vgrid().args(["timeseries", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--mode",
+        "--number",
+        "--stepsize",
+        "--per-step",
+        "--elements",
+        "--buses",
+        "--band",
+        "--trip-pct",
+        "--no-elements",
+        "Examples:",
+    ] {
+        assert!(text.contains(flag), "help lacks {flag}:\n{text}");
+    }
+}
