@@ -18,6 +18,24 @@
 //!
 //! Non-convergence is an outcome ([`PfStatus`]), never a panic: the report names the nodes
 //! whose voltage still moved most.
+//!
+//! ## Cost of an iteration, and what was tried to cut it
+//! One iteration is: the compensation currents (every load, generator, PV), one sparse LU
+//! solve, and the convergence test over every node. Callgrind instructions per iteration,
+//! warm re-solve after a load change (`bench/compare_opendss.py`'s scenario), before → after:
+//!
+//! | | IEEE 123 (278 unknowns) | European LV (2,721) |
+//! |---|---|---|
+//! | LU solve (`lu.rs`: block layout, split values) | 58k → 40k | 575k → 402k |
+//! | compensation (branch by branch, stack arrays) | 40k → 28k | 66k → 60k |
+//! | regulator sampling per control iteration | 24k → 10k | — |
+//!
+//! The largest gain is not per iteration: a re-solve after one load's change starts from a
+//! cached secant (`vgrid::SnapshotSolver`), which takes the IEEE 123 control loop from 7 to 1
+//! iteration when the change repeats an earlier one, and to 2.4–2.6 for random or ramped
+//! changes. Tried and rejected: Anderson acceleration (depth 2: 88 → 76 iterations over the
+//! IEEE 123 control loop, slower on EULV), scaling the stamped load admittance (no consistent
+//! gain), an elimination-order work vector for the LU solve (see `lu.rs`).
 
 use std::sync::Arc;
 
