@@ -83,7 +83,8 @@ enum Command {
         #[arg(long, value_name = "FILE.csv")]
         per_step: Option<PathBuf>,
         /// One row per line and transformer: element,i_rated_a,peak_i_a,peak_loading_pct,
-        /// peak_hour_h,above_100pct_h,above_<trip>pct_h,energy_through_kwh,losses_kwh.
+        /// peak_hour_h,above_100pct_h,above_<trip>pct_h,longest_above_<trip>pct_h (longest
+        /// unbroken stretch),longest_above_<trip>pct_from_hour_h,energy_through_kwh,losses_kwh.
         #[arg(long, value_name = "FILE.csv")]
         elements: Option<PathBuf>,
         /// One row per bus node with a voltage base: bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,

@@ -430,6 +430,9 @@ struct Element {
     peak_hour: f64,
     steps_over_100: u32,
     steps_over_trip: u32,
+    /// The stretch above the trip threshold going on (steps, first hour), and the longest.
+    trip_run: (u32, f64),
+    longest_trip_run: (u32, f64),
     /// ∫|P at terminal 1| dt and ∫ losses dt, kWh.
     through_kwh: f64,
     losses_kwh: f64,
@@ -484,6 +487,8 @@ impl ElementStats {
                 peak_hour: f64::NAN,
                 steps_over_100: 0,
                 steps_over_trip: 0,
+                trip_run: (0, f64::NAN),
+                longest_trip_run: (0, f64::NAN),
                 through_kwh: 0.0,
                 losses_kwh: 0.0,
             });
@@ -550,6 +555,15 @@ impl ElementStats {
             }
             if worst.0 > trip2 {
                 e.steps_over_trip += 1;
+                if e.trip_run.0 == 0 {
+                    e.trip_run.1 = hour;
+                }
+                e.trip_run.0 += 1;
+                if e.trip_run.0 > e.longest_trip_run.0 {
+                    e.longest_trip_run = e.trip_run;
+                }
+            } else {
+                e.trip_run.0 = 0;
             }
             if worst.0 > e.peak2 || e.peak_hour.is_nan() {
                 e.peak2 = worst.0;
@@ -572,7 +586,8 @@ impl ElementStats {
         let trip = fmt_pct(self.trip_pct);
         writeln!(
             f,
-            "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_{trip}pct_h,energy_through_kwh,losses_kwh"
+            "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_{trip}pct_h,\
+             longest_above_{trip}pct_h,longest_above_{trip}pct_from_hour_h,energy_through_kwh,losses_kwh"
         )?;
         for e in &self.elements {
             let (rated, pct) = if e.rated() {
@@ -585,7 +600,7 @@ impl ElementStats {
             };
             writeln!(
                 f,
-                "{},{},{:.4},{},{:.6},{:.6},{:.6},{:.6},{:.6}",
+                "{},{},{:.4},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
                 e.name,
                 rated,
                 e.peak_i_a,
@@ -593,6 +608,8 @@ impl ElementStats {
                 e.peak_hour,
                 f64::from(e.steps_over_100) * self.dt_h,
                 f64::from(e.steps_over_trip) * self.dt_h,
+                f64::from(e.longest_trip_run.0) * self.dt_h,
+                e.longest_trip_run.1,
                 e.through_kwh,
                 e.losses_kwh,
             )?;
@@ -607,7 +624,7 @@ fn fmt_pct(p: f64) -> String {
     s.replace('.', "_")
 }
 
-/// `hour` as "hour 19.25 (day 1, 19:15)".
+/// `hour` as "day 1 19:15 (hour 19.25)".
 fn when(hour: f64) -> String {
     if !hour.is_finite() {
         return "?".to_string();
@@ -616,10 +633,10 @@ fn when(hour: f64) -> String {
     let day = total_min.div_euclid(24 * 60) + 1;
     let min_of_day = total_min.rem_euclid(24 * 60);
     format!(
-        "hour {} (day {day}, {:02}:{:02})",
-        trim_num(hour),
+        "day {day} {:02}:{:02} (hour {})",
         min_of_day / 60,
-        min_of_day % 60
+        min_of_day % 60,
+        trim_num(hour)
     )
 }
 
@@ -781,12 +798,19 @@ fn write_summary(
                 ranked.len()
             )?;
             let trip = trim_num(e.trip_pct);
-            let mut over_sorted = over.clone();
-            over_sorted.sort_by(|a, b| b.peak2.total_cmp(&a.peak2));
-            for x in over_sorted.iter().take(TOP) {
+            // `ranked` is highest peak first, and so is `over`
+            for x in over.iter().take(TOP) {
+                let longest = match x.longest_trip_run {
+                    (0, _) => String::new(),
+                    (n, from) => format!(
+                        "; longest stretch {} h from {}",
+                        trim_num(f64::from(n) * dt_h),
+                        when(from)
+                    ),
+                };
                 writeln!(
                     o,
-                    "    {:<28} peak {:6.1} % ({:.1} A of {:.1} A) at {}; {} h above 100 %, {} h above {trip} %",
+                    "    {:<28} peak {:6.1} % ({:.1} A of {:.1} A) at {}; {} h above 100 %, {} h above {trip} %{longest}",
                     x.name,
                     100.0 * x.peak2.sqrt(),
                     x.peak_i_a,
@@ -910,8 +934,8 @@ mod tests {
         assert!(parse_pct("-5").is_err());
         assert_eq!(fmt_pct(120.0), "120");
         assert_eq!(fmt_pct(112.5), "112_5");
-        assert_eq!(when(19.25), "hour 19.25 (day 1, 19:15)");
-        assert_eq!(when(24.0), "hour 24 (day 2, 00:00)");
+        assert_eq!(when(19.25), "day 1 19:15 (hour 19.25)");
+        assert_eq!(when(24.0), "day 2 00:00 (hour 24)");
         assert_eq!(fmt_step(900.0), "15 min");
         assert_eq!(fmt_step(3600.0), "1 h");
     }

@@ -100,7 +100,8 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
     let (h, rows) = read_csv(&el);
     assert_eq!(
         h.join(","),
-        "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_120pct_h,energy_through_kwh,losses_kwh"
+        "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_120pct_h,\
+         longest_above_120pct_h,longest_above_120pct_from_hour_h,energy_through_kwh,losses_kwh"
     );
     assert_eq!(rows.len(), 2, "{rows:?}");
     let feeder = rows.iter().find(|r| r[0] == "Line.feeder").unwrap();
@@ -110,6 +111,12 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
     assert!((130.0..140.0).contains(&peak_pct), "{feeder:?}");
     assert_eq!(num(&feeder[col(&h, "above_100pct_h")]), 7.0);
     assert_eq!(num(&feeder[col(&h, "above_120pct_h")]), 5.0);
+    // full load from hour 19 to 23: one unbroken stretch
+    assert_eq!(num(&feeder[col(&h, "longest_above_120pct_h")]), 5.0);
+    assert_eq!(
+        num(&feeder[col(&h, "longest_above_120pct_from_hour_h")]),
+        19.0
+    );
     assert_eq!(num(&t1[col(&h, "above_100pct_h")]), 0.0);
     // the cable carries everything the source delivers; the elements' losses are the run's
     let through = num(&feeder[col(&h, "energy_through_kwh")]);
@@ -153,7 +160,7 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
         "7 h below",
         "1 of 2 rated lines and transformers above 100 %",
         "Line.feeder",
-        "7 h above 100 %, 5 h above 120 %",
+        "7 h above 100 %, 5 h above 120 %; longest stretch 5 h from day 1 19:00 (hour 19)",
     ] {
         assert!(
             stdout.contains(needle),
