@@ -69,7 +69,9 @@ enum Command {
     Timeseries {
         /// The OpenDSS script (e.g. Run_year.dss, or a Master.dss with --mode/--number/--stepsize).
         script: PathBuf,
-        /// Solution mode of the run (default: the script's `Set mode=`).
+        /// Solution mode of the run (default: the script's `Set mode=`). Another mode than the
+        /// script's resets number, stepsize and hour as OpenDSS's `Set mode=` does (daily:
+        /// 24 × 1 h; yearly: 8760 × 1 h; duty: 100 × 1 s) before --number and --stepsize.
         #[arg(long, value_enum)]
         mode: Option<timeseries::Mode>,
         /// Number of steps (default: the script's `Set number=`).

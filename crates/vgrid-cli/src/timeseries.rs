@@ -233,10 +233,22 @@ fn setup(o: &Options) -> Result<Network> {
              with the settings in force at the end of the script"
         );
     }
-    let mut net = reader.into_network();
-    if let Some(m) = o.mode {
-        net.settings.mode = m.into();
+    // another mode than the script's: as OpenDSS's `Set mode=`, which also resets number,
+    // stepsize and hour to the mode's defaults (daily 24 × 1 h, yearly 8760 × 1 h, duty 100 × 1 s)
+    if let Some(m) = o
+        .mode
+        .filter(|m| SolveMode::from(*m) != reader.network().settings.mode)
+    {
+        let name = match m {
+            Mode::Yearly => "yearly",
+            Mode::Daily => "daily",
+            Mode::Duty => "duty",
+        };
+        reader
+            .run_command(&format!("Set mode={name}"), &mut |_, _| Ok(()))
+            .with_context(|| format!("setting --mode {name}"))?;
     }
+    let mut net = reader.into_network();
     if let Some(n) = o.number {
         net.settings.number = n;
     }

@@ -258,6 +258,17 @@ fn mode_number_and_stepsize_override_the_script() {
     assert_eq!(num(&steps[47][col(&h, "hour")]), 24.0);
     assert!(stdout.contains("yearly, 48 steps of 30 min"), "{stdout}");
     assert!(stdout.contains("not computed (--no-elements)"), "{stdout}");
+
+    // another mode alone: OpenDSS's defaults for it, as `Set mode=yearly` (8760 × 1 h)
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(&script)
+        .args(["--mode", "yearly", "--no-elements"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("yearly, 8760 steps of 1 h"), "{stdout}");
 }
 
 #[test]
