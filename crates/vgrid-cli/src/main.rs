@@ -103,6 +103,9 @@ enum Command {
         /// large feeders.
         #[arg(long, conflicts_with = "elements")]
         no_elements: bool,
+        /// Print the summary as JSON (every out-of-band node and overloaded element).
+        #[arg(long)]
+        json: bool,
         /// Unknown properties become warnings instead of errors.
         #[arg(long)]
         lenient: bool,
@@ -156,6 +159,7 @@ fn main() -> ExitCode {
             band,
             trip_pct,
             no_elements,
+            json,
             lenient,
             commands,
         } => timeseries::run(&timeseries::Options {
@@ -169,6 +173,7 @@ fn main() -> ExitCode {
             band,
             trip_pct,
             no_elements,
+            json,
             lenient,
             commands: &commands,
         }),

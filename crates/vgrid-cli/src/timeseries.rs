@@ -78,6 +78,8 @@ pub struct Options<'a> {
     pub trip_pct: f64,
     /// Skip the per-step branch currents (no element statistics, faster).
     pub no_elements: bool,
+    /// Print the summary as JSON.
+    pub json: bool,
     pub lenient: bool,
     pub commands: &'a [String],
 }
@@ -678,7 +680,99 @@ fn print_summary(
     step_size_s: f64,
 ) {
     let mut out = std::io::stdout().lock();
-    let _ = write_summary(&mut out, o, net, t, nodes, elements, times, step_size_s);
+    if o.json {
+        let j = json_summary(o, net, t, nodes, elements, times, step_size_s);
+        let _ = serde_json::to_writer_pretty(&mut out, &j);
+        let _ = writeln!(out);
+    } else {
+        let _ = write_summary(&mut out, o, net, t, nodes, elements, times, step_size_s);
+    }
+}
+
+fn mode_name(m: SolveMode) -> &'static str {
+    match m {
+        SolveMode::Yearly => "yearly",
+        SolveMode::Daily => "daily",
+        SolveMode::Duty => "duty",
+        SolveMode::Snapshot => "snapshot",
+    }
+}
+
+/// The summary as JSON: the same figures as the text, with every out-of-band node and every
+/// overloaded element (not only the first ten). Units in the key names.
+fn json_summary(
+    opts: &Options,
+    net: &Network,
+    t: &Totals,
+    nodes: &NodeStats,
+    elements: Option<&ElementStats>,
+    (setup, wall): (Duration, Duration),
+    step_size_s: f64,
+) -> serde_json::Value {
+    use serde_json::json;
+    let dt_h = step_size_s / 3600.0;
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let extremes = nodes.extremes();
+    let extreme = |e: Option<Extreme>| {
+        e.map(|(pu, hour, k)| json!({"vmag_pu": pu, "node": nodes.name(k), "hour_h": hour}))
+    };
+    let outside: Vec<_> = nodes
+        .seen()
+        .filter(|&k| nodes.steps_below[k] + nodes.steps_above[k] > 0)
+        .map(|k| {
+            json!({
+                "node": nodes.name(k),
+                "vmin_pu": nodes.min2[k].0.sqrt(),
+                "vmax_pu": nodes.max2[k].0.sqrt(),
+                "below_band_h": f64::from(nodes.steps_below[k]) * dt_h,
+                "above_band_h": f64::from(nodes.steps_above[k]) * dt_h,
+            })
+        })
+        .collect();
+    let overloaded = elements.map(|e| {
+        e.by_peak()
+            .into_iter()
+            .filter(|x| x.steps_over_100 > 0)
+            .map(|x| {
+                json!({
+                    "element": x.name,
+                    "peak_loading_pct": 100.0 * x.peak2.sqrt(),
+                    "peak_i_a": x.peak_i_a,
+                    "i_rated_a": x.peak_rated_a,
+                    "peak_hour_h": x.peak_hour,
+                    "above_100pct_h": f64::from(x.steps_over_100) * dt_h,
+                    "above_trip_h": f64::from(x.steps_over_trip) * dt_h,
+                    "longest_above_trip_h": f64::from(x.longest_trip_run.0) * dt_h,
+                    "longest_above_trip_from_hour_h": finite(x.longest_trip_run.1),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    json!({
+        "script": opts.script.display().to_string(),
+        "mode": mode_name(net.settings.mode),
+        "steps": t.steps,
+        "step_size_s": step_size_s,
+        "first_hour_h": t.first_hour,
+        "last_hour_h": t.last_hour,
+        "steps_not_converged": t.not_converged,
+        "first_not_converged_step": t.first_not_converged.map(|(s, _)| s),
+        "run_time_s": wall.as_secs_f64(),
+        "setup_time_s": setup.as_secs_f64(),
+        "steps_per_s": t.steps as f64 / wall.as_secs_f64().max(1e-9),
+        "source_mwh": t.source_kwh / 1000.0,
+        "source_mvarh": t.source_kvarh / 1000.0,
+        "peak_source_kw": t.peak_source_kw.map(|(p, _)| p),
+        "peak_source_hour_h": t.peak_source_kw.map(|(_, h)| h),
+        "losses_mwh": t.losses_kwh / 1000.0,
+        "losses_pct": if t.source_kwh.abs() > 0.0 { 100.0 * t.losses_kwh / t.source_kwh } else { 0.0 },
+        "v_min": extreme(extremes.map(|e| e.0)),
+        "v_max": extreme(extremes.map(|e| e.1)),
+        "band_pu": [nodes.band.0, nodes.band.1],
+        "nodes_outside_band": outside,
+        "trip_pct": opts.trip_pct,
+        "overloaded": overloaded,
+    })
 }
 
 fn write_summary(
@@ -691,12 +785,7 @@ fn write_summary(
     (setup, wall): (Duration, Duration),
     step_size_s: f64,
 ) -> std::io::Result<()> {
-    let mode = match net.settings.mode {
-        SolveMode::Yearly => "yearly",
-        SolveMode::Daily => "daily",
-        SolveMode::Duty => "duty",
-        SolveMode::Snapshot => "snapshot",
-    };
+    let mode = mode_name(net.settings.mode);
     let dt_h = step_size_s / 3600.0;
     writeln!(o, "vgrid timeseries {}", opts.script.display())?;
     writeln!(

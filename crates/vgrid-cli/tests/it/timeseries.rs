@@ -397,6 +397,7 @@ fn help_explains_the_timeseries_options() {
         "--band",
         "--trip-pct",
         "--no-elements",
+        "--json",
         "Examples:",
     ] {
         assert!(text.contains(flag), "help lacks {flag}:\n{text}");
@@ -462,4 +463,30 @@ solve
         }
     }
     assert!(worst <= 1e-6, "{worst}");
+}
+
+#[test]
+fn json_summary_has_the_figures_and_every_overload() {
+    let script = day_script("day_json.dss", "");
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(&script)
+        .args(["--json", "--band", "0.985,1.05"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(j["mode"], "daily");
+    assert_eq!(j["steps"], 24);
+    assert_eq!(j["steps_not_converged"], 0);
+    assert!(j["source_mwh"].as_f64().unwrap() > 15.0);
+    assert!(j["v_min"]["node"].as_str().unwrap().starts_with("lv."));
+    assert_eq!(j["nodes_outside_band"].as_array().unwrap().len(), 3);
+    let over = j["overloaded"].as_array().unwrap();
+    assert_eq!(over.len(), 1);
+    assert_eq!(over[0]["element"], "Line.feeder");
+    assert_eq!(over[0]["above_100pct_h"], 7.0);
+    assert_eq!(over[0]["above_trip_h"], 5.0);
+    assert_eq!(over[0]["longest_above_trip_from_hour_h"], 19.0);
 }
