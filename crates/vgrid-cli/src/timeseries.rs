@@ -17,10 +17,14 @@
 //! rating at 7 steps was overloaded for 7 × 0.25 = 1.75 h. A step's loading of a line or
 //! transformer is its largest phase-conductor current at any terminal over that terminal's
 //! rated current (lines: `normamps`; transformers: winding kVA / (√3 kV), or kVA / kV for one
-//! phase), exactly as `vgrid solve --loadings`. Its energy is `Σ |P at terminal 1| · Δt` and its
-//! losses `Σ Re(Σ V·conj(I)) · Δt` over its conductors, both from `Yprim·V` of the step. A
-//! node counts when it has a voltage base and is above 0.05 pu at that step (neutrals are left
-//! out); "below the band" is `|V| < LOW` pu, "above" `|V| > HIGH` pu.
+//! phase), exactly as `vgrid solve --loadings`. Besides the hours above 100 % and above
+//! `--trip-pct`, the longest unbroken stretch above `--trip-pct` says how long a protective
+//! device would have seen the overload. An element's energy is `Σ |P at terminal 1| · Δt`
+//! (either direction) and its losses `Σ Re(Σ V·conj(I)) · Δt` over its conductors, both from
+//! `Yprim·V` of the step; on the European LV day they equal OpenDSS's energy meter on
+//! `Line.line1` (kWh, and the lines' losses) to 1e-9. A node counts when it has a voltage base
+//! and is above 0.05 pu at that step (neutrals are left out); "below the band" is
+//! `|V| < LOW` pu, "above" `|V| > HIGH` pu.
 //!
 //! ## Cost
 //! Node statistics cost one squared magnitude per node per step. Element statistics need the
@@ -104,7 +108,7 @@ pub fn parse_step_size(s: &str) -> Result<f64, String> {
     Ok(secs)
 }
 
-/// `--trip-pct`: a loading threshold above 100 %... or any positive percentage.
+/// `--trip-pct`: a positive loading threshold, % of rating (`120` or `120%`).
 pub fn parse_pct(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .trim()
