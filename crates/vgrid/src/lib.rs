@@ -114,7 +114,9 @@ impl Session {
 
 /// The solver of the last solve, kept while the circuit stays as it was: a second `Solve` of
 /// an unchanged circuit continues from the factorised system, its voltages and the controls'
-/// state, as OpenDSS does, instead of rebuilding everything.
+/// state, as OpenDSS does, instead of rebuilding everything. So does a `Solve` after edits of
+/// load powers only (`Load.x.kW=...`, `kvar`, `pf`): the changes go through
+/// [`SnapshotSolver::set_load`], with its secant start when one load moves.
 #[derive(Default)]
 struct Warm {
     solver: Option<SnapshotSolver>,
@@ -125,7 +127,18 @@ impl Warm {
         let solver = match self.solver.take() {
             // the solver's own copy of the circuit carries the taps it wrote back
             Some(s) if s.net.same_circuit(net) => s,
-            _ => SnapshotSolver::new(net)?,
+            // only load powers changed (`Load.x.kW=...`): keep the factors, voltages and
+            // controls, as OpenDSS continues from its last solution
+            Some(mut s) => match s.load_power_changes(net) {
+                Some(changed) => {
+                    for i in changed {
+                        s.set_load_at(i, net.loads[i].p_kw, net.loads[i].q_kvar);
+                    }
+                    s
+                }
+                None => SnapshotSolver::new(net)?,
+            },
+            None => SnapshotSolver::new(net)?,
         };
         let solver = self.solver.insert(solver);
         let sol = solver.solve()?;
@@ -342,20 +355,16 @@ impl SnapshotSolver {
         report: Option<&vgrid_powerflow::control::ControlReport>,
     ) {
         let pending = std::mem::replace(&mut self.pending, PendingChange::None);
-        let quiet = outcome.status == PfStatus::Converged
-            && report.is_none_or(|r| r.settled && r.control_iterations == 1);
-        if !quiet {
-            self.secant = None;
-            self.prev_valid = false;
-            return;
-        }
+        let converged = outcome.status == PfStatus::Converged;
+        let quiet = converged && report.is_none_or(|r| r.settled && r.control_iterations == 1);
         let v = self.sys.voltages();
-        match pending {
-            PendingChange::One {
-                load,
-                dp_kw,
-                dq_kvar,
-            } if self.prev_valid && self.v_prev.len() == v.len() => {
+        if let PendingChange::One {
+            load,
+            dp_kw,
+            dq_kvar,
+        } = pending
+        {
+            if quiet && self.prev_valid && self.v_prev.len() == v.len() {
                 // one pass: the change since the last solution, and the new last solution
                 let mut dv = self.secant.take().map(|s| s.dv).unwrap_or_default();
                 dv.resize(v.len(), C64::new(0.0, 0.0));
@@ -371,12 +380,16 @@ impl SnapshotSolver {
                 });
                 return;
             }
-            PendingChange::None => {}
-            _ => self.secant = None,
         }
-        self.v_prev.clear();
-        self.v_prev.extend_from_slice(v);
-        self.prev_valid = true;
+        if !quiet || pending != PendingChange::None {
+            self.secant = None;
+        }
+        // a converged solution after control actions is still the start of the next secant
+        self.prev_valid = converged;
+        if converged {
+            self.v_prev.clear();
+            self.v_prev.extend_from_slice(v);
+        }
     }
 
     /// Change one load's nominal kW and kvar (by load name, lower-case). Returns false when
@@ -384,34 +397,68 @@ impl SnapshotSolver {
     pub fn set_load(&mut self, name: &str, p_kw: f64, q_kvar: f64) -> bool {
         match self.net.loads.iter().position(|l| l.name == name) {
             Some(i) => {
-                let (dp, dq) = (
-                    p_kw - self.net.loads[i].p_kw,
-                    q_kvar - self.net.loads[i].q_kvar,
-                );
-                self.pending = match self.pending {
-                    PendingChange::None => PendingChange::One {
-                        load: i,
-                        dp_kw: dp,
-                        dq_kvar: dq,
-                    },
-                    PendingChange::One {
-                        load,
-                        dp_kw,
-                        dq_kvar,
-                    } if load == i => PendingChange::One {
-                        load,
-                        dp_kw: dp_kw + dp,
-                        dq_kvar: dq_kvar + dq,
-                    },
-                    _ => PendingChange::Many,
-                };
-                self.net.loads[i].p_kw = p_kw;
-                self.net.loads[i].q_kvar = q_kvar;
-                self.sys.set_load_kw_kvar(i, p_kw, q_kvar);
+                self.set_load_at(i, p_kw, q_kvar);
                 true
             }
             None => false,
         }
+    }
+
+    /// [`SnapshotSolver::set_load`] by position in the circuit's load table.
+    fn set_load_at(&mut self, i: usize, p_kw: f64, q_kvar: f64) {
+        let (dp, dq) = (
+            p_kw - self.net.loads[i].p_kw,
+            q_kvar - self.net.loads[i].q_kvar,
+        );
+        self.pending = match self.pending {
+            PendingChange::None => PendingChange::One {
+                load: i,
+                dp_kw: dp,
+                dq_kvar: dq,
+            },
+            PendingChange::One {
+                load,
+                dp_kw,
+                dq_kvar,
+            } if load == i => PendingChange::One {
+                load,
+                dp_kw: dp_kw + dp,
+                dq_kvar: dq_kvar + dq,
+            },
+            _ => PendingChange::Many,
+        };
+        self.net.loads[i].p_kw = p_kw;
+        self.net.loads[i].q_kvar = q_kvar;
+        self.sys.set_load_kw_kvar(i, p_kw, q_kvar);
+    }
+
+    /// The loads whose kW or kvar differ in `net`, when that is the only difference between
+    /// `net` and the solver's circuit (so the solver can stay warm: [`Warm::solve`]).
+    fn load_power_changes(&mut self, net: &Network) -> Option<Vec<usize>> {
+        if self.net.loads.len() != net.loads.len() {
+            return None;
+        }
+        let mut changed = Vec::new();
+        for (i, (a, b)) in self.net.loads.iter().zip(&net.loads).enumerate() {
+            if a == b {
+                continue;
+            }
+            let mut c = a.clone();
+            c.p_kw = b.p_kw;
+            c.q_kvar = b.q_kvar;
+            if c != *b {
+                return None;
+            }
+            changed.push(i);
+        }
+        if changed.is_empty() {
+            return None;
+        }
+        // everything else must be the same circuit
+        let own = std::mem::replace(&mut self.net.loads, net.loads.clone());
+        let same = self.net.same_circuit(net);
+        self.net.loads = own;
+        same.then_some(changed)
     }
 
     /// The numerical system (voltages, branch currents, ...).
@@ -527,6 +574,48 @@ mod tests {
         s.set_load("big", p, q);
         s.solve_quiet().unwrap();
         assert!(s.secant.is_none());
+    }
+
+    #[test]
+    fn session_stays_warm_across_load_power_edits() {
+        let master = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/feeders/ieee13/IEEE13Nodeckt.dss");
+        if !master.is_file() {
+            eprintln!("note: ../shared not found; skipped");
+            return;
+        }
+        let mut s = Session::new(ReadOptions::default());
+        s.run_file(&master).unwrap();
+        let mut iterations = Vec::new();
+        for kw in ["1300", "1155", "900"] {
+            s.run_command(&format!("Load.671.kW={kw}")).unwrap();
+            s.run_command("Solve").unwrap();
+            let warm = s.solutions().last().unwrap().clone();
+            assert!(
+                s.warm
+                    .solver
+                    .as_ref()
+                    .is_some_and(|w| w.net.same_circuit(s.network())),
+                "the solver kept its circuit in step"
+            );
+            let fresh = solve_network(&mut s.network().clone()).unwrap();
+            assert!(warm.converged && fresh.converged);
+            iterations.push((warm.iterations, fresh.iterations));
+            assert_eq!(warm.taps, fresh.taps);
+            for (a, b) in warm.voltages.iter().zip(&fresh.voltages) {
+                assert_eq!((&a.bus, a.node), (&b.bus, b.node));
+                let d = (a.vmag_v - b.vmag_v).abs() / b.vmag_v.max(1.0);
+                assert!(d < 1e-8, "{}.{}: {d:e}", a.bus, a.node);
+                assert!((a.vang_deg - b.vang_deg).abs() < 1e-6 || b.vmag_v < 1.0);
+            }
+            assert!((warm.losses_kw - fresh.losses_kw).abs() < 1e-6 * fresh.losses_kw);
+        }
+        // the third edit starts from the secant learnt from the second
+        assert!(iterations[2].0 < iterations[2].1, "{iterations:?}");
+        // any other edit rebuilds
+        s.run_command("Load.671.kV=4.2").unwrap();
+        s.run_command("Solve").unwrap();
+        assert!(s.solutions().last().unwrap().converged);
     }
 
     #[test]
