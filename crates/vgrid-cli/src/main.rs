@@ -229,6 +229,14 @@ fn solve(
     for w in s.warnings() {
         eprintln!("warning: {w}");
     }
+    let mode = s.network().settings.mode;
+    if mode != vgrid::model::SolveMode::Snapshot {
+        eprintln!(
+            "warning: the script sets mode={mode:?}: `vgrid solve` solves one snapshot with the \
+             loads at their base values; run the time series with `vgrid timeseries {}`",
+            script.display()
+        );
+    }
     let sol = match s.solutions().last() {
         Some(sol) if commands.is_empty() => sol.clone(),
         _ => s.solve()?,

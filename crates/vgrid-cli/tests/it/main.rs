@@ -148,3 +148,15 @@ fn help_explains_the_commands() {
         assert!(text.contains(flag), "help lacks {flag}");
     }
 }
+
+#[test]
+fn solve_on_a_yearly_script_points_to_timeseries() {
+    let out = vgrid()
+        .arg("solve")
+        .arg(repo().join("examples/village/Run_year.dss"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mode=Yearly"), "{err}");
+    assert!(err.contains("vgrid timeseries"), "{err}");
+}
