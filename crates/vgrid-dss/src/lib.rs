@@ -56,7 +56,7 @@ mod elements;
 mod error;
 mod exec;
 mod files;
-mod hash;
+use vgrid_model::hash;
 mod lexer;
 mod options;
 mod regex;

@@ -40,6 +40,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod hash;
 mod validate;
 pub use validate::{Problem, Severity};
 

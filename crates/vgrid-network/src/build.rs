@@ -17,7 +17,6 @@
 //! an open switch de-energises what lies behind it instead of making `Y` singular.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use vgrid_model::{BusRef, Connection, ElementId, ElementKind, Network};
 
@@ -539,53 +538,9 @@ fn open_conductors(y: &mut CMatrix, open: &[bool]) {
 /// Admittance to ground left on an opened conductor, siemens (OpenDSS's value).
 const OPEN_CONDUCTOR_S: f64 = 1e-12;
 
-/// A map keyed by element or bus name, with a fast non-cryptographic hash (the keys come from
-/// the user's own model; there is nothing to defend against).
-type NameMap<V> = HashMap<String, V, BuildHasherDefault<FxHasher>>;
-
-/// The Fx hash (as in rustc): multiply-rotate over 8-byte words.
-#[derive(Default, Clone, Copy)]
-struct FxHasher {
-    hash: u64,
-}
-
-impl FxHasher {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
+/// A map keyed by element or bus name, with the fast non-cryptographic Fx hash (the keys come
+/// from the user's own model; there is nothing to defend against).
+type NameMap<V> = vgrid_model::hash::FxHashMap<String, V>;
 
 /// Union–find with path halving and union by size.
 struct DisjointSets {

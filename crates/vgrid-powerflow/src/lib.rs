@@ -10,6 +10,7 @@
 //! - [`injection`]: the voltage-dependent current of each load, generator and PV system, as
 //!   OpenDSS computes it (load models 1–8, `vminpu`/`vmaxpu` behaviour).
 
+pub mod bases;
 pub mod control;
 pub mod injection;
 pub mod lu;

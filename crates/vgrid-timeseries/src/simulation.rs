@@ -117,7 +117,7 @@ impl Simulation {
         let generation = GenerationDrivers::for_network(net, mode, &mut shapes)?;
         let mut sys = System::new(net)?;
         sys.initialize()?;
-        assign_voltage_bases(&mut sys, net);
+        sys.assign_voltage_bases(net);
         let mut inv_base_v = vec![0.0; sys.voltages().len()];
         for bus in &sys.net.buses {
             if let Some(kv) = bus.kv_base_ln.filter(|kv| *kv > 0.0) {
@@ -489,33 +489,6 @@ fn static_taps(net: &Network) -> Vec<(String, i32)> {
             Some((r.name.clone(), n))
         })
         .collect()
-}
-
-/// Set each bus's base from the present (no-load) voltages, as OpenDSS's `CalcVoltageBases`:
-/// the `Set voltagebases` entry nearest in ratio to the bus's estimated line-to-line kV
-/// (`√3·|V|` of its first node); `SetkVBase` overrides single buses.
-fn assign_voltage_bases(sys: &mut System, net: &Network) {
-    let bases = &net.voltage_bases_kv;
-    let v = sys.voltages().to_vec();
-    for b in 0..sys.net.buses.len() {
-        let bus = &sys.net.buses[b];
-        let explicit = net
-            .bus_kv_bases
-            .iter()
-            .find(|(name, _)| *name == bus.name)
-            .map(|(_, kv)| *kv / 3f64.sqrt());
-        let base = explicit.or_else(|| {
-            let &(_, first) = bus.nodes.first()?;
-            let kv_ll = v[first].norm() * 3f64.sqrt() / 1000.0;
-            bases
-                .iter()
-                .copied()
-                .filter(|b| *b > 0.0)
-                .min_by(|a, b| (1.0 - kv_ll / a).abs().total_cmp(&(1.0 - kv_ll / b).abs()))
-                .map(|kv| kv / 3f64.sqrt())
-        });
-        sys.net.buses[b].kv_base_ln = base;
-    }
 }
 
 #[cfg(test)]

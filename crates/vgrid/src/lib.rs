@@ -266,7 +266,7 @@ impl SnapshotSolver {
     pub fn new(net: &Network) -> Result<SnapshotSolver, Error> {
         let mut sys = System::new(net)?;
         sys.initialize()?;
-        report::assign_voltage_bases(&mut sys, net);
+        sys.assign_voltage_bases(net);
         let controlled = net.settings.control_mode != ControlMode::Off
             && (net.reg_controls.iter().any(|r| r.enabled)
                 || net.cap_controls.iter().any(|c| c.enabled));

@@ -1,8 +1,6 @@
 //! What a solve reports: node voltages with their bases, losses, source power, taps.
 //!
-//! Voltage bases follow OpenDSS's `CalcVoltageBases`: from the no-load solution, each bus
-//! takes the `Set voltagebases` entry nearest (in ratio) to the line-to-line voltage estimated
-//! from its first node, `√3·|V|`; `SetkVBase` overrides single buses.
+//! Voltage bases are OpenDSS's `CalcVoltageBases` (`vgrid_powerflow::bases`).
 
 use serde::Serialize;
 use vgrid_model::{ElementKind, Network};
@@ -92,35 +90,6 @@ pub struct Solution {
     /// Loading of every line and transformer with a rating, highest first.
     pub loadings: Vec<ElementLoading>,
     pub control_events: Vec<String>,
-}
-
-/// Set each bus's base from the present (no-load) voltages, as OpenDSS's CalcVoltageBases.
-pub(crate) fn assign_voltage_bases(sys: &mut System, net: &Network) {
-    let bases = &net.voltage_bases_kv;
-    let v = sys.voltages().to_vec();
-    for b in 0..sys.net.buses.len() {
-        let bus = &sys.net.buses[b];
-        let explicit = net
-            .bus_kv_bases
-            .iter()
-            .find(|(name, _)| *name == bus.name)
-            .map(|(_, kv)| *kv / 3f64.sqrt());
-        let base = explicit.or_else(|| {
-            let &(_, first) = bus.nodes.first()?;
-            let kv_ll = v[first].norm() * 3f64.sqrt() / 1000.0;
-            nearest_base(bases, kv_ll).map(|kv| kv / 3f64.sqrt())
-        });
-        sys.net.buses[b].kv_base_ln = base;
-    }
-}
-
-/// The legal base nearest to `kv` in ratio (`|1 − kv/base|` smallest), as OpenDSS.
-fn nearest_base(bases: &[f64], kv: f64) -> Option<f64> {
-    bases
-        .iter()
-        .copied()
-        .filter(|b| *b > 0.0)
-        .min_by(|a, b| (1.0 - kv / a).abs().total_cmp(&(1.0 - kv / b).abs()))
 }
 
 pub(crate) fn solution(
@@ -315,18 +284,4 @@ fn static_taps(net: &Network) -> Vec<TapPosition> {
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::nearest_base;
-
-    #[test]
-    fn nearest_base_is_by_ratio() {
-        let b = [115.0, 4.16, 0.48];
-        assert_eq!(nearest_base(&b, 4.0), Some(4.16));
-        assert_eq!(nearest_base(&b, 0.5), Some(0.48));
-        assert_eq!(nearest_base(&b, 100.0), Some(115.0));
-        assert_eq!(nearest_base(&[], 1.0), None);
-    }
 }

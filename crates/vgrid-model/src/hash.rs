@@ -1,25 +1,28 @@
-//! A fast hasher for the reader's name tables (`Line.l115`, `LoadShape.shape_12`...).
+//! A fast hasher for name tables (`Line.l115`, bus names...), shared by the readers and the
+//! network builder.
 //!
 //! The standard library's SipHash resists adversarial keys, which a script reader does not
 //! need, and costs more than the rest of a lookup for short names. This is the multiply-rotate
 //! hash of Firefox and rustc ("FxHash"): per 8-byte word, `h = (h.rotl(5) ^ word) * K`.
 //!
-//! ```text
+//! ```
+//! use vgrid_model::hash::FxHashMap;
 //! let mut m: FxHashMap<String, usize> = FxHashMap::default();
 //! m.insert("l115".to_string(), 0);
+//! assert_eq!(m["l115"], 0);
 //! ```
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A `HashMap` with [`FxHasher`].
-pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// A `HashSet` with [`FxHasher`].
-pub(crate) type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+pub type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// The multiply-rotate hasher (not resistant to chosen keys; fine for script names).
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct FxHasher {
+pub struct FxHasher {
     hash: u64,
 }
 
