@@ -149,6 +149,8 @@ pub struct SymbolicLu {
     nnz_symmetric: usize,
     /// `perm[k]` = original index of the `k`-th eliminated unknown.
     perm: Vec<usize>,
+    /// `pinv[i]` = elimination position of original unknown `i`.
+    pinv: Vec<usize>,
     /// Elimination tree in elimination order (`NONE` for roots).
     parent: Vec<usize>,
     /// Columns of the strictly lower factor (elimination order): column `j` occupies positions
@@ -205,6 +207,7 @@ impl SymbolicLu {
             n,
             nnz_input: row_idx.len(),
             nnz_symmetric,
+            pinv: pinv.clone(),
             perm,
             parent,
             l_col_ptr,
@@ -282,6 +285,9 @@ pub struct NumericLu {
     col_max_sq: Vec<f64>,
     /// Squared magnitude of each pivot (elimination order).
     pivot_sq: Vec<f64>,
+    /// Work space of [`NumericLu::refactor_partial`]: the steps to redo, and their marks.
+    steps: Vec<usize>,
+    redo: Vec<bool>,
     /// `false` after a failed refactorisation: solves then return NaN.
     valid: bool,
 }
@@ -306,6 +312,8 @@ impl NumericLu {
             work: vec![zero; 2 * n],
             col_max_sq: vec![0.0; n],
             pivot_sq: vec![0.0; n],
+            steps: Vec::new(),
+            redo: Vec::new(),
             valid: false,
             symbolic,
         };
@@ -342,15 +350,81 @@ impl NumericLu {
             &mut self.diag_inv,
             &mut self.col_max_sq,
             &mut self.pivot_sq,
+            0..s.n,
         );
+        self.check_pivots_and_pack(0..s.n)
+    }
+
+    /// Refactor after the values changed only in the rows and columns of the unknowns
+    /// `changed` (original indices), e.g. one transformer's tap. Up-looking elimination computes
+    /// row `k` of the factors from `A`'s row and column `k` and the finished rows of `k`'s
+    /// descendants in the elimination tree, so only the rows of the changed unknowns and of
+    /// their ancestors are redone: on a radial feeder, a path to the root instead of every row.
+    /// Falls back to a full refactorisation after a failed one.
+    pub fn refactor_partial(&mut self, values: &[C64], changed: &[usize]) -> Result<(), LuError> {
+        let s = Arc::clone(&self.symbolic);
+        if !self.valid {
+            return self.refactor(values);
+        }
+        if values.len() != s.nnz_input {
+            return Err(LuError::Pattern(format!(
+                "{} values given for a pattern of {} entries",
+                values.len(),
+                s.nnz_input
+            )));
+        }
+        if let Some(&bad) = changed.iter().find(|&&c| c >= s.n) {
+            return Err(LuError::Pattern(format!(
+                "changed unknown {bad} is outside a matrix of order {}",
+                s.n
+            )));
+        }
+        let mut steps = std::mem::take(&mut self.steps);
+        steps.clear();
+        self.redo.resize(s.n, false);
+        for &c in changed {
+            let mut k = s.pinv[c];
+            while k != NONE && !self.redo[k] {
+                self.redo[k] = true;
+                steps.push(k);
+                k = s.parent[k];
+            }
+        }
+        steps.sort_unstable();
+        for &k in &steps {
+            self.redo[k] = false;
+        }
+        up_looking_factor(
+            &s,
+            values,
+            &mut self.work,
+            &mut self.l_values,
+            &mut self.u_values,
+            &mut self.diag_inv,
+            &mut self.col_max_sq,
+            &mut self.pivot_sq,
+            steps.iter().copied(),
+        );
+        let r = self.check_pivots_and_pack(steps.iter().copied());
+        self.steps = steps;
+        r
+    }
+
+    /// Check the pivots of the redone steps, then copy the factors into the solve's layout.
+    fn check_pivots_and_pack(&mut self, steps: impl Iterator<Item = usize>) -> Result<(), LuError> {
+        let s = &*self.symbolic;
         // Pivots are checked after the elimination, when every column's largest entry is known;
         // the first small pivot in elimination order is reported (a vanished pivot only produces
         // non-finite numbers in later columns, never a panic).
         let tolerance_sq = PIVOT_RELATIVE_TOLERANCE * PIVOT_RELATIVE_TOLERANCE;
-        let bad = (0..s.n).find(|&k| {
+        let mut bad = None;
+        for k in steps {
             let p = self.pivot_sq[k];
-            !(p > 0.0 && p.is_finite() && p >= tolerance_sq * self.col_max_sq[k])
-        });
+            if !(p > 0.0 && p.is_finite() && p >= tolerance_sq * self.col_max_sq[k]) {
+                bad = Some(k);
+                break;
+            }
+        }
         self.valid = bad.is_none();
         for ((bl, bu), &p) in self
             .block_l
@@ -523,10 +597,11 @@ fn up_looking_factor(
     diag_inv: &mut [C64],
     col_max_sq: &mut [f64],
     pivot_sq: &mut [f64],
+    steps: impl Iterator<Item = usize>,
 ) {
     let zero = C64::new(0.0, 0.0);
     let map = &s.scatter;
-    for k in 0..s.n {
+    for k in steps {
         // Column k of A on and above the diagonal; its other entries come in later steps.
         let mut col_max = 0.0;
         for t in map.ptr[k]..map.split[k] {
@@ -1350,6 +1425,54 @@ mod tests {
             let r = solve_residual(&a, &lu, &mut rng);
             assert!(r < 1e-12, "n = {n}: residual {r:e}");
         }
+    }
+
+    #[test]
+    fn partial_refactor_equals_a_full_one() {
+        let mut rng = Lcg(0x5eed_0042);
+        for (mut a, touched) in [
+            (radial_feeder(60, 3, 7), vec![0usize, 1, 2]),
+            (radial_feeder(60, 3, 8), vec![90, 91, 92, 150]),
+            (random_matrix(80, 160, 9), vec![5, 40]),
+        ] {
+            let sym = a.analyze();
+            let mut lu = NumericLu::factor(sym.clone(), &a.values).unwrap();
+            // new values in the rows and columns of the touched unknowns only (a tap change)
+            for c in 0..a.n {
+                for t in a.col_ptr[c]..a.col_ptr[c + 1] {
+                    let r = a.row_idx[t];
+                    if touched.contains(&r) || touched.contains(&c) {
+                        a.values[t] *= C64::new(1.0 + 0.3 * rng.uniform(), 0.1 * rng.uniform());
+                    }
+                }
+            }
+            lu.refactor_partial(&a.values, &touched).unwrap();
+            let fresh = NumericLu::factor(sym, &a.values).unwrap();
+            let b: Vec<C64> = (0..a.n).map(|_| rng.complex()).collect();
+            let (mut x1, mut x2) = (b.clone(), b.clone());
+            lu.solve_in_place(&mut x1);
+            fresh.solve_in_place(&mut x2);
+            let d: f64 = x1
+                .iter()
+                .zip(&x2)
+                .map(|(p, q)| (p - q).norm())
+                .fold(0.0, f64::max);
+            assert!(
+                d <= 1e-12 * norm(&x2),
+                "partial and full refactor differ by {d}"
+            );
+            assert!(solve_residual(&a, &lu, &mut rng) < 1e-12);
+        }
+    }
+
+    #[test]
+    fn partial_refactor_rejects_an_unknown_outside_the_matrix() {
+        let a = radial_feeder(5, 3, 1);
+        let mut lu = NumericLu::factor(a.analyze(), &a.values).unwrap();
+        assert!(matches!(
+            lu.refactor_partial(&a.values, &[a.n]),
+            Err(LuError::Pattern(_))
+        ));
     }
 
     #[test]

@@ -138,6 +138,11 @@ pub struct System {
     symbolic: Arc<SymbolicLu>,
     lu: Option<NumericLu>,
     y_dirty: bool,
+    /// Unknowns whose rows and columns of `Y` changed since the last factorisation, when only
+    /// some did (a tap, a capacitor step): the LU then redoes only their elimination-tree paths.
+    y_changed_nodes: Vec<usize>,
+    /// Some change touched all of `Y` (load multiplier): refactor everything.
+    y_all_changed: bool,
     pub(crate) v: Vec<C64>,
     pub(crate) initialized: bool,
     pub settings: PfSettings,
@@ -248,6 +253,8 @@ impl System {
             symbolic,
             lu: None,
             y_dirty: true,
+            y_changed_nodes: Vec::new(),
+            y_all_changed: true,
             v: vec![zero(); n],
             initialized: false,
             settings: PfSettings::from_model(&model.settings),
@@ -290,11 +297,16 @@ impl System {
             return Ok(());
         }
         let r = match self.lu.as_mut() {
+            Some(lu) if !self.y_all_changed && !self.y_changed_nodes.is_empty() => {
+                lu.refactor_partial(self.ybus.values(), &self.y_changed_nodes)
+            }
             Some(lu) => lu.refactor(self.ybus.values()),
             None => NumericLu::factor(self.symbolic.clone(), self.ybus.values()).map(|lu| {
                 self.lu = Some(lu);
             }),
         };
+        self.y_changed_nodes.clear();
+        self.y_all_changed = false;
         r.map_err(|e| self.lu_error(e))?;
         self.y_dirty = false;
         Ok(())
@@ -378,6 +390,7 @@ impl System {
                 self.ybus.stamp(p.block, &new, 1.0);
                 p.yprim = new;
                 self.y_dirty = true;
+                self.y_all_changed = true;
             }
         }
         self.model.settings.load_mult = load_mult;
@@ -680,6 +693,9 @@ impl System {
         let new = self.net.branches[b].prim.y.clone();
         self.ybus.stamp(blk, &new, 1.0);
         self.y_dirty = true;
+        // only this element's rows and columns changed: a partial refactorisation will do
+        self.y_changed_nodes
+            .extend(self.net.branches[b].nodes.iter().flatten().copied());
     }
 
     /// Set a transformer winding tap (per unit) and re-stamp.
