@@ -127,28 +127,7 @@ pub(crate) fn solution(
             });
         }
     }
-    let mut element_losses = Vec::with_capacity(sys.net.branches.len());
-    let mut losses = C64::new(0.0, 0.0);
-    let mut shunt = C64::new(0.0, 0.0);
-    for (b, br) in sys.net.branches.iter().enumerate() {
-        let s = sys.branch_losses_kva(b);
-        let is_shunt = match br.id.kind {
-            ElementKind::Capacitor => net.capacitors[br.index].bus2.is_none(),
-            ElementKind::Reactor => net.reactors[br.index].bus2.is_none(),
-            _ => false,
-        };
-        if is_shunt {
-            shunt += s;
-        } else {
-            losses += s;
-        }
-        element_losses.push(BranchLoss {
-            element: br.id.to_string(),
-            loss_kw: s.re,
-            loss_kvar: s.im,
-        });
-    }
-    let loadings = loadings(sys, net);
+    let (element_losses, loadings, losses, shunt) = branch_results(sys, net);
     let source: C64 = sys.source_powers_kva().iter().map(|(_, s)| *s).sum();
     let load: C64 = sys.pc_powers_kva().iter().map(|(_, s)| *s).sum();
     let (taps, capacitor_states, control_iterations, settled, events) = match controls {
@@ -211,60 +190,94 @@ pub(crate) fn solution(
     }
 }
 
-/// Current loading of lines (against `normamps`) and transformers (against each winding's
-/// rated current), largest phase-conductor current over all terminals; highest first.
-fn loadings(sys: &System, net: &Network) -> Vec<ElementLoading> {
-    let mut out = Vec::new();
-    for (b, br) in sys.net.branches.iter().enumerate() {
-        let c = br.prim.conductors_per_terminal;
-        let rated: Vec<f64> = match br.id.kind {
-            ElementKind::Line => {
-                let l = &net.lines[br.index];
-                vec![l.norm_amps_a; 2]
-            }
-            ElementKind::Transformer => {
-                let t = &net.transformers[br.index];
-                t.windings
-                    .iter()
-                    .map(|w| {
-                        if t.phases == 1 {
-                            w.kva / w.kv
-                        } else {
-                            w.kva / (3f64.sqrt() * w.kv)
-                        }
-                    })
-                    .collect()
-            }
-            _ => continue,
+/// Losses of every branch, and the loading of lines (against `normamps`) and transformers
+/// (against each winding's rated current, largest phase-conductor current over all terminals;
+/// highest first), in one pass that computes each branch's currents once into reused buffers.
+/// Also the series losses and the shunt (capacitor, reactor to ground) power, kVA.
+fn branch_results(sys: &System, net: &Network) -> (Vec<BranchLoss>, Vec<ElementLoading>, C64, C64) {
+    let zero = C64::new(0.0, 0.0);
+    let v_all = sys.voltages();
+    let mut element_losses = Vec::with_capacity(sys.net.branches.len());
+    let mut loadings = Vec::new();
+    let (mut losses, mut shunt) = (zero, zero);
+    let (mut v, mut i) = (Vec::new(), Vec::new());
+    for br in &sys.net.branches {
+        v.clear();
+        v.extend(br.nodes.iter().map(|n| n.map_or(zero, |k| v_all[k])));
+        let y = br.prim.y.as_slice();
+        let m = v.len();
+        i.clear();
+        i.extend((0..m).map(|r| (0..m).map(|c| y[r * m + c] * v[c]).sum::<C64>()));
+        let s_kva: C64 = v.iter().zip(&i).map(|(v, i)| v * i.conj()).sum::<C64>() / 1000.0;
+        let is_shunt = match br.id.kind {
+            ElementKind::Capacitor => net.capacitors[br.index].bus2.is_none(),
+            ElementKind::Reactor => net.reactors[br.index].bus2.is_none(),
+            _ => false,
         };
-        let phases = match br.id.kind {
-            ElementKind::Transformer => net.transformers[br.index].phases,
-            _ => c,
-        };
-        let i = sys.branch_currents(b);
-        let mut worst: Option<(f64, f64)> = None;
-        for (t, r) in rated.iter().enumerate() {
-            if !(r.is_finite() && *r > 0.0) {
-                continue;
-            }
-            for k in 0..phases.min(c) {
-                let im = i.get(t * c + k).map_or(0.0, |x| x.norm());
-                if worst.is_none_or(|(w, wr)| im / r > w / wr) {
-                    worst = Some((im, *r));
-                }
-            }
+        if is_shunt {
+            shunt += s_kva;
+        } else {
+            losses += s_kva;
         }
-        if let Some((im, r)) = worst {
-            out.push(ElementLoading {
-                element: br.id.to_string(),
+        let name = br.id.to_string();
+        if let Some((im, r)) = worst_loading(br, net, &i) {
+            loadings.push(ElementLoading {
+                element: name.clone(),
                 i_max_a: im,
                 i_rated_a: r,
                 loading_pct: 100.0 * im / r,
             });
         }
+        element_losses.push(BranchLoss {
+            element: name,
+            loss_kw: s_kva.re,
+            loss_kvar: s_kva.im,
+        });
     }
-    out.sort_by(|a, b| b.loading_pct.total_cmp(&a.loading_pct));
-    out
+    loadings.sort_by(|a, b| b.loading_pct.total_cmp(&a.loading_pct));
+    (element_losses, loadings, losses, shunt)
+}
+
+/// The largest phase-conductor current of a line or transformer relative to its terminal's
+/// rated current: `(i_max_a, i_rated_a)`; `None` for other elements or without a rating.
+fn worst_loading(br: &vgrid_network::Branch, net: &Network, i: &[C64]) -> Option<(f64, f64)> {
+    let c = br.prim.conductors_per_terminal;
+    let (terminals, phases) = match br.id.kind {
+        ElementKind::Line => (2, c),
+        ElementKind::Transformer => {
+            let t = &net.transformers[br.index];
+            (t.windings.len(), t.phases)
+        }
+        _ => return None,
+    };
+    let rated = |t: usize| -> f64 {
+        match br.id.kind {
+            ElementKind::Line => net.lines[br.index].norm_amps_a,
+            _ => {
+                let tr = &net.transformers[br.index];
+                let w = &tr.windings[t];
+                if tr.phases == 1 {
+                    w.kva / w.kv
+                } else {
+                    w.kva / (3f64.sqrt() * w.kv)
+                }
+            }
+        }
+    };
+    let mut worst: Option<(f64, f64)> = None;
+    for t in 0..terminals {
+        let r = rated(t);
+        if !(r.is_finite() && r > 0.0) {
+            continue;
+        }
+        for k in 0..phases.min(c) {
+            let im = i.get(t * c + k).map_or(0.0, |x| x.norm());
+            if worst.is_none_or(|(w, wr)| im / r > w / wr) {
+                worst = Some((im, r));
+            }
+        }
+    }
+    worst
 }
 
 /// Tap positions of regulated windings when no control loop ran.
