@@ -209,6 +209,9 @@ pub fn run(o: &Options) -> Result<ExitCode> {
 /// Run the script and the extra commands; snapshot `Solve`s solve, time-mode ones wait for the
 /// run. Apply the overrides.
 fn setup(o: &Options) -> Result<Network> {
+    if o.script.is_dir() {
+        return setup_simbench(o);
+    }
     let mut reader = Reader::new(ReadOptions {
         lenient: o.lenient,
         ..ReadOptions::default()
@@ -267,6 +270,35 @@ fn setup(o: &Options) -> Result<Network> {
              to the script, or pass --mode yearly",
             o.script.display()
         );
+    }
+    Ok(net)
+}
+
+/// A SimBench grid folder: its year of 15-minute profiles (or `--number` steps of it), every
+/// transformer at its tap position. SimBench has no commands: `-c` is refused.
+fn setup_simbench(o: &Options) -> Result<Network> {
+    if !o.commands.is_empty() {
+        bail!(
+            "{} is a SimBench folder: -c/--command takes OpenDSS commands, which apply to scripts only",
+            o.script.display()
+        );
+    }
+    if matches!(o.mode, Some(m) if SolveMode::from(m) != SolveMode::Yearly) {
+        bail!("a SimBench grid runs its year of profiles: use --mode yearly (the default) or leave it out");
+    }
+    let grid = vgrid::simbench::read_grid(o.script)
+        .with_context(|| format!("reading the SimBench grid {}", o.script.display()))?;
+    let mut net = grid.network;
+    net.settings.mode = SolveMode::Yearly;
+    net.settings.step_size_s = 900.0;
+    net.settings.number = u32::try_from(grid.steps).unwrap_or(u32::MAX);
+    net.settings.hour = 0.0;
+    net.settings.sec = 0.0;
+    if let Some(n) = o.number {
+        net.settings.number = n;
+    }
+    if let Some(s) = o.step_size_s {
+        net.settings.step_size_s = s;
     }
     Ok(net)
 }

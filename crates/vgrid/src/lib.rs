@@ -19,6 +19,7 @@ pub use vgrid_dss::{self as dss, Diagnostic, Directive, DssError, ReadOptions, R
 pub use vgrid_model::{self as model, Network};
 pub use vgrid_network::{self as network, C64};
 pub use vgrid_powerflow::{self as powerflow, PfStatus};
+pub use vgrid_simbench as simbench;
 pub use vgrid_timeseries::{self as timeseries, Simulation};
 
 use vgrid_model::ControlMode;

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+mod simbench;
 mod timeseries;
 
 fn vgrid() -> Command {
