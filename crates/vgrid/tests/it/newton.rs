@@ -9,29 +9,11 @@ use std::collections::HashMap;
 
 use crate::support::{angle_diff_deg, read_voltages, shared};
 use vgrid::model::{Algorithm, ControlMode};
-use vgrid::{ReadOptions, Session, SnapshotSolver, Solution};
+use vgrid::{Session, SnapshotSolver, Solution};
 
-/// The case compiled as the reference did (script solves skipped, post-compile commands
-/// replayed), with `extra` commands after.
+/// The case compiled as the reference did, with `extra` commands after.
 fn session(case: &str, extra: &[&str]) -> Option<Session> {
-    let shared = shared()?;
-    let dir = shared.join("feeders/reference/opendss").join(case);
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let master = shared.join(summary["master"].as_str().unwrap());
-    let mut s = Session::new(ReadOptions::default());
-    s.ignore_script_solves = true;
-    s.run_file(&master)
-        .unwrap_or_else(|e| panic!("{case}: reading {}: {e}", master.display()));
-    for c in summary["post_compile_commands"].as_array().unwrap() {
-        s.run_command(c.as_str().unwrap())
-            .unwrap_or_else(|e| panic!("{case}: {c}: {e}"));
-    }
-    for c in extra {
-        s.run_command(c)
-            .unwrap_or_else(|e| panic!("{case}: {c}: {e}"));
-    }
-    Some(s)
+    crate::support::reference_session(case, extra).map(|(s, _, _)| s)
 }
 
 /// Largest |ΔV| (pu of the bus base, or of |V| without one) and |Δangle| (degrees, nodes above

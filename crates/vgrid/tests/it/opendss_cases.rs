@@ -1,7 +1,7 @@
 //! The IEEE feeders and the European LV feeder, against OpenDSS.
 
-use crate::support::{angle_diff_deg, read_voltages, shared};
-use vgrid::{ReadOptions, Session, Solution};
+use crate::support::{angle_diff_deg, read_voltages, reference_session};
+use vgrid::Solution;
 
 /// What one case reached, for the assertions and for the validation table in the docs.
 #[derive(Debug)]
@@ -21,20 +21,8 @@ struct Comparison {
 }
 
 fn run_case(case: &str) -> Option<(Comparison, Solution)> {
-    let shared = shared()?;
-    let dir = shared.join("feeders/reference/opendss").join(case);
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let master = shared.join(summary["master"].as_str().unwrap());
-    let mut s = Session::new(ReadOptions::default());
-    // the reference compiles the master with its Solve lines removed, then replays these
-    s.ignore_script_solves = true;
-    s.run_file(&master)
-        .unwrap_or_else(|e| panic!("{case}: reading {}: {e}", master.display()));
-    for c in summary["post_compile_commands"].as_array().unwrap() {
-        s.run_command(c.as_str().unwrap())
-            .unwrap_or_else(|e| panic!("{case}: {c}: {e}"));
-    }
+    // the reference compiles the master with its Solve lines removed, then replays its commands
+    let (mut s, summary, dir) = reference_session(case, &[])?;
     let sol = s.solve().unwrap_or_else(|e| panic!("{case}: solve: {e}"));
 
     let reference = read_voltages(&dir.join("voltages_tol1e-10.csv"));

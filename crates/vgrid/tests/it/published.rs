@@ -9,29 +9,20 @@
 
 use std::collections::HashMap;
 
-use crate::support::{read_voltages, shared};
-use vgrid::{ReadOptions, Session};
+use crate::support::{read_voltages, reference_session, shared};
 
 fn compare(case: &str) {
     let Some(shared) = shared() else { return };
     let refdir = shared.join("feeders/reference");
-    let summary: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(refdir.join("opendss").join(case).join("summary.json")).unwrap(),
-    )
-    .unwrap();
     let published: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(refdir.join("published/compare_summary.json")).unwrap(),
     )
     .unwrap();
     let line_to_line = published[case]["line_to_line"].as_bool().unwrap();
 
-    let mut s = Session::new(ReadOptions::default());
-    s.ignore_script_solves = true;
-    s.run_file(&shared.join(summary["master"].as_str().unwrap()))
-        .unwrap();
-    for c in summary["post_compile_commands"].as_array().unwrap() {
-        s.run_command(c.as_str().unwrap()).unwrap();
-    }
+    let Some((mut s, _, _)) = reference_session(case, &[]) else {
+        return;
+    };
     let sol = s.solve().unwrap();
     crate::support::assert_power_balance(case, &sol);
     let mut v = HashMap::new();

@@ -82,3 +82,31 @@ pub fn assert_power_balance(what: &str, sol: &vgrid::Solution) {
         sol.shunt_kw
     );
 }
+
+/// A reference case compiled as OpenDSS's reference run did: the master with its `Solve`
+/// commands skipped, the post-compile commands of `summary.json` replayed, then `extra`.
+/// Returns the session, the case's `summary.json` and its folder; `None` without `../shared`.
+pub fn reference_session(
+    case: &str,
+    extra: &[&str],
+) -> Option<(vgrid::Session, serde_json::Value, PathBuf)> {
+    let shared = shared()?;
+    let dir = shared.join("feeders/reference/opendss").join(case);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let master = shared.join(summary["master"].as_str().unwrap());
+    let mut s = vgrid::Session::new(vgrid::ReadOptions::default());
+    s.ignore_script_solves = true;
+    s.run_file(&master)
+        .unwrap_or_else(|e| panic!("{case}: reading {}: {e}", master.display()));
+    let post = summary["post_compile_commands"].as_array().unwrap();
+    for c in post
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .chain(extra.iter().copied())
+    {
+        s.run_command(c)
+            .unwrap_or_else(|e| panic!("{case}: {c}: {e}"));
+    }
+    Some((s, summary, dir))
+}
