@@ -5,6 +5,8 @@
 use vgrid_model::{Connection, Generator};
 use vgrid_network::C64;
 
+use super::{machine_v_base_volts, machine_yeq_at_limit};
+
 const SQRT3: f64 = 1.732_050_807_568_877_2;
 
 /// The generator models vgrid evaluates.
@@ -58,35 +60,18 @@ pub(crate) struct GeneratorLaw {
     max_phase_current: f64,
 }
 
-/// `VBase` of `Generator.pas`: line-neutral volts for 2- and 3-phase machines (whatever the
-/// connection), the given kV otherwise.
-fn v_base_volts(phases: usize, kv: f64) -> f64 {
-    match phases {
-        2 | 3 => kv * (1000.0 / 3f64.sqrt()),
-        _ => kv * 1000.0,
-    }
-}
-
 impl GeneratorLaw {
     pub(crate) fn new(g: &Generator) -> GeneratorLaw {
         let nphases = g.phases as f64;
-        let v_base = v_base_volts(g.phases, g.kv);
+        let v_base = machine_v_base_volts(g.phases, g.kv);
         let v_base95 = g.vmin_pu * v_base;
         let v_base105 = g.vmax_pu * v_base;
         // Snapshot: GenMultiplier (1) times the nominal values.
         let p_w = 1000.0 * g.p_kw / nphases;
         let q_var = 1000.0 * g.q_kvar / nphases;
         let yeq = C64::new(p_w, -q_var) / (v_base * v_base);
-        let yeq95 = if g.vmin_pu != 0.0 {
-            yeq / (g.vmin_pu * g.vmin_pu)
-        } else {
-            yeq
-        };
-        let yeq105 = if g.vmax_pu != 0.0 {
-            yeq / (g.vmax_pu * g.vmax_pu)
-        } else {
-            yeq
-        };
+        let yeq95 = machine_yeq_at_limit(yeq, g.vmin_pu);
+        let yeq105 = machine_yeq_at_limit(yeq, g.vmax_pu);
         let var_base = 1000.0 * g.q_kvar / nphases;
         let phase_current_limit = C64::new(p_w, -q_var) / v_base95;
         GeneratorLaw {

@@ -132,6 +132,26 @@ pub struct Injection {
 
 /// OpenDSS `SetNcondsForConnection`: wye → phases + 1 (neutral last); delta → phases for
 /// three or more phases, phases + 1 for 1- and 2-phase delta (line-line and open delta).
+/// `VBase` of `Generator.pas` and `PVSystem.pas`: line-neutral volts for 2- and 3-phase
+/// machines (whatever the connection), the given kV otherwise. (Loads differ: `load::v_base_volts`.)
+fn machine_v_base_volts(phases: usize, kv: f64) -> f64 {
+    match phases {
+        2 | 3 => kv * (1000.0 / 3f64.sqrt()),
+        _ => kv * 1000.0,
+    }
+}
+
+/// A generator's or PV system's constant-impedance equivalent beyond a voltage limit: the
+/// nominal admittance scaled so that it draws nominal power at `limit_pu`; `yeq` itself when
+/// the limit is 0 (loads differ: their low-voltage admittance is then zero).
+fn machine_yeq_at_limit(yeq: C64, limit_pu: f64) -> C64 {
+    if limit_pu != 0.0 {
+        yeq / (limit_pu * limit_pu)
+    } else {
+        yeq
+    }
+}
+
 fn conductors_for(conn: Connection, phases: usize) -> usize {
     match conn {
         Connection::Wye => phases + 1,

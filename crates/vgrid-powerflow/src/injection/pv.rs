@@ -5,6 +5,8 @@
 use vgrid_model::{Connection, PvSystem, XyCurve};
 use vgrid_network::C64;
 
+use super::{machine_v_base_volts, machine_yeq_at_limit};
+
 const SQRT3: f64 = 1.732_050_807_568_877_2;
 
 /// Active and reactive output of the inverter, kW and kvar (generation positive).
@@ -134,32 +136,16 @@ pub(crate) fn pv_output(p: &PvSystem, curves: &[XyCurve]) -> PvOutput {
     PvOutput { kw, kvar }
 }
 
-/// `VBase` of `PVSystem.pas`: line-neutral volts for 2- and 3-phase systems, the given kV otherwise.
-fn v_base_volts(phases: usize, kv: f64) -> f64 {
-    match phases {
-        2 | 3 => kv * (1000.0 / 3f64.sqrt()),
-        _ => kv * 1000.0,
-    }
-}
-
 impl PvLaw {
     pub(crate) fn new(p: &PvSystem, curves: &[XyCurve]) -> PvLaw {
         let out = pv_output(p, curves);
         let nphases = p.phases as f64;
-        let v_base = v_base_volts(p.phases, p.kv);
+        let v_base = machine_v_base_volts(p.phases, p.kv);
         let p_w = 1000.0 * out.kw / nphases;
         let q_var = 1000.0 * out.kvar / nphases;
         let yeq = C64::new(p_w, -q_var) / (v_base * v_base);
-        let yeq_min = if p.vmin_pu != 0.0 {
-            yeq / (p.vmin_pu * p.vmin_pu)
-        } else {
-            yeq
-        };
-        let yeq_max = if p.vmax_pu != 0.0 {
-            yeq / (p.vmax_pu * p.vmax_pu)
-        } else {
-            yeq
-        };
+        let yeq_min = machine_yeq_at_limit(yeq, p.vmin_pu);
+        let yeq_max = machine_yeq_at_limit(yeq, p.vmax_pu);
         PvLaw {
             delta: p.conn == Connection::Delta,
             delta_ll_to_ln: p.conn == Connection::Delta && matches!(p.phases, 2 | 3),
