@@ -676,6 +676,41 @@ pub struct RegControl {
     pub enabled: bool,
 }
 
+impl RegControl {
+    /// A regulator control with OpenDSS's defaults: winding 1, vreg 120 V, band 3 V, PT ratio
+    /// 60, CT primary 300 A, no line-drop compensation, delay 15 s, tap delay 2 s, at most 16
+    /// steps per change, not reversible.
+    pub fn new(name: &str, transformer: &str) -> RegControl {
+        RegControl {
+            name: name.to_string(),
+            transformer: transformer.to_string(),
+            winding: 1,
+            tap_winding: 1,
+            vreg_v: 120.0,
+            band_v: 3.0,
+            pt_ratio: 60.0,
+            ct_prim_a: 300.0,
+            r_ldc_v: 0.0,
+            x_ldc_v: 0.0,
+            pt_phase: 1,
+            delay_s: 15.0,
+            tap_delay_s: 2.0,
+            max_tap_change: 16,
+            reversible: false,
+            rev_vreg_v: 120.0,
+            rev_band_v: 3.0,
+            rev_r_ldc_v: 0.0,
+            rev_x_ldc_v: 0.0,
+            rev_threshold_kw: 100.0,
+            v_limit_v: 0.0,
+            bus: None,
+            ldc_z_v: 0.0,
+            inverse_time: false,
+            enabled: true,
+        }
+    }
+}
+
 /// Capacitor control type (OpenDSS `CapControl.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum CapControlKind {

@@ -135,33 +135,7 @@ pub(crate) fn create_regcontrol(ctx: &mut Ctx, name: &str, existing: Option<usiz
     ctx.store
         .regcontrols
         .insert(name.to_string(), RegState::default());
-    let r = RegControl {
-        name: name.to_string(),
-        transformer: String::new(),
-        winding: 1,
-        tap_winding: 1,
-        vreg_v: 120.0,
-        band_v: 3.0,
-        pt_ratio: 60.0,
-        ct_prim_a: 300.0,
-        r_ldc_v: 0.0,
-        x_ldc_v: 0.0,
-        pt_phase: 1,
-        delay_s: 15.0,
-        tap_delay_s: 2.0,
-        max_tap_change: 16,
-        reversible: false,
-        rev_vreg_v: 120.0,
-        rev_band_v: 3.0,
-        rev_r_ldc_v: 0.0,
-        rev_x_ldc_v: 0.0,
-        rev_threshold_kw: 100.0,
-        v_limit_v: 0.0,
-        bus: None,
-        ldc_z_v: 0.0,
-        inverse_time: false,
-        enabled: true,
-    };
+    let r = RegControl::new(name, "");
     put(&mut ctx.net.reg_controls, existing, r)
 }
 

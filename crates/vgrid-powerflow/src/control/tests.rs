@@ -168,31 +168,12 @@ fn regulator_model(k: usize) -> Transformer {
 /// `vreg=120 band=2 ptratio=20 ctprim=100`, no LDC, delay 15 s, OpenDSS defaults otherwise.
 fn regcontrol(k: usize) -> RegControl {
     RegControl {
-        name: format!("creg{k}"),
-        transformer: format!("reg{k}"),
         winding: 2,
         tap_winding: 2,
-        vreg_v: 120.0,
         band_v: 2.0,
         pt_ratio: 20.0,
         ct_prim_a: 100.0,
-        r_ldc_v: 0.0,
-        x_ldc_v: 0.0,
-        pt_phase: 1,
-        delay_s: 15.0,
-        tap_delay_s: 2.0,
-        max_tap_change: 16,
-        reversible: false,
-        rev_vreg_v: 120.0,
-        rev_band_v: 3.0,
-        rev_r_ldc_v: 0.0,
-        rev_x_ldc_v: 0.0,
-        rev_threshold_kw: 100.0,
-        v_limit_v: 0.0,
-        bus: None,
-        ldc_z_v: 0.0,
-        inverse_time: false,
-        enabled: true,
+        ..RegControl::new(&format!("creg{k}"), &format!("reg{k}"))
     }
 }
 
