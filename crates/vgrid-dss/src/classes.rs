@@ -43,6 +43,8 @@ pub(crate) enum Class {
     Monitor,
     LoadShape,
     XyCurve,
+    TShape,
+    StorageController,
     /// Accepted and remembered by name only.
     Other(OtherClass),
 }
@@ -50,14 +52,12 @@ pub(crate) enum Class {
 /// Classes accepted without being modelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum OtherClass {
-    TShape,
     Spectrum,
     GrowthShape,
     TccCurve,
     PriceShape,
     InvControl,
     ExpControl,
-    StorageController,
     GenDispatcher,
     Fault,
     Isource,
@@ -77,14 +77,12 @@ pub(crate) enum OtherClass {
 }
 
 const OTHER: &[(&str, OtherClass, bool)] = &[
-    ("tshape", OtherClass::TShape, false),
     ("spectrum", OtherClass::Spectrum, false),
     ("growthshape", OtherClass::GrowthShape, false),
     ("tcc_curve", OtherClass::TccCurve, false),
     ("priceshape", OtherClass::PriceShape, false),
     ("invcontrol", OtherClass::InvControl, true),
     ("expcontrol", OtherClass::ExpControl, true),
-    ("storagecontroller", OtherClass::StorageController, true),
     ("gendispatcher", OtherClass::GenDispatcher, true),
     ("fault", OtherClass::Fault, true),
     ("isource", OtherClass::Isource, true),
@@ -122,6 +120,8 @@ const KNOWN: &[(&str, Class)] = &[
     ("generator", Class::Generator),
     ("pvsystem", Class::PvSystem),
     ("storage", Class::Storage),
+    ("tshape", Class::TShape),
+    ("storagecontroller", Class::StorageController),
     ("fuse", Class::Fuse),
     ("recloser", Class::Recloser),
     ("relay", Class::Relay),
@@ -246,6 +246,13 @@ static MONITOR: &[&str] = props!("element" "terminal" "mode" "action" "residual"
 static LOADSHAPE: &[&str] = props!("npts" "interval" "mult" "hour" "mean" "stddev" "csvfile" "sngfile" "dblfile"
     "action" "qmult" "useactual" "pmax" "qmax" "sinterval" "minterval" "pbase" "qbase" "pmult" "pqcsvfile"
     "memorymapping" "interpolation" "like");
+static TSHAPE: &[&str] = props!("npts" "interval" "temp" "hour" "mean" "stddev" "csvfile" "sngfile" "dblfile"
+    "sinterval" "minterval" "action" "like");
+static STORAGECONTROLLER: &[&str] = props!("element" "terminal" "monphase" "kwtarget" "kwtargetlow" "%kwband"
+    "kwband" "%kwbandlow" "kwbandlow" "elementlist" "weights" "modedischarge" "modecharge" "timedischargetrigger"
+    "timechargetrigger" "%ratekw" "%ratecharge" "%reserve" "kwhtotal" "kwtotal" "kwhactual" "kwactual" "kwneed"
+    "yearly" "daily" "duty" "eventlog" "inhibittime" "tup" "tflat" "tdn" "kwthreshold" "dispfactor" "resetlevel"
+    "seasons" "seasontargets" "seasontargetslow" "basefreq" "enabled" "like");
 static XYCURVE: &[&str] = props!("npts" "points" "yarray" "xarray" "csvfile" "sngfile" "dblfile" "x" "y" "xshift"
     "yshift" "xscale" "yscale" "like");
 
@@ -304,6 +311,8 @@ impl Class {
             Class::Monitor => "Monitor",
             Class::LoadShape => "LoadShape",
             Class::XyCurve => "XYcurve",
+            Class::TShape => "TShape",
+            Class::StorageController => "StorageController",
             Class::Other(o) => OTHER
                 .iter()
                 .find(|(_, c, _)| *c == o)
@@ -395,6 +404,8 @@ impl Class {
             Class::Monitor => v.extend(MONITOR),
             Class::LoadShape => v.extend(LOADSHAPE),
             Class::XyCurve => v.extend(XYCURVE),
+            Class::TShape => v.extend(TSHAPE),
+            Class::StorageController => v.extend(STORAGECONTROLLER),
             Class::Other(_) => {}
         }
         v

@@ -610,7 +610,8 @@ pub enum StorageState {
     Discharging,
 }
 
-/// A battery (OpenDSS `Storage`); parsed, and idle in snapshot solves.
+/// A battery (OpenDSS `Storage`, its constant-PQ inverter model): see
+/// `vgrid_powerflow::injection` for its output and `vgrid_timeseries` for its dispatch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Storage {
     pub name: String,
@@ -629,7 +630,128 @@ pub struct Storage {
     pub pct_eff_discharge: f64,
     pub pct_idling_kw: f64,
     pub state: StorageState,
+    /// `default`, `follow`, `loadlevel`, `price` or `external` (OpenDSS `DispMode`).
     pub dispatch_mode: String,
+    pub yearly: Option<String>,
+    pub daily: Option<String>,
+    pub duty: Option<String>,
+    pub enabled: bool,
+    /// Power factor, used when `q_kvar` is `None` (OpenDSS `pf`, default 1).
+    #[serde(default = "one")]
+    pub pf: f64,
+    /// Requested kvar (OpenDSS `kvar=`); `None`: follow `pf`.
+    #[serde(default)]
+    pub q_kvar: Option<f64>,
+    /// Largest kvar produced and absorbed (OpenDSS `kvarMax`, `kvarMaxAbs`; default the kVA).
+    #[serde(default)]
+    pub kvar_max: f64,
+    #[serde(default)]
+    pub kvar_max_abs: f64,
+    /// Inverter cut-in and cut-out, % of kVA (default 0).
+    #[serde(default)]
+    pub pct_cutin: f64,
+    #[serde(default)]
+    pub pct_cutout: f64,
+    /// Output limit, % of `kw_rated` (OpenDSS `%kWrated`, default 100).
+    #[serde(default = "hundred")]
+    pub pct_kw_rated: f64,
+    /// Energy kept back, kWh: OpenDSS's `kWhReserve`, set to `%reserve` × `kWhrated` when
+    /// either is given, and 0 when neither is (OpenDSS's own default).
+    #[serde(default)]
+    pub kwh_reserve: f64,
+    #[serde(default = "vmin_default")]
+    pub vmin_pu: f64,
+    #[serde(default = "vmax_default")]
+    pub vmax_pu: f64,
+    /// Voltage model: 1 constant PQ (default), 2 constant Z.
+    #[serde(default = "model_one")]
+    pub model: u32,
+    /// Shape levels that start charging and discharging in `default` dispatch (0: off).
+    #[serde(default)]
+    pub charge_trigger: f64,
+    #[serde(default)]
+    pub discharge_trigger: f64,
+    /// Time of day charging starts in `default` dispatch when a trigger is set, hours (2).
+    #[serde(default)]
+    pub time_charge_trigger_h: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn hundred() -> f64 {
+    100.0
+}
+fn vmin_default() -> f64 {
+    0.9
+}
+fn vmax_default() -> f64 {
+    1.1
+}
+fn model_one() -> u32 {
+    1
+}
+
+/// How a [`StorageController`] discharges its fleet (OpenDSS `ModeDischarge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum StorageDischargeMode {
+    /// Keep the monitored power below `kw_target` (default).
+    #[default]
+    PeakShave,
+    Follow,
+    Support,
+    LoadShape,
+    Time,
+    Schedule,
+    /// Peak shaving on the monitored current (`I-PeakShave`).
+    CurrentPeakShave,
+}
+
+/// How a [`StorageController`] charges its fleet (OpenDSS `ModeCharge`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum StorageChargeMode {
+    LoadShape,
+    /// Start charging at `time_charge_trigger_h` (default).
+    #[default]
+    Time,
+    /// Charge while the monitored power is below `kw_target_low` (valley filling).
+    PeakShaveLow,
+    CurrentPeakShaveLow,
+}
+
+/// A controller dispatching a fleet of storage elements from the power through a monitored
+/// terminal (OpenDSS `StorageController`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageController {
+    pub name: String,
+    /// Monitored element and its 1-based terminal.
+    pub element: Option<ElementId>,
+    pub terminal: usize,
+    /// Monitored phase: 1-based, or -1 average, -2 largest (default), -3 smallest.
+    pub mon_phase: i32,
+    pub kw_target: f64,
+    pub kw_target_low: f64,
+    /// Half the dead band around `kw_target` and `kw_target_low`, kW (from `%kWBand` or `kWBand`).
+    pub half_kw_band: f64,
+    pub half_kw_band_low: f64,
+    /// The storage elements of the fleet (empty: every storage not already dispatched
+    /// externally) and their weights.
+    pub elements: Vec<String>,
+    pub weights: Vec<f64>,
+    pub mode_discharge: StorageDischargeMode,
+    pub mode_charge: StorageChargeMode,
+    /// Time of day of the discharge and charge triggers, hours (−1: off).
+    pub time_discharge_trigger_h: f64,
+    pub time_charge_trigger_h: f64,
+    /// Fleet discharge and charge rates, % of each element's kWrated.
+    pub pct_rate_kw: f64,
+    pub pct_rate_charge: f64,
+    pub pct_reserve: f64,
+    /// Hours discharging stays inhibited after a time-triggered charge starts.
+    pub inhibit_time_h: u32,
+    pub disp_factor: f64,
+    pub reset_level: f64,
+    pub kw_threshold: f64,
     pub yearly: Option<String>,
     pub daily: Option<String>,
     pub duty: Option<String>,
@@ -916,12 +1038,17 @@ pub struct Network {
     pub generators: Vec<Generator>,
     pub pv_systems: Vec<PvSystem>,
     pub storages: Vec<Storage>,
+    #[serde(default)]
+    pub storage_controllers: Vec<StorageController>,
     pub reg_controls: Vec<RegControl>,
     pub cap_controls: Vec<CapControl>,
     pub protective_devices: Vec<ProtectiveDevice>,
     pub meters: Vec<Meter>,
     pub open_terminals: Vec<OpenTerminal>,
     pub load_shapes: Vec<LoadShape>,
+    /// Temperature shapes (OpenDSS `TShape`): the temperatures, °C, in `p_mult`.
+    #[serde(default)]
+    pub t_shapes: Vec<LoadShape>,
     pub xy_curves: Vec<XyCurve>,
     pub settings: Settings,
 }
@@ -948,12 +1075,14 @@ impl Network {
             generators,
             pv_systems,
             storages,
+            storage_controllers,
             reg_controls,
             cap_controls,
             protective_devices,
             meters,
             open_terminals,
             load_shapes: _,
+            t_shapes: _,
             xy_curves,
             settings,
         } = self;
@@ -975,12 +1104,14 @@ impl Network {
             generators: generators.clone(),
             pv_systems: pv_systems.clone(),
             storages: storages.clone(),
+            storage_controllers: storage_controllers.clone(),
             reg_controls: reg_controls.clone(),
             cap_controls: cap_controls.clone(),
             protective_devices: protective_devices.clone(),
             meters: meters.clone(),
             open_terminals: open_terminals.clone(),
             load_shapes: Vec::new(),
+            t_shapes: Vec::new(),
             xy_curves: xy_curves.clone(),
             settings: settings.clone(),
         }
@@ -1005,6 +1136,7 @@ impl Network {
             && self.generators == other.generators
             && self.pv_systems == other.pv_systems
             && self.storages == other.storages
+            && self.storage_controllers == other.storage_controllers
             && self.reg_controls == other.reg_controls
             && self.cap_controls == other.cap_controls
             && self.protective_devices == other.protective_devices
@@ -1027,5 +1159,9 @@ impl Network {
     /// Find a load shape by lower-case name.
     pub fn load_shape(&self, name: &str) -> Option<&LoadShape> {
         self.load_shapes.iter().find(|s| s.name == name)
+    }
+    /// Find a temperature shape (`TShape`) by lower-case name.
+    pub fn t_shape(&self, name: &str) -> Option<&LoadShape> {
+        self.t_shapes.iter().find(|s| s.name == name)
     }
 }

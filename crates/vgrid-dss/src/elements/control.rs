@@ -18,7 +18,7 @@ use crate::lexer::Param;
 use crate::value::{self, Res};
 use vgrid_model::{
     CapControl, CapControlKind, ElementId, ElementKind, Meter, OpenTerminal, ProtectiveDevice,
-    RegControl,
+    RegControl, StorageChargeMode, StorageController, StorageDischargeMode,
 };
 
 fn elem(p: &Param) -> Res<ElementId> {
@@ -230,6 +230,193 @@ pub(crate) fn finish_regcontrol(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> 
                 wd.tap_pu = (1.0 + n as f64 * inc).clamp(wd.min_tap_pu, wd.max_tap_pu);
             }
         }
+    }
+    Ok(())
+}
+
+/// The dead-band bookkeeping of a storage controller (OpenDSS keeps the band as a % of the
+/// target or as kW, whichever was given last).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StorageControllerState {
+    pub pct_band: f64,
+    pub pct_band_low: f64,
+}
+
+impl Default for StorageControllerState {
+    fn default() -> Self {
+        StorageControllerState {
+            pct_band: 2.0,
+            pct_band_low: 2.0,
+        }
+    }
+}
+
+pub(crate) fn create_storage_controller(
+    ctx: &mut Ctx,
+    name: &str,
+    existing: Option<usize>,
+) -> usize {
+    ctx.store
+        .storage_controllers
+        .insert(name.to_string(), StorageControllerState::default());
+    let c = StorageController {
+        name: name.to_string(),
+        element: None,
+        terminal: 1,
+        mon_phase: -2,
+        kw_target: 8000.0,
+        kw_target_low: 4000.0,
+        half_kw_band: 80.0,
+        half_kw_band_low: 40.0,
+        elements: Vec::new(),
+        weights: Vec::new(),
+        mode_discharge: StorageDischargeMode::PeakShave,
+        mode_charge: StorageChargeMode::Time,
+        time_discharge_trigger_h: -1.0,
+        time_charge_trigger_h: 2.0,
+        pct_rate_kw: 20.0,
+        pct_rate_charge: 20.0,
+        pct_reserve: 25.0,
+        inhibit_time_h: 5,
+        disp_factor: 1.0,
+        reset_level: 0.8,
+        kw_threshold: 6000.0,
+        yearly: None,
+        daily: None,
+        duty: None,
+        enabled: true,
+    };
+    put(&mut ctx.net.storage_controllers, existing, c)
+}
+
+/// `StorageController` properties with OpenDSS's side effects (`StorageController.pas`
+/// `PropertySideEffects`), in the order given.
+pub(crate) fn set_storage_controller(
+    ctx: &mut Ctx,
+    i: usize,
+    name: &str,
+    prop: &str,
+    p: &Param,
+) -> Res<()> {
+    let st = ctx
+        .store
+        .storage_controllers
+        .entry(name.to_string())
+        .or_default();
+    let c = &mut ctx.net.storage_controllers[i];
+    let bad = |what: &str, accepted: &str| {
+        Diagnostic::new(format!("'{}' is not a StorageController {what}", p.value))
+            .with_hint(Some(format!("OpenDSS accepts: {accepted}")))
+            .at_column(p.col)
+    };
+    match prop {
+        "element" => c.element = Some(elem(p)?),
+        "terminal" => c.terminal = value::count(p, 1, 100)?,
+        "monphase" => c.mon_phase = phase(p, Some(-1), -2, -3)?,
+        "kwtarget" => {
+            c.kw_target = value::number(p)?;
+            c.kw_threshold = 0.75 * c.kw_target;
+            c.half_kw_band = st.pct_band / 200.0 * c.kw_target;
+        }
+        "%kwband" => {
+            st.pct_band = value::number(p)?;
+            c.half_kw_band = st.pct_band / 200.0 * c.kw_target;
+        }
+        "kwband" => {
+            let band = value::number(p)?;
+            c.half_kw_band = band / 2.0;
+            st.pct_band = band / c.kw_target * 100.0;
+        }
+        "kwtargetlow" | "%kwbandlow" => {
+            if prop == "kwtargetlow" {
+                c.kw_target_low = value::number(p)?;
+            } else {
+                st.pct_band_low = value::number(p)?;
+            }
+            c.half_kw_band_low = st.pct_band_low / 200.0 * c.kw_target_low;
+        }
+        "kwbandlow" => {
+            let band = value::number(p)?;
+            c.half_kw_band_low = band / 2.0;
+            // OpenDSS writes this into the high band's percentage
+            st.pct_band = band / c.kw_target * 100.0;
+        }
+        "elementlist" => {
+            c.elements = value::words(p)
+                .into_iter()
+                .map(|w| {
+                    let w = w.trim().to_ascii_lowercase();
+                    w.strip_prefix("storage.").unwrap_or(&w).to_string()
+                })
+                .filter(|w| !w.is_empty())
+                .collect();
+            c.weights = vec![1.0; c.elements.len()];
+        }
+        "weights" => {
+            let w = value::array(p)?;
+            for (k, x) in w.into_iter().enumerate().take(c.weights.len()) {
+                c.weights[k] = x;
+            }
+        }
+        "modedischarge" => {
+            let l = value::name(p);
+            c.mode_discharge = match l.as_str() {
+                x if x.starts_with("pe") => StorageDischargeMode::PeakShave,
+                x if x.starts_with('f') => StorageDischargeMode::Follow,
+                x if x.starts_with("su") => StorageDischargeMode::Support,
+                x if x.starts_with('l') => StorageDischargeMode::LoadShape,
+                x if x.starts_with('t') => StorageDischargeMode::Time,
+                x if x.starts_with("sc") => StorageDischargeMode::Schedule,
+                x if x.starts_with("i-") => StorageDischargeMode::CurrentPeakShave,
+                _ => {
+                    return Err(bad(
+                        "discharge mode",
+                        "peakshave, follow, support, loadshape, time, schedule, i-peakshave",
+                    ))
+                }
+            };
+            if c.mode_discharge == StorageDischargeMode::Follow {
+                c.time_discharge_trigger_h = 12.0;
+            }
+        }
+        "modecharge" => {
+            let l = value::name(p);
+            c.mode_charge = match l.as_str() {
+                x if x.starts_with('l') => StorageChargeMode::LoadShape,
+                x if x.starts_with('t') => StorageChargeMode::Time,
+                x if x.starts_with('p') => StorageChargeMode::PeakShaveLow,
+                x if x.starts_with("i-") => StorageChargeMode::CurrentPeakShaveLow,
+                _ => {
+                    return Err(bad(
+                        "charge mode",
+                        "loadshape, time, peakshavelow, i-peakshavelow",
+                    ))
+                }
+            };
+        }
+        "timedischargetrigger" => c.time_discharge_trigger_h = value::number(p)?,
+        "timechargetrigger" => c.time_charge_trigger_h = value::number(p)?,
+        "%ratekw" => c.pct_rate_kw = value::number(p)?,
+        "%ratecharge" => c.pct_rate_charge = value::number(p)?,
+        "%reserve" => c.pct_reserve = value::number(p)?,
+        "inhibittime" => c.inhibit_time_h = value::count(p, 0, 1_000_000)?.max(1) as u32,
+        "kwthreshold" => c.kw_threshold = value::number(p)?,
+        "dispfactor" => {
+            let f = value::number(p)?;
+            c.disp_factor = if f <= 0.0 || f > 1.0 { 1.0 } else { f };
+        }
+        "resetlevel" => c.reset_level = value::number(p)?,
+        "yearly" | "daily" | "duty" => {
+            let n = value::name(p);
+            let n = Some(n).filter(|n| !n.is_empty() && n != "none");
+            match prop {
+                "yearly" => c.yearly = n,
+                "daily" => c.daily = n,
+                _ => c.duty = n,
+            }
+        }
+        "enabled" => c.enabled = value::boolean(p)?,
+        _ => {}
     }
     Ok(())
 }

@@ -55,7 +55,9 @@ pub(crate) struct Store {
     pub capacitors: FxHashMap<String, shunt::CapState>,
     pub reactors: FxHashMap<String, shunt::ReactorState>,
     pub regcontrols: FxHashMap<String, control::RegState>,
+    pub storage_controllers: FxHashMap<String, control::StorageControllerState>,
     pub shapes: FxHashMap<String, shape::ShapeState>,
+    pub tshapes: FxHashMap<String, shape::ShapeState>,
     pub curves: FxHashMap<String, shape::CurveState>,
     /// Unmodelled classes: names only, in creation order.
     pub others: FxHashMap<Class, Vec<String>>,
@@ -114,6 +116,8 @@ fn model_name(net: &Network, class: Class, i: usize) -> Option<&str> {
         }
         Class::LoadShape => net.load_shapes.get(i)?.name.as_str(),
         Class::XyCurve => net.xy_curves.get(i)?.name.as_str(),
+        Class::TShape => net.t_shapes.get(i)?.name.as_str(),
+        Class::StorageController => net.storage_controllers.get(i)?.name.as_str(),
         Class::LineCode | Class::XfmrCode | Class::Other(_) => return None,
     })
 }
@@ -140,6 +144,8 @@ fn model_len(net: &Network, class: Class) -> usize {
         Class::EnergyMeter | Class::Monitor => net.meters.len(),
         Class::LoadShape => net.load_shapes.len(),
         Class::XyCurve => net.xy_curves.len(),
+        Class::TShape => net.t_shapes.len(),
+        Class::StorageController => net.storage_controllers.len(),
         Class::LineCode | Class::XfmrCode | Class::Other(_) => 0,
     }
 }
@@ -329,6 +335,8 @@ pub(crate) fn create(ctx: &mut Ctx, class: Class, name: &str) -> Res<bool> {
         Class::EnergyMeter | Class::Monitor => control::create_meter(ctx, class, name, existing),
         Class::LoadShape => shape::create_shape(ctx, name, existing),
         Class::XyCurve => shape::create_curve(ctx, name, existing),
+        Class::TShape => shape::create_tshape(ctx, name, existing),
+        Class::StorageController => control::create_storage_controller(ctx, name, existing),
         Class::Other(_) => {
             let v = ctx.store.others.entry(class).or_default();
             if !v.iter().any(|n| n == name) {
@@ -406,6 +414,8 @@ pub(crate) fn set(
         Class::EnergyMeter | Class::Monitor => control::set_meter(ctx, i, prop, p),
         Class::LoadShape => shape::set_shape(ctx, i, name, prop, p),
         Class::XyCurve => shape::set_curve(ctx, name, prop, p),
+        Class::TShape => shape::set_tshape(ctx, i, name, prop, p),
+        Class::StorageController => control::set_storage_controller(ctx, i, name, prop, p),
         Class::LineCode | Class::XfmrCode | Class::Other(_) => Ok(()),
     }
 }
@@ -438,12 +448,12 @@ pub(crate) fn finish_at(ctx: &mut Ctx, class: Class, name: &str, at: Option<usiz
         Class::RegControl => control::finish_regcontrol(ctx, i, name),
         Class::Load => pc::finish_load(ctx, i, name),
         Class::Generator => pc::finish_generator(ctx, i, name),
-        Class::Storage => pc::finish_storage(ctx, i, name),
         Class::Fuse | Class::Recloser | Class::Relay | Class::SwtControl => {
             control::finish_device(ctx, i)
         }
         Class::LoadShape => shape::finish_shape(ctx, i, name),
         Class::XyCurve => shape::finish_curve(ctx, i, name),
+        Class::TShape => shape::finish_tshape(ctx, i, name),
         _ => Ok(()),
     }
 }
@@ -522,6 +532,8 @@ pub(crate) fn like(ctx: &mut Ctx, class: Class, name: &str, other: &str) -> Res<
         Class::EnergyMeter | Class::Monitor => copy_model!(meters),
         Class::LoadShape => copy_model!(load_shapes, shapes),
         Class::XyCurve => copy_model!(xy_curves, curves),
+        Class::TShape => copy_model!(t_shapes, tshapes),
+        Class::StorageController => copy_model!(storage_controllers, storage_controllers),
         Class::Other(_) => {}
     }
     Ok(())
@@ -545,6 +557,7 @@ pub(crate) fn set_enabled(ctx: &mut Ctx, class: Class, name: &str, on: bool) -> 
         Class::Generator => n.generators[i].enabled = on,
         Class::PvSystem => n.pv_systems[i].enabled = on,
         Class::Storage => n.storages[i].enabled = on,
+        Class::StorageController => n.storage_controllers[i].enabled = on,
         Class::Fuse | Class::Recloser | Class::Relay | Class::SwtControl => {
             n.protective_devices[i].enabled = on
         }

@@ -95,6 +95,23 @@ fn shape_name(ctx: &Ctx, p: &Param) -> Res<Option<String>> {
     Ok(Some(n))
 }
 
+/// A `TShape` reference (`Tyearly=`, `Tdaily=`, `Tduty=` of a PV system), checked.
+fn t_shape_name(ctx: &Ctx, p: &Param) -> Res<Option<String>> {
+    let n = value::name(p);
+    if n.is_empty() || n == "none" {
+        return Ok(None);
+    }
+    if ctx.net.t_shape(&n).is_none() {
+        return Err(Diagnostic::new(format!("TShape.{n} is not defined"))
+            .with_hint(crate::error::did_you_mean(
+                &n,
+                ctx.net.t_shapes.iter().map(|s| s.name.as_str()),
+            ))
+            .at_column(p.col));
+    }
+    Ok(Some(n))
+}
+
 /// Peak (kW, kvar) of a shape that uses actual values.
 fn actual_peak(ctx: &Ctx, shape: &str) -> Option<(f64, f64)> {
     let s = ctx.net.load_shapes.iter().find(|s| s.name == shape)?;
@@ -437,6 +454,16 @@ pub(crate) fn set_pv(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> 
             }
             return Ok(());
         }
+        "tyearly" | "tdaily" | "tduty" => {
+            let t = t_shape_name(ctx, p)?;
+            let v = &mut ctx.net.pv_systems[i];
+            match prop {
+                "tyearly" => v.t_yearly = t,
+                "tdaily" => v.t_daily = t,
+                _ => v.t_duty = t,
+            }
+            return Ok(());
+        }
         "effcurve" | "p-tcurve" => {
             let c = curve_name(ctx, p)?;
             let v = &mut ctx.net.pv_systems[i];
@@ -450,7 +477,6 @@ pub(crate) fn set_pv(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> 
         _ => {}
     }
     let v = &mut ctx.net.pv_systems[i];
-    let opt_name = |p: &Param| Some(value::name(p)).filter(|s| !s.is_empty() && s != "none");
     match prop {
         "phases" => v.phases = value::count(p, 1, 100)?,
         "bus1" => v.bus1 = value::bus(p)?,
@@ -470,9 +496,6 @@ pub(crate) fn set_pv(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> 
         "%cutout" => v.pct_cutout = value::number(p)?,
         "vminpu" => v.vmin_pu = value::number(p)?,
         "vmaxpu" => v.vmax_pu = value::number(p)?,
-        "tyearly" => v.t_yearly = opt_name(p),
-        "tdaily" => v.t_daily = opt_name(p),
-        "tduty" => v.t_duty = opt_name(p),
         "kvarmax" => v.kvar_limit = Some(value::number(p)?),
         "enabled" => v.enabled = value::boolean(p)?,
         other if super::common(other) => {}
@@ -481,9 +504,13 @@ pub(crate) fn set_pv(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> 
     Ok(())
 }
 
+/// What OpenDSS's storage side effects remember: whether the kVA and the kvar limits were
+/// given (a later `kWrated` or `kVA` then leaves them alone).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct StorageState {
-    pub pct_stored: Option<f64>,
+    pub kva_set: bool,
+    pub kvar_max_set: bool,
+    pub kvar_max_abs_set: bool,
 }
 
 pub(crate) fn create_storage(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usize {
@@ -512,10 +539,27 @@ pub(crate) fn create_storage(ctx: &mut Ctx, name: &str, existing: Option<usize>)
         daily: None,
         duty: None,
         enabled: true,
+        pf: 1.0,
+        q_kvar: None,
+        kvar_max: 25.0,
+        kvar_max_abs: 25.0,
+        pct_cutin: 0.0,
+        pct_cutout: 0.0,
+        pct_kw_rated: 100.0,
+        // OpenDSS computes kWhReserve only when kWhrated or %reserve is edited
+        kwh_reserve: 0.0,
+        vmin_pu: 0.9,
+        vmax_pu: 1.1,
+        model: 1,
+        charge_trigger: 0.0,
+        discharge_trigger: 0.0,
+        time_charge_trigger_h: 2.0,
     };
     put(&mut ctx.net.storages, existing, s)
 }
 
+/// OpenDSS's storage property side effects (`Storage.pas` `PropertySideEffects`, `Set_kW`)
+/// are applied in the order the properties are given.
 pub(crate) fn set_storage(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<()> {
     if matches!(prop, "yearly" | "daily" | "duty") {
         let sh = shape_name(ctx, p)?;
@@ -535,20 +579,76 @@ pub(crate) fn set_storage(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res
         "bus1" => s.bus1 = value::bus(p)?,
         "kv" => s.kv = value::number(p)?,
         "conn" => s.conn = value::connection(p)?,
-        "kva" => s.kva = value::number(p)?,
-        "kwrated" => s.kw_rated = value::number(p)?,
-        "kwhrated" => s.kwh_rated = value::number(p)?,
-        "kwhstored" => {
-            s.kwh_stored = value::number(p)?;
-            st.pct_stored = None;
+        "kw" => {
+            // Set_kW: the sign picks the state, the size the % of kWrated
+            let kw = value::number(p)?;
+            if kw > 0.0 {
+                s.state = Mode::Discharging;
+                s.pct_discharge = kw / s.kw_rated * 100.0;
+            } else if kw < 0.0 {
+                s.state = Mode::Charging;
+                s.pct_charge = kw.abs() / s.kw_rated * 100.0;
+            } else {
+                s.state = Mode::Idling;
+            }
         }
-        "%stored" => st.pct_stored = Some(value::number(p)?),
-        "%reserve" => s.pct_reserve = value::number(p)?,
+        "kvar" => s.q_kvar = Some(value::number(p)?),
+        "pf" => {
+            s.pf = value::number(p)?;
+            s.q_kvar = None;
+        }
+        "kva" => {
+            s.kva = value::number(p)?;
+            st.kva_set = true;
+            if !st.kvar_max_set {
+                s.kvar_max = s.kva;
+                if !st.kvar_max_abs_set {
+                    s.kvar_max_abs = s.kva;
+                }
+            }
+        }
+        "kvarmax" => {
+            s.kvar_max = value::number(p)?.abs();
+            st.kvar_max_set = true;
+            if !st.kvar_max_abs_set {
+                s.kvar_max_abs = s.kvar_max;
+            }
+        }
+        "kvarmaxabs" => {
+            s.kvar_max_abs = value::number(p)?.abs();
+            st.kvar_max_abs_set = true;
+        }
+        "%cutin" => s.pct_cutin = value::number(p)?,
+        "%cutout" => s.pct_cutout = value::number(p)?,
+        "kwrated" => {
+            s.kw_rated = value::number(p)?;
+            if !st.kva_set {
+                s.kva = s.kw_rated;
+            }
+        }
+        "%kwrated" => s.pct_kw_rated = value::number(p)?,
+        "kwhrated" => {
+            s.kwh_rated = value::number(p)?;
+            s.kwh_stored = s.kwh_rated; // assume fully charged
+            s.kwh_reserve = s.kwh_rated * s.pct_reserve * 0.01;
+        }
+        "kwhstored" => s.kwh_stored = value::number(p)?,
+        "%stored" => s.kwh_stored = value::number(p)? * 0.01 * s.kwh_rated,
+        "%reserve" => {
+            s.pct_reserve = value::number(p)?;
+            s.kwh_reserve = s.kwh_rated * s.pct_reserve * 0.01;
+        }
         "%charge" => s.pct_charge = value::number(p)?,
         "%discharge" => s.pct_discharge = value::number(p)?,
         "%effcharge" => s.pct_eff_charge = value::number(p)?,
         "%effdischarge" => s.pct_eff_discharge = value::number(p)?,
         "%idlingkw" => s.pct_idling_kw = value::number(p)?,
+        "vminpu" => s.vmin_pu = value::number(p)?,
+        "vmaxpu" => s.vmax_pu = value::number(p)?,
+        "model" => s.model = value::count(p, 1, 3)? as u32,
+        "chargetrigger" => s.charge_trigger = value::number(p)?,
+        "dischargetrigger" => s.discharge_trigger = value::number(p)?,
+        "timechargetrig" => s.time_charge_trigger_h = value::number(p)?,
         "state" => {
             let l = p.value.trim().to_ascii_lowercase();
             s.state = if l.starts_with('c') {
@@ -567,18 +667,30 @@ pub(crate) fn set_storage(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res
                 );
             };
         }
-        "dispmode" => s.dispatch_mode = value::name(p),
+        "dispmode" => {
+            let l = value::name(p);
+            s.dispatch_mode = match l.as_str() {
+                x if x.starts_with('d') => "default",
+                x if x.starts_with('l') => "loadlevel",
+                x if x.starts_with('p') => "price",
+                x if x.starts_with('e') => "external",
+                x if x.starts_with('f') => "follow",
+                _ => {
+                    return Err(Diagnostic::new(format!(
+                        "'{}' is not a storage dispatch mode",
+                        p.value
+                    ))
+                    .with_hint(Some(
+                        "OpenDSS accepts: default, loadlevel, price, external, follow".into(),
+                    ))
+                    .at_column(p.col))
+                }
+            }
+            .to_string();
+        }
         "enabled" => s.enabled = value::boolean(p)?,
         other if super::common(other) => {}
         _ => {}
-    }
-    Ok(())
-}
-
-pub(crate) fn finish_storage(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
-    if let Some(pct) = ctx.store.storages.get(name).and_then(|s| s.pct_stored) {
-        let s = &mut ctx.net.storages[i];
-        s.kwh_stored = s.kwh_rated * pct / 100.0;
     }
     Ok(())
 }

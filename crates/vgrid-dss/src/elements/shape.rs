@@ -299,7 +299,65 @@ pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Par
             npts: None,
             interval_h: 1.0,
         });
-    let s = &mut ctx.net.load_shapes[i];
+    set_fields(&mut ctx.net.load_shapes[i], st, &base, prop, p)
+}
+
+/// `TShape`: a shape of temperatures (°C, kept in `p_mult`) with a LoadShape's properties
+/// (`temp=` for `mult=`); sampled like a load shape.
+pub(crate) fn create_tshape(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usize {
+    ctx.store.tshapes.insert(
+        name.to_string(),
+        ShapeState {
+            npts: None,
+            interval_h: 1.0,
+        },
+    );
+    let s = LoadShape {
+        name: name.to_string(),
+        interval_h: Some(1.0),
+        hours: Vec::new(),
+        p_mult: Vec::new(),
+        q_mult: Vec::new(),
+        use_actual: true,
+        p_base: 0.0,
+        q_base: 0.0,
+    };
+    put(&mut ctx.net.t_shapes, existing, s)
+}
+
+pub(crate) fn set_tshape(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Param) -> Res<()> {
+    let base = ctx.base_dir.to_path_buf();
+    let st = ctx
+        .store
+        .tshapes
+        .entry(name.to_string())
+        .or_insert(ShapeState {
+            npts: None,
+            interval_h: 1.0,
+        });
+    let prop = match prop {
+        "temp" => "mult",
+        "action" => return Ok(()),
+        p => p,
+    };
+    set_fields(&mut ctx.net.t_shapes[i], st, &base, prop, p)
+}
+
+pub(crate) fn finish_tshape(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
+    match ctx.store.tshapes.get(name) {
+        Some(st) => finish_fields(&mut ctx.net.t_shapes[i], st),
+        None => Ok(()),
+    }
+}
+
+fn set_fields(
+    s: &mut LoadShape,
+    st: &mut ShapeState,
+    base: &Path,
+    prop: &str,
+    p: &Param,
+) -> Res<()> {
+    let base = base.to_path_buf();
     match prop {
         "npts" => {
             let n = value::count(p, 0, MAX_POINTS)?;
@@ -399,7 +457,10 @@ pub(crate) fn finish_shape(ctx: &mut Ctx, i: usize, name: &str) -> Res<()> {
     let Some(st) = ctx.store.shapes.get(name) else {
         return Ok(());
     };
-    let s = &mut ctx.net.load_shapes[i];
+    finish_fields(&mut ctx.net.load_shapes[i], st)
+}
+
+fn finish_fields(s: &mut LoadShape, st: &ShapeState) -> Res<()> {
     if st.interval_h > 0.0 {
         s.interval_h = Some(st.interval_h);
         s.hours.clear();
