@@ -13,24 +13,14 @@
 //! ```
 //!
 //! ## What is counted
-//! Each step stands for one step size of time: with 15-minute steps, a transformer above its
-//! rating at 7 steps was overloaded for 7 × 0.25 = 1.75 h. A step's loading of a line or
-//! transformer is its largest phase-conductor current at any terminal over that terminal's
-//! rated current (lines: `normamps`; transformers: winding kVA / (√3 kV), or kVA / kV for one
-//! phase), exactly as `vgrid solve --loadings`. Besides the hours above 100 % and above
-//! `--trip-pct`, the longest unbroken stretch above `--trip-pct` says how long a protective
-//! device would have seen the overload. An element's energy is `Σ |P at terminal 1| · Δt`
-//! (either direction) and its losses `Σ Re(Σ V·conj(I)) · Δt` over its conductors, both from
-//! `Yprim·V` of the step; on the European LV day they equal OpenDSS's energy meter on
-//! `Line.line1` (kWh, and the lines' losses) to 1e-9. A node counts when it has a voltage base
-//! and is above 0.05 pu at that step (neutrals are left out); "below the band" is
-//! `|V| < LOW` pu, "above" `|V| > HIGH` pu.
+//! The statistics are the library's [`vgrid::timeseries::study`]: its module docs say what a
+//! step's loading, an element's energy and losses, and a node's time outside the band are.
+//! This command orchestrates the run, prints the summary and writes the files.
 //!
 //! ## Cost
-//! Node statistics cost one squared magnitude per node per step. Element statistics need the
-//! branch currents `Yprim·V` of every line and transformer at every step: +28 % run time on the
-//! European LV day (906 branches, 1,440 steps: 0.48 → 0.62 s), +11 % on the village's year;
-//! `--no-elements` leaves them out.
+//! Element statistics need the branch currents of every line and transformer at every step:
+//! +28 % run time on the European LV day (906 branches, 1,440 steps: 0.48 → 0.62 s), +11 % on
+//! the village's year; `--no-elements` leaves them out.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -39,14 +29,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use vgrid::model::{ElementKind, Network, SolveMode};
-use vgrid::powerflow::solve::System;
+use vgrid::model::{Network, SolveMode};
+use vgrid::timeseries::study::{ElementResult, Study, StudyOptions, StudyResults, VoltageExtreme};
 use vgrid::timeseries::{CsvSink, RunHeader, StepReport, StepSink};
-use vgrid::{Directive, ReadOptions, Reader, Simulation, C64};
-
-/// Nodes below this per-unit voltage (neutrals, de-energised nodes) are left out, as in the
-/// engine's per-step min/max.
-const VPU_FLOOR: f64 = 0.05;
+use vgrid::{Directive, ReadOptions, Reader, Simulation};
 
 /// Overloaded elements and out-of-band nodes listed in the summary.
 const TOP: usize = 10;
@@ -78,10 +64,8 @@ pub struct Options<'a> {
     pub per_step: Option<&'a Path>,
     pub elements: Option<&'a Path>,
     pub buses: Option<&'a Path>,
-    pub band: (f64, f64),
-    pub trip_pct: f64,
-    /// Skip the per-step branch currents (no element statistics, faster).
-    pub no_elements: bool,
+    /// What the study counts (band, trip threshold, element statistics or not).
+    pub study: StudyOptions,
     /// Print the summary as JSON.
     pub json: bool,
     pub lenient: bool,
@@ -120,7 +104,6 @@ pub fn parse_pct(s: &str) -> Result<f64, String> {
     }
     Ok(v)
 }
-
 /// Run the script's setup, then the time series; write the files and print the summary.
 pub fn run(o: &Options) -> Result<ExitCode> {
     let setup_start = Instant::now();
@@ -141,14 +124,7 @@ pub fn run(o: &Options) -> Result<ExitCode> {
         )),
         None => None,
     };
-    let dt_h = step_size_s / 3600.0;
-    let mut nodes = NodeStats::new(sim.system(), o.band);
-    let mut elements = if o.no_elements {
-        None
-    } else {
-        Some(ElementStats::new(sim.system(), &net, o.trip_pct))
-    };
-    let mut totals = Totals::default();
+    let mut study = Study::new(&sim, &net, &o.study);
     let mut progress = Progress::new(steps);
     let mut report = StepReport::default();
     let setup_time = setup_start.elapsed();
@@ -168,11 +144,7 @@ pub fn run(o: &Options) -> Result<ExitCode> {
             })();
             r.with_context(|| format!("writing {}", path.display()))?;
         }
-        totals.add(&report, dt_h);
-        nodes.add(sim.system(), report.hour, dt_h);
-        if let Some(e) = elements.as_mut() {
-            e.add(sim.system(), report.hour, dt_h);
-        }
+        study.add_step(&sim, &report);
         progress.tick(k + 1);
     }
     progress.clear();
@@ -181,25 +153,15 @@ pub fn run(o: &Options) -> Result<ExitCode> {
         sink.finish()
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    let results = study.finish();
     if let Some(p) = o.buses {
-        nodes
-            .write(p)
-            .with_context(|| format!("writing {}", p.display()))?;
+        write_nodes(&results, p).with_context(|| format!("writing {}", p.display()))?;
     }
-    if let (Some(p), Some(e)) = (o.elements, elements.as_ref()) {
-        e.write(p)
-            .with_context(|| format!("writing {}", p.display()))?;
+    if let (Some(p), true) = (o.elements, results.elements_computed) {
+        write_elements(&results, p).with_context(|| format!("writing {}", p.display()))?;
     }
-    print_summary(
-        o,
-        &net,
-        &totals,
-        &nodes,
-        elements.as_ref(),
-        (setup_time, wall),
-        step_size_s,
-    );
-    Ok(if totals.not_converged == 0 {
+    print_summary(o, &net, &results, (setup_time, wall));
+    Ok(if results.totals.steps_not_converged == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -303,369 +265,62 @@ fn setup_simbench(o: &Options) -> Result<Network> {
     Ok(net)
 }
 
-/// Run totals from the per-step reports.
-#[derive(Default)]
-struct Totals {
-    steps: u64,
-    not_converged: u64,
-    first_not_converged: Option<(u64, f64)>,
-    source_kwh: f64,
-    source_kvarh: f64,
-    losses_kwh: f64,
-    peak_source_kw: Option<(f64, f64)>,
-    first_hour: Option<f64>,
-    last_hour: f64,
-}
-
-impl Totals {
-    fn add(&mut self, r: &StepReport, dt_h: f64) {
-        self.steps += 1;
-        if !r.converged {
-            self.not_converged += 1;
-            self.first_not_converged.get_or_insert((r.step, r.hour));
-        }
-        self.source_kwh += r.p_source_kw * dt_h;
-        self.source_kvarh += r.q_source_kvar * dt_h;
-        self.losses_kwh += r.losses_kw * dt_h;
-        if self.peak_source_kw.is_none_or(|(p, _)| r.p_source_kw > p) {
-            self.peak_source_kw = Some((r.p_source_kw, r.hour));
-        }
-        self.first_hour.get_or_insert(r.hour);
-        self.last_hour = r.hour;
-    }
-}
-
-/// `(pu, hour, node index)` of an extreme voltage.
-type Extreme = (f64, f64, usize);
-
-/// Per bus node over the run: extreme voltages and time outside the band.
-struct NodeStats {
-    /// `(bus, node number, system node index, base volts)` of nodes with a voltage base.
-    nodes: Vec<(String, u32, usize, f64)>,
-    inv_base2: Vec<f64>,
-    band: (f64, f64),
-    band2: (f64, f64),
-    /// Squared per-unit extremes and the hour of each.
-    min2: Vec<(f64, f64)>,
-    max2: Vec<(f64, f64)>,
-    steps_below: Vec<u32>,
-    steps_above: Vec<u32>,
-    dt_h: f64,
-}
-
-impl NodeStats {
-    fn new(sys: &System, band: (f64, f64)) -> NodeStats {
-        let mut nodes = Vec::new();
-        for bus in &sys.net.buses {
-            let Some(kv) = bus.kv_base_ln.filter(|kv| *kv > 0.0) else {
-                continue;
-            };
-            for &(number, i) in &bus.nodes {
-                if sys.net.energized.get(i).copied().unwrap_or(true) {
-                    nodes.push((bus.name.clone(), number, i, kv * 1000.0));
-                }
-            }
-        }
-        let n = nodes.len();
-        NodeStats {
-            inv_base2: nodes.iter().map(|n| 1.0 / (n.3 * n.3)).collect(),
-            nodes,
-            band,
-            band2: (band.0 * band.0, band.1 * band.1),
-            min2: vec![(f64::INFINITY, f64::NAN); n],
-            max2: vec![(f64::NEG_INFINITY, f64::NAN); n],
-            steps_below: vec![0; n],
-            steps_above: vec![0; n],
-            dt_h: 0.0,
-        }
-    }
-
-    fn add(&mut self, sys: &System, hour: f64, dt_h: f64) {
-        self.dt_h = dt_h;
-        let v = sys.voltages();
-        let floor2 = VPU_FLOOR * VPU_FLOOR;
-        for (k, n) in self.nodes.iter().enumerate() {
-            let pu2 = v[n.2].norm_sqr() * self.inv_base2[k];
-            if pu2 <= floor2 {
-                continue;
-            }
-            if pu2 < self.min2[k].0 {
-                self.min2[k] = (pu2, hour);
-            }
-            if pu2 > self.max2[k].0 {
-                self.max2[k] = (pu2, hour);
-            }
-            if pu2 < self.band2.0 {
-                self.steps_below[k] += 1;
-            } else if pu2 > self.band2.1 {
-                self.steps_above[k] += 1;
-            }
-        }
-    }
-
-    /// Indices of the nodes that were energised above the floor at some step.
-    fn seen(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.nodes.len()).filter(|&k| self.max2[k].0.is_finite())
-    }
-
-    fn name(&self, k: usize) -> String {
-        format!("{}.{}", self.nodes[k].0, self.nodes[k].1)
-    }
-
-    /// The lowest and highest voltage of the run.
-    fn extremes(&self) -> Option<(Extreme, Extreme)> {
-        let lo = self
-            .seen()
-            .min_by(|&a, &b| self.min2[a].0.total_cmp(&self.min2[b].0))?;
-        let hi = self
-            .seen()
-            .max_by(|&a, &b| self.max2[a].0.total_cmp(&self.max2[b].0))?;
-        Some((
-            (self.min2[lo].0.sqrt(), self.min2[lo].1, lo),
-            (self.max2[hi].0.sqrt(), self.max2[hi].1, hi),
-        ))
-    }
-
-    fn write(&self, path: &Path) -> std::io::Result<()> {
-        let mut f = BufWriter::new(File::create(path)?);
+/// One row per node seen energised.
+fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> {
+    let mut f = BufWriter::new(File::create(path)?);
+    writeln!(
+        f,
+        "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h"
+    )?;
+    for n in &r.nodes {
         writeln!(
             f,
-            "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h"
+            "{},{},{:.6},{:.8},{:.6},{:.8},{:.6},{:.6},{:.6}",
+            n.bus,
+            n.node,
+            n.vbase_ln_kv,
+            n.vmin_pu,
+            n.vmin_hour_h,
+            n.vmax_pu,
+            n.vmax_hour_h,
+            n.below_band_h,
+            n.above_band_h,
         )?;
-        for k in self.seen() {
-            let n = &self.nodes[k];
-            writeln!(
-                f,
-                "{},{},{:.6},{:.8},{:.6},{:.8},{:.6},{:.6},{:.6}",
-                n.0,
-                n.1,
-                n.3 / 1000.0,
-                self.min2[k].0.sqrt(),
-                self.min2[k].1,
-                self.max2[k].0.sqrt(),
-                self.max2[k].1,
-                f64::from(self.steps_below[k]) * self.dt_h,
-                f64::from(self.steps_above[k]) * self.dt_h,
-            )?;
-        }
-        f.flush()
     }
+    f.flush()
 }
 
-/// Per line and transformer over the run: peak loading against the rating, time above 100 %
-/// and above the trip threshold, energy through terminal 1, losses.
-struct ElementStats {
-    trip_pct: f64,
-    elements: Vec<Element>,
-    /// Work space: conductor voltages and currents of one branch.
-    work_v: Vec<C64>,
-    work_i: Vec<C64>,
-    dt_h: f64,
-}
-
-struct Element {
-    name: String,
-    /// Branch index in the system.
-    branch: usize,
-    /// `1 / rated current²` of each terminal, 1/A² (0 when the terminal has no rating).
-    inv_rated2: Vec<f64>,
-    /// Rated current of the terminal of the peak, A.
-    rated_a: Vec<f64>,
-    /// Phase conductors per terminal whose current counts.
-    phases: usize,
-    /// Peak `(|I|/I_rated)²`, its current and terminal, and its hour.
-    peak2: f64,
-    peak_i_a: f64,
-    peak_rated_a: f64,
-    peak_hour: f64,
-    steps_over_100: u32,
-    steps_over_trip: u32,
-    /// The stretch above the trip threshold going on (steps, first hour), and the longest.
-    trip_run: (u32, f64),
-    longest_trip_run: (u32, f64),
-    /// ∫|P at terminal 1| dt and ∫ losses dt, kWh.
-    through_kwh: f64,
-    losses_kwh: f64,
-}
-
-impl Element {
-    fn rated(&self) -> bool {
-        self.inv_rated2.iter().any(|r| *r > 0.0)
-    }
-}
-
-impl ElementStats {
-    fn new(sys: &System, net: &Network, trip_pct: f64) -> ElementStats {
-        let mut elements = Vec::new();
-        for (b, br) in sys.net.branches.iter().enumerate() {
-            let (rated, phases): (Vec<f64>, usize) = match br.id.kind {
-                ElementKind::Line => match net.lines.get(br.index) {
-                    Some(l) => (vec![l.norm_amps_a; 2], br.prim.conductors_per_terminal),
-                    None => continue,
-                },
-                ElementKind::Transformer => match net.transformers.get(br.index) {
-                    Some(t) => (
-                        t.windings
-                            .iter()
-                            .map(|w| {
-                                if t.phases == 1 {
-                                    w.kva / w.kv
-                                } else {
-                                    w.kva / (3f64.sqrt() * w.kv)
-                                }
-                            })
-                            .collect(),
-                        t.phases,
-                    ),
-                    None => continue,
-                },
-                _ => continue,
-            };
-            let ok = |r: &f64| r.is_finite() && *r > 0.0;
-            elements.push(Element {
-                name: br.id.to_string(),
-                branch: b,
-                inv_rated2: rated
-                    .iter()
-                    .map(|r| if ok(r) { 1.0 / (r * r) } else { 0.0 })
-                    .collect(),
-                rated_a: rated,
-                phases: phases.min(br.prim.conductors_per_terminal),
-                peak2: 0.0,
-                peak_i_a: 0.0,
-                peak_rated_a: f64::NAN,
-                peak_hour: f64::NAN,
-                steps_over_100: 0,
-                steps_over_trip: 0,
-                trip_run: (0, f64::NAN),
-                longest_trip_run: (0, f64::NAN),
-                through_kwh: 0.0,
-                losses_kwh: 0.0,
-            });
-        }
-        ElementStats {
-            trip_pct,
-            elements,
-            work_v: Vec::new(),
-            work_i: Vec::new(),
-            dt_h: 0.0,
-        }
-    }
-
-    fn add(&mut self, sys: &System, hour: f64, dt_h: f64) {
-        self.dt_h = dt_h;
-        let v = sys.voltages();
-        let zero = C64::new(0.0, 0.0);
-        let trip2 = (self.trip_pct / 100.0).powi(2);
-        for e in &mut self.elements {
-            let br = &sys.net.branches[e.branch];
-            let m = br.nodes.len();
-            let y = br.prim.y.as_slice();
-            if y.len() != m * m {
-                continue;
-            }
-            self.work_v.clear();
-            self.work_v
-                .extend(br.nodes.iter().map(|n| n.map_or(zero, |i| v[i])));
-            self.work_i.clear();
-            self.work_i.extend(y.chunks_exact(m).map(|row| {
-                row.iter()
-                    .zip(&self.work_v)
-                    .map(|(a, b)| a * b)
-                    .sum::<C64>()
-            }));
-            let c = br.prim.conductors_per_terminal;
-            // losses: Σ V·conj(I) over all conductors; power into terminal 1
-            let mut loss = zero;
-            let mut p1 = 0.0;
-            for (k, (vk, ik)) in self.work_v.iter().zip(&self.work_i).enumerate() {
-                let s = vk * ik.conj();
-                loss += s;
-                if k < c {
-                    p1 += s.re;
-                }
-            }
-            e.losses_kwh += loss.re / 1000.0 * dt_h;
-            e.through_kwh += p1.abs() / 1000.0 * dt_h;
-            // loading: largest |I|²/I_rated² over phase conductors of rated terminals
-            let mut worst = (0.0, 0.0, f64::NAN);
-            for (t, (&inv2, &rated)) in e.inv_rated2.iter().zip(&e.rated_a).enumerate() {
-                if inv2 <= 0.0 {
-                    continue;
-                }
-                for k in 0..e.phases {
-                    let i2 = self.work_i.get(t * c + k).map_or(0.0, |x| x.norm_sqr());
-                    if i2 * inv2 > worst.0 {
-                        worst = (i2 * inv2, i2, rated);
-                    }
-                }
-            }
-            if worst.0 > 1.0 {
-                e.steps_over_100 += 1;
-            }
-            if worst.0 > trip2 {
-                e.steps_over_trip += 1;
-                if e.trip_run.0 == 0 {
-                    e.trip_run.1 = hour;
-                }
-                e.trip_run.0 += 1;
-                if e.trip_run.0 > e.longest_trip_run.0 {
-                    e.longest_trip_run = e.trip_run;
-                }
-            } else {
-                e.trip_run.0 = 0;
-            }
-            if worst.0 > e.peak2 || e.peak_hour.is_nan() {
-                e.peak2 = worst.0;
-                e.peak_i_a = worst.1.sqrt();
-                e.peak_rated_a = worst.2;
-                e.peak_hour = hour;
-            }
-        }
-    }
-
-    /// Rated elements, highest peak first.
-    fn by_peak(&self) -> Vec<&Element> {
-        let mut v: Vec<&Element> = self.elements.iter().filter(|e| e.rated()).collect();
-        v.sort_by(|a, b| b.peak2.total_cmp(&a.peak2));
-        v
-    }
-
-    fn write(&self, path: &Path) -> std::io::Result<()> {
-        let mut f = BufWriter::new(File::create(path)?);
-        let trip = fmt_pct(self.trip_pct);
+/// One row per line and transformer.
+fn write_elements(r: &StudyResults, path: &Path) -> std::io::Result<()> {
+    let mut f = BufWriter::new(File::create(path)?);
+    let trip = fmt_pct(r.options.trip_pct);
+    writeln!(
+        f,
+        "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_{trip}pct_h,\
+         longest_above_{trip}pct_h,longest_above_{trip}pct_from_hour_h,energy_through_kwh,losses_kwh"
+    )?;
+    for e in &r.elements {
+        let (rated, pct) = match (e.i_rated_a, e.peak_loading_pct) {
+            (Some(a), Some(p)) => (format!("{a:.4}"), format!("{p:.3}")),
+            _ => ("nan".to_string(), "nan".to_string()),
+        };
         writeln!(
             f,
-            "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_{trip}pct_h,\
-             longest_above_{trip}pct_h,longest_above_{trip}pct_from_hour_h,energy_through_kwh,losses_kwh"
+            "{},{},{:.4},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
+            e.element,
+            rated,
+            e.peak_i_a,
+            pct,
+            e.peak_hour_h,
+            e.above_100pct_h,
+            e.above_trip_h,
+            e.longest_above_trip_h,
+            e.longest_above_trip_from_hour_h.unwrap_or(f64::NAN),
+            e.energy_through_kwh,
+            e.losses_kwh,
         )?;
-        for e in &self.elements {
-            let (rated, pct) = if e.rated() {
-                (
-                    format!("{:.4}", e.peak_rated_a),
-                    format!("{:.3}", 100.0 * e.peak2.sqrt()),
-                )
-            } else {
-                ("nan".to_string(), "nan".to_string())
-            };
-            writeln!(
-                f,
-                "{},{},{:.4},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
-                e.name,
-                rated,
-                e.peak_i_a,
-                pct,
-                e.peak_hour,
-                f64::from(e.steps_over_100) * self.dt_h,
-                f64::from(e.steps_over_trip) * self.dt_h,
-                f64::from(e.longest_trip_run.0) * self.dt_h,
-                e.longest_trip_run.1,
-                e.through_kwh,
-                e.losses_kwh,
-            )?;
-        }
-        f.flush()
     }
+    f.flush()
 }
 
 /// `120` → "120", `112.5` → "112.5" (for a column name).
@@ -706,22 +361,14 @@ fn fmt_step(step_s: f64) -> String {
     }
 }
 
-fn print_summary(
-    o: &Options,
-    net: &Network,
-    t: &Totals,
-    nodes: &NodeStats,
-    elements: Option<&ElementStats>,
-    times: (Duration, Duration),
-    step_size_s: f64,
-) {
+fn print_summary(o: &Options, net: &Network, r: &StudyResults, times: (Duration, Duration)) {
     let mut out = std::io::stdout().lock();
     if o.json {
-        let j = json_summary(o, net, t, nodes, elements, times, step_size_s);
+        let j = json_summary(o, net, r, times);
         let _ = serde_json::to_writer_pretty(&mut out, &j);
         let _ = writeln!(out);
     } else {
-        let _ = write_summary(&mut out, o, net, t, nodes, elements, times, step_size_s);
+        let _ = write_summary(&mut out, o, net, r, times);
     }
 }
 
@@ -739,74 +386,73 @@ fn mode_name(m: SolveMode) -> &'static str {
 fn json_summary(
     opts: &Options,
     net: &Network,
-    t: &Totals,
-    nodes: &NodeStats,
-    elements: Option<&ElementStats>,
+    r: &StudyResults,
     (setup, wall): (Duration, Duration),
-    step_size_s: f64,
 ) -> serde_json::Value {
     use serde_json::json;
-    let dt_h = step_size_s / 3600.0;
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let extremes = nodes.extremes();
-    let extreme = |e: Option<Extreme>| {
-        e.map(|(pu, hour, k)| json!({"vmag_pu": pu, "node": nodes.name(k), "hour_h": hour}))
+    let t = &r.totals;
+    let extreme = |e: &Option<VoltageExtreme>| {
+        e.as_ref()
+            .map(|e| json!({"vmag_pu": e.vmag_pu, "node": e.node, "hour_h": e.hour_h}))
     };
-    let outside: Vec<_> = nodes
-        .seen()
-        .filter(|&k| nodes.steps_below[k] + nodes.steps_above[k] > 0)
-        .map(|k| {
+    let outside: Vec<_> = r
+        .nodes
+        .iter()
+        .filter(|n| n.below_band_h + n.above_band_h > 0.0)
+        .map(|n| {
             json!({
-                "node": nodes.name(k),
-                "vmin_pu": nodes.min2[k].0.sqrt(),
-                "vmax_pu": nodes.max2[k].0.sqrt(),
-                "below_band_h": f64::from(nodes.steps_below[k]) * dt_h,
-                "above_band_h": f64::from(nodes.steps_above[k]) * dt_h,
+                "node": n.name(),
+                "vmin_pu": n.vmin_pu,
+                "vmax_pu": n.vmax_pu,
+                "below_band_h": n.below_band_h,
+                "above_band_h": n.above_band_h,
             })
         })
         .collect();
-    let overloaded = elements.map(|e| {
-        e.by_peak()
+    let overloaded = r.elements_computed.then(|| {
+        r.elements_by_peak()
             .into_iter()
-            .filter(|x| x.steps_over_100 > 0)
+            .filter(|x| x.above_100pct_h > 0.0)
             .map(|x| {
                 json!({
-                    "element": x.name,
-                    "peak_loading_pct": 100.0 * x.peak2.sqrt(),
+                    "element": x.element,
+                    "peak_loading_pct": x.peak_loading_pct,
                     "peak_i_a": x.peak_i_a,
-                    "i_rated_a": x.peak_rated_a,
-                    "peak_hour_h": x.peak_hour,
-                    "above_100pct_h": f64::from(x.steps_over_100) * dt_h,
-                    "above_trip_h": f64::from(x.steps_over_trip) * dt_h,
-                    "longest_above_trip_h": f64::from(x.longest_trip_run.0) * dt_h,
-                    "longest_above_trip_from_hour_h": finite(x.longest_trip_run.1),
+                    "i_rated_a": x.i_rated_a,
+                    "peak_hour_h": x.peak_hour_h,
+                    "above_100pct_h": x.above_100pct_h,
+                    "above_trip_h": x.above_trip_h,
+                    "longest_above_trip_h": x.longest_above_trip_h,
+                    "longest_above_trip_from_hour_h": x.longest_above_trip_from_hour_h,
                 })
             })
             .collect::<Vec<_>>()
     });
+    let (blo, bhi) = r.options.band;
     json!({
         "script": opts.script.display().to_string(),
         "mode": mode_name(net.settings.mode),
         "steps": t.steps,
-        "step_size_s": step_size_s,
-        "first_hour_h": t.first_hour,
-        "last_hour_h": t.last_hour,
-        "steps_not_converged": t.not_converged,
-        "first_not_converged_step": t.first_not_converged.map(|(s, _)| s),
+        "step_size_s": r.step_size_s,
+        "first_hour_h": t.first_hour_h,
+        "last_hour_h": t.last_hour_h,
+        "steps_not_converged": t.steps_not_converged,
+        "first_not_converged_step": t.first_not_converged_step,
         "run_time_s": wall.as_secs_f64(),
         "setup_time_s": setup.as_secs_f64(),
         "steps_per_s": t.steps as f64 / wall.as_secs_f64().max(1e-9),
         "source_mwh": t.source_kwh / 1000.0,
         "source_mvarh": t.source_kvarh / 1000.0,
-        "peak_source_kw": t.peak_source_kw.map(|(p, _)| p),
-        "peak_source_hour_h": t.peak_source_kw.map(|(_, h)| h),
+        "peak_source_kw": t.peak_source_kw,
+        "peak_source_hour_h": t.peak_source_hour_h,
         "losses_mwh": t.losses_kwh / 1000.0,
         "losses_pct": if t.source_kwh.abs() > 0.0 { 100.0 * t.losses_kwh / t.source_kwh } else { 0.0 },
-        "v_min": extreme(extremes.map(|e| e.0)),
-        "v_max": extreme(extremes.map(|e| e.1)),
-        "band_pu": [nodes.band.0, nodes.band.1],
+        "v_min": extreme(&t.v_min),
+        "v_max": extreme(&t.v_max),
+        "band_pu": [blo, bhi],
         "nodes_outside_band": outside,
-        "trip_pct": opts.trip_pct,
+        "trip_pct": r.options.trip_pct,
+        "overload_h": t.overload_h,
         "overloaded": overloaded,
     })
 }
@@ -815,13 +461,12 @@ fn write_summary(
     o: &mut dyn Write,
     opts: &Options,
     net: &Network,
-    t: &Totals,
-    nodes: &NodeStats,
-    elements: Option<&ElementStats>,
+    r: &StudyResults,
     (setup, wall): (Duration, Duration),
-    step_size_s: f64,
 ) -> std::io::Result<()> {
+    let t = &r.totals;
     let mode = mode_name(net.settings.mode);
+    let step_size_s = r.step_size_s;
     let dt_h = step_size_s / 3600.0;
     writeln!(o, "vgrid timeseries {}", opts.script.display())?;
     writeln!(
@@ -830,19 +475,19 @@ fn write_summary(
         t.steps,
         fmt_step(step_size_s),
         trim_num(t.steps as f64 * dt_h),
-        trim_num(t.first_hour.unwrap_or(f64::NAN)),
-        trim_num(t.last_hour)
+        trim_num(t.first_hour_h.unwrap_or(f64::NAN)),
+        trim_num(t.last_hour_h)
     )?;
-    if t.not_converged == 0 {
+    if t.steps_not_converged == 0 {
         writeln!(o, "  converged            every step")?;
     } else {
-        let (step, hour) = t.first_not_converged.unwrap_or((0, f64::NAN));
         writeln!(
             o,
-            "  converged            NO at {} of {} steps (first: step {step}, {}); the run went on",
-            t.not_converged,
+            "  converged            NO at {} of {} steps (first: step {}, {}); the run went on",
+            t.steps_not_converged,
             t.steps,
-            when(hour)
+            t.first_not_converged_step.unwrap_or(0),
+            when(t.first_not_converged_hour_h.unwrap_or(f64::NAN))
         )?;
     }
     let secs = wall.as_secs_f64();
@@ -858,7 +503,7 @@ fn write_summary(
         t.source_kwh / 1000.0,
         t.source_kvarh / 1000.0
     )?;
-    if let Some((p, h)) = t.peak_source_kw {
+    if let (Some(p), Some(h)) = (t.peak_source_kw, t.peak_source_hour_h) {
         writeln!(o, "  peak source power    {p:.3} kW at {}", when(h))?;
     }
     writeln!(
@@ -871,108 +516,99 @@ fn write_summary(
             0.0
         }
     )?;
-    if let Some(((lo, lo_h, lo_k), (hi, hi_h, hi_k))) = nodes.extremes() {
+    if let (Some(lo), Some(hi)) = (&t.v_min, &t.v_max) {
         writeln!(
             o,
-            "  min voltage          {lo:.5} pu at {}, {}",
-            nodes.name(lo_k),
-            when(lo_h)
+            "  min voltage          {:.5} pu at {}, {}",
+            lo.vmag_pu,
+            lo.node,
+            when(lo.hour_h)
         )?;
         writeln!(
             o,
-            "  max voltage          {hi:.5} pu at {}, {}",
-            nodes.name(hi_k),
-            when(hi_h)
+            "  max voltage          {:.5} pu at {}, {}",
+            hi.vmag_pu,
+            hi.node,
+            when(hi.hour_h)
         )?;
     }
-    let (blo, bhi) = nodes.band;
-    let mut outside: Vec<usize> = nodes
-        .seen()
-        .filter(|&k| nodes.steps_below[k] + nodes.steps_above[k] > 0)
-        .collect();
-    outside.sort_by(|&a, &b| {
-        let ta = nodes.steps_below[a] + nodes.steps_above[a];
-        let tb = nodes.steps_below[b] + nodes.steps_above[b];
-        tb.cmp(&ta).then(a.cmp(&b))
-    });
+    let (blo, bhi) = r.options.band;
+    let outside = r.nodes_outside_band();
     writeln!(
         o,
         "  voltage band         {blo:.2}–{bhi:.2} pu: {} of {} nodes outside at some step",
         outside.len(),
-        nodes.seen().count()
+        r.nodes.len()
     )?;
-    for &k in outside.iter().take(TOP) {
-        let below = f64::from(nodes.steps_below[k]) * dt_h;
-        let above = f64::from(nodes.steps_above[k]) * dt_h;
+    for n in outside.iter().take(TOP) {
         let mut what = Vec::new();
-        if below > 0.0 {
+        if n.below_band_h > 0.0 {
             what.push(format!(
                 "{} h below (min {:.4} pu)",
-                trim_num(below),
-                nodes.min2[k].0.sqrt()
+                trim_num(n.below_band_h),
+                n.vmin_pu
             ));
         }
-        if above > 0.0 {
+        if n.above_band_h > 0.0 {
             what.push(format!(
                 "{} h above (max {:.4} pu)",
-                trim_num(above),
-                nodes.max2[k].0.sqrt()
+                trim_num(n.above_band_h),
+                n.vmax_pu
             ));
         }
-        writeln!(o, "    {:<28} {}", nodes.name(k), what.join(", "))?;
+        writeln!(o, "    {:<28} {}", n.name(), what.join(", "))?;
     }
     if outside.len() > TOP {
         writeln!(o, "    ... {} more (see --buses)", outside.len() - TOP)?;
     }
-    match elements {
-        Some(e) => {
-            let ranked = e.by_peak();
-            let over: Vec<&&Element> = ranked.iter().filter(|x| x.steps_over_100 > 0).collect();
+    if !r.elements_computed {
+        writeln!(o, "  overloaded           not computed (--no-elements)")?;
+        return Ok(());
+    }
+    let ranked = r.elements_by_peak();
+    let over: Vec<&&ElementResult> = ranked.iter().filter(|x| x.above_100pct_h > 0.0).collect();
+    writeln!(
+        o,
+        "  overloaded           {} of {} rated lines and transformers above 100 % at some step",
+        over.len(),
+        ranked.len()
+    )?;
+    let trip = trim_num(r.options.trip_pct);
+    // `ranked` is highest peak first, and so is `over`
+    for x in over.iter().take(TOP) {
+        let longest = match x.longest_above_trip_from_hour_h {
+            Some(from) if x.longest_above_trip_h > 0.0 => format!(
+                "; longest stretch {} h from {}",
+                trim_num(x.longest_above_trip_h),
+                when(from)
+            ),
+            _ => String::new(),
+        };
+        writeln!(
+            o,
+            "    {:<28} peak {:6.1} % ({:.1} A of {:.1} A) at {}; {} h above 100 %, {} h above {trip} %{longest}",
+            x.element,
+            x.peak_loading_pct.unwrap_or(f64::NAN),
+            x.peak_i_a,
+            x.i_rated_a.unwrap_or(f64::NAN),
+            when(x.peak_hour_h),
+            trim_num(x.above_100pct_h),
+            trim_num(x.above_trip_h),
+        )?;
+    }
+    if over.len() > TOP {
+        writeln!(o, "    ... {} more (see --elements)", over.len() - TOP)?;
+    }
+    if over.is_empty() {
+        if let Some(x) = ranked.first() {
             writeln!(
                 o,
-                "  overloaded           {} of {} rated lines and transformers above 100 % at some step",
-                over.len(),
-                ranked.len()
+                "    highest: {} at {:.1} %, {}",
+                x.element,
+                x.peak_loading_pct.unwrap_or(f64::NAN),
+                when(x.peak_hour_h)
             )?;
-            let trip = trim_num(e.trip_pct);
-            // `ranked` is highest peak first, and so is `over`
-            for x in over.iter().take(TOP) {
-                let longest = match x.longest_trip_run {
-                    (0, _) => String::new(),
-                    (n, from) => format!(
-                        "; longest stretch {} h from {}",
-                        trim_num(f64::from(n) * dt_h),
-                        when(from)
-                    ),
-                };
-                writeln!(
-                    o,
-                    "    {:<28} peak {:6.1} % ({:.1} A of {:.1} A) at {}; {} h above 100 %, {} h above {trip} %{longest}",
-                    x.name,
-                    100.0 * x.peak2.sqrt(),
-                    x.peak_i_a,
-                    x.peak_rated_a,
-                    when(x.peak_hour),
-                    trim_num(f64::from(x.steps_over_100) * dt_h),
-                    trim_num(f64::from(x.steps_over_trip) * dt_h),
-                )?;
-            }
-            if over.len() > TOP {
-                writeln!(o, "    ... {} more (see --elements)", over.len() - TOP)?;
-            }
-            if over.is_empty() {
-                if let Some(x) = ranked.first() {
-                    writeln!(
-                        o,
-                        "    highest: {} at {:.1} %, {}",
-                        x.name,
-                        100.0 * x.peak2.sqrt(),
-                        when(x.peak_hour)
-                    )?;
-                }
-            }
         }
-        None => writeln!(o, "  overloaded           not computed (--no-elements)")?,
     }
     Ok(())
 }

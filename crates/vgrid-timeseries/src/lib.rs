@@ -64,18 +64,21 @@
 //! `examples/yearly_timing.rs` times both reference runs.
 //!
 //! Modules: [`shape`] (sampling), [`clock`] (time), `profile` (a load's power at an hour),
-//! [`simulation`] (the step loop), [`sink`] (streamed results).
+//! [`simulation`] (the step loop), [`sink`] (streamed results), [`study`] (what a run found:
+//! per element, per bus, trip risks).
 
 pub mod clock;
 mod profile;
 pub mod shape;
 pub mod simulation;
 pub mod sink;
+pub mod study;
 
 pub use clock::Clock;
 pub use shape::{Shape, ShapeError};
 pub use simulation::{RunSummary, Simulation};
 pub use sink::{CsvSink, RunHeader, SinkError, StepReport, StepSink};
+pub use study::{Study, StudyOptions, StudyResults};
 
 use vgrid_powerflow::solve::PowerFlowError;
 
