@@ -68,10 +68,23 @@
 //! zeros as `-0.0`/`+0.0` as the spec asks) and, for `F64`, `nan_count`. NaN and ±∞ are stored
 //! bit for bit.
 //!
+//! ## Errors
+//! A row of the wrong length or with a value of the wrong type is refused
+//! ([`Error::Arity`], [`Error::Type`], with the row's index) and leaves the writer unchanged, so
+//! the caller may go on. After an I/O error the output is incomplete and the writer should be
+//! dropped.
+//!
 //! ## Verified with
 //! `tests/it` writes files with every type, nulls, several row groups, no rows, unicode
-//! strings, NaN and ±∞, and reads them back with pyarrow (and DuckDB when installed), comparing
-//! every value bit for bit; see `tests/it/main.rs` for when it runs.
+//! strings, NaN and ±∞, and reads them back with pyarrow (and DuckDB and polars when installed),
+//! comparing every value and pyarrow's statistics bit for bit; see `tests/it/readers.rs` for
+//! when it runs (always under CI). fastparquet reads the files too (checked by hand).
+//!
+//! ## Speed and size
+//! `examples/throughput.rs`: 1,000,000 rows of 10 columns (a string, i64, i32, bool, six f64,
+//! 2 % nulls) in 0.12–0.17 s on the project's 2-core machine, 72.6 MB (pyarrow's own PLAIN,
+//! uncompressed output of the same table: 72.6 MB; with its default dictionary + Snappy:
+//! 54.6 MB), peak memory 8.4 MB at 1 M and at 4 M rows.
 
 #![forbid(unsafe_code)]
 

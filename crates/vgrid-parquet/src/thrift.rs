@@ -26,7 +26,7 @@
 //! 00           stop
 //! ```
 //!
-//! The type codes are those of the compact protocol: see [`CompactType`].
+//! The type codes are those of the compact protocol (`CompactType` in the source).
 
 /// The element and field type codes of the compact protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

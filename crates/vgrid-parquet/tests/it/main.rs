@@ -30,6 +30,7 @@ fn write_and_check(name: &str, table: &Table) -> Vec<&'static str> {
     assert_eq!(&bytes[..4], b"PAR1");
     assert_eq!(&bytes[bytes.len() - 4..], b"PAR1");
     let readers = check_with_readers(&path, table);
+    eprintln!("{name}: read back with {readers:?}");
     std::fs::remove_file(&path).unwrap();
     readers
 }

@@ -1,12 +1,13 @@
 """Reads a Parquet file with a real reader and prints it in a canonical text form.
 
-Usage: python read_back.py FILE pyarrow|duckdb
-       python read_back.py --check pyarrow|duckdb   (exit 0 when the reader imports)
+Usage: python read_back.py FILE pyarrow|duckdb|polars
+       python read_back.py --check pyarrow|duckdb|polars   (exit 0 when the reader imports)
 
 Output, one line each (tab-separated):
     meta  <num_rows>  <num_row_groups or -1>  <created_by or ->
     col   <name>  <reader's type name>  <JSON list of the column's values>
     stat  <row group>  <column>  <null_count>  <JSON [min, max] or null>   (pyarrow only)
+(duckdb and polars print -1 and - for the row groups and created_by they do not report).
 
 Values are made exact and JSON-safe: floats as "f:" + the 16 hex digits of their IEEE bits,
 strings as "s:" + the hex of their UTF-8 bytes, null/bool/int as JSON. The Rust test
@@ -62,15 +63,25 @@ def read_duckdb(path):
         print("col\t%s\t%s\t%s" % (d[0], d[1], dumps(values)))
 
 
+def read_polars(path):
+    import polars as pl
+
+    df = pl.read_parquet(path)
+    print("meta\t%d\t-1\t-" % df.height)
+    for name in df.columns:
+        column = df[name]
+        values = [canon(v) for v in column.to_list()]
+        print("col\t%s\t%s\t%s" % (name, column.dtype, dumps(values)))
+
+
+READERS = {"pyarrow": read_pyarrow, "duckdb": read_duckdb, "polars": read_polars}
+
+
 def main():
     if sys.argv[1] == "--check":
-        __import__("pyarrow.parquet" if sys.argv[2] == "pyarrow" else "duckdb")
+        __import__({"pyarrow": "pyarrow.parquet"}.get(sys.argv[2], sys.argv[2]))
         return
-    path, reader = sys.argv[1], sys.argv[2]
-    if reader == "pyarrow":
-        read_pyarrow(path)
-    else:
-        read_duckdb(path)
+    READERS[sys.argv[2]](sys.argv[1])
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 //!
 //! Which Python: `VGRID_PYTHON` when set; otherwise, under CI (`CI` set, as `.ci/run` does),
 //! `python3`. Under CI or with `VGRID_PYTHON` set, a Python without pyarrow fails the test;
-//! locally with neither, the comparison is skipped with a note. DuckDB is compared too when the
-//! chosen Python can import it.
+//! locally with neither, the comparison is skipped with a note. DuckDB and polars are compared
+//! too when the chosen Python can import them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -93,16 +93,26 @@ impl Table {
         out
     }
 
-    /// What `read_back.py FILE duckdb` should print.
-    fn expected_duckdb(&self) -> String {
+    /// What `read_back.py FILE duckdb|polars` should print.
+    fn expected_other(&self, reader: &str) -> String {
         let mut out = format!("meta\t{}\t-1\t-\n", self.rows.len());
-        self.push_columns(&mut out, |t| match t {
-            ColumnType::F64 => "DOUBLE",
-            ColumnType::I64 => "BIGINT",
-            ColumnType::I32 => "INTEGER",
-            ColumnType::Bool => "BOOLEAN",
-            ColumnType::Utf8 => "VARCHAR",
-        });
+        let type_name = match reader {
+            "duckdb" => |t| match t {
+                ColumnType::F64 => "DOUBLE",
+                ColumnType::I64 => "BIGINT",
+                ColumnType::I32 => "INTEGER",
+                ColumnType::Bool => "BOOLEAN",
+                ColumnType::Utf8 => "VARCHAR",
+            },
+            _ => |t| match t {
+                ColumnType::F64 => "Float64",
+                ColumnType::I64 => "Int64",
+                ColumnType::I32 => "Int32",
+                ColumnType::Bool => "Boolean",
+                ColumnType::Utf8 => "String",
+            },
+        };
+        self.push_columns(&mut out, type_name);
         out
     }
 
@@ -203,8 +213,8 @@ fn read_back(python: &Path, file: &Path, reader: &str) -> String {
     String::from_utf8(out.stdout).expect("read_back.py prints UTF-8")
 }
 
-/// Reads `file` with pyarrow (and DuckDB when available) and asserts it holds exactly `table`.
-/// Returns the readers used (empty when skipped).
+/// Reads `file` with pyarrow (and DuckDB and polars when available) and asserts it holds
+/// exactly `table`. Returns the readers used (empty when skipped).
 pub fn check_with_readers(file: &Path, table: &Table) -> Vec<&'static str> {
     let Some(python) = python() else {
         return Vec::new();
@@ -216,15 +226,17 @@ pub fn check_with_readers(file: &Path, table: &Table) -> Vec<&'static str> {
         "pyarrow",
         file,
     );
-    static DUCKDB: OnceLock<bool> = OnceLock::new();
-    if *DUCKDB.get_or_init(|| can_import(python, "duckdb")) {
-        used.push("duckdb");
-        assert_same(
-            &read_back(python, file, "duckdb"),
-            &table.expected_duckdb(),
-            "duckdb",
-            file,
-        );
+    static OTHERS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let others = OTHERS.get_or_init(|| {
+        ["duckdb", "polars"]
+            .into_iter()
+            .filter(|r| can_import(python, r))
+            .collect()
+    });
+    for reader in others {
+        used.push(*reader);
+        let got = read_back(python, file, reader);
+        assert_same(&got, &table.expected_other(reader), reader, file);
     }
     used
 }
