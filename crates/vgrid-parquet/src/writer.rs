@@ -40,6 +40,8 @@ pub struct ParquetWriter<W: Write> {
     rows_in_group: usize,
     rows_written: u64,
     row_group_size: usize,
+    /// [`MAX_BUFFERED_BYTES`], smaller in tests.
+    max_buffered_bytes: usize,
     row_groups: Vec<RowGroupMeta>,
     /// Scratch for the encoded levels of one page.
     levels: Vec<u8>,
@@ -97,6 +99,7 @@ impl<W: Write> ParquetWriter<W> {
             rows_in_group: 0,
             rows_written: 0,
             row_group_size: DEFAULT_ROW_GROUP_SIZE,
+            max_buffered_bytes: MAX_BUFFERED_BYTES,
             row_groups: Vec::new(),
             levels: Vec::new(),
         })
@@ -146,7 +149,7 @@ impl<W: Write> ParquetWriter<W> {
         }
         self.rows_in_group += 1;
         self.rows_written += 1;
-        if self.rows_in_group >= self.row_group_size || buffered >= MAX_BUFFERED_BYTES {
+        if self.rows_in_group >= self.row_group_size || buffered >= self.max_buffered_bytes {
             self.flush_row_group()?;
         }
         Ok(())
@@ -400,6 +403,20 @@ mod tests {
         assert_eq!(w.rows_in_group, 1);
         assert_eq!(w.rows_written(), 7);
         assert!(w.buffers[0].values.len() == 8);
+    }
+
+    #[test]
+    fn long_strings_cut_row_groups_early() {
+        let mut w = ParquetWriter::new(Vec::new(), &[("s", ColumnType::Utf8)]).unwrap();
+        w.max_buffered_bytes = 100;
+        let s = "x".repeat(40);
+        for _ in 0..5 {
+            w.write_row(&[Value::Str(&s)]).unwrap();
+        }
+        // 44 bytes per value: the third row reaches 132 >= 100 bytes
+        assert_eq!(w.row_groups.len(), 1);
+        assert_eq!(w.row_groups[0].num_rows, 3);
+        assert_eq!(w.rows_in_group, 2);
     }
 
     #[test]
