@@ -192,6 +192,9 @@ impl System {
                 Injection::pv_system(&model.pv_systems[r.index], &model.xy_curves, f),
             ));
         }
+        for r in &net.storages {
+            pc.push((r, Injection::storage(&model.storages[r.index], f)));
+        }
         let pc: Vec<PcElement> = pc
             .into_iter()
             .map(|(r, injection)| PcElement {
@@ -241,6 +244,7 @@ impl System {
                 loads: model.loads.clone(),
                 generators: model.generators.clone(),
                 pv_systems: model.pv_systems.clone(),
+                storages: model.storages.clone(),
                 xy_curves: model.xy_curves.clone(),
                 settings: model.settings.clone(),
                 base_frequency_hz: model.base_frequency_hz,
@@ -457,6 +461,23 @@ impl System {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Replace the current law of every storage element for a time step: `outputs[i]` is
+    /// what `model().storages[i]` puts out now (`vgrid_timeseries` dispatches them). `Y`
+    /// keeps the admittances stamped when the system was built, as in [`System::set_generation`].
+    pub fn set_storage(&mut self, outputs: &[crate::injection::StorageOutput]) {
+        let f = self.net.frequency_hz;
+        let first = self
+            .pc
+            .iter()
+            .position(|p| p.id.kind == ElementKind::Storage)
+            .unwrap_or(self.pc.len());
+        for (p, r) in self.pc[first..].iter_mut().zip(&self.net.storages) {
+            if let (Some(out), Some(s)) = (outputs.get(r.index), self.model.storages.get(r.index)) {
+                p.injection = Injection::storage_with_output(s, out, f);
             }
         }
     }

@@ -71,7 +71,11 @@
 //! (= `kvarMax`), `VarFollowInverter` (no). Generator models 3 and 6 are evaluated as model 1.
 //! The PV inverter state is taken as on iff `P_panel ≥ %cutout·kVA`; OpenDSS keeps it from
 //! call to call (on at creation), which gives the same result unless `%cutin < %cutout`.
-//! Storage is idle in snapshot solves and has no injection.
+//!
+//! ## Storage (`Storage.pas`)
+//! A storage element is a constant-PQ machine like a PV system whose output comes from its
+//! state (charging, discharging, idling with its losses), rates, kWh and inverter limits; see
+//! [`storage_output`]. A snapshot solve uses the state written in the model.
 //!
 //! ## Example
 //! A 3-phase wye constant-PQ load of 300 kW + 100 kvar at 12.47 kV draws exactly its power
@@ -101,13 +105,17 @@
 mod generator;
 mod load;
 mod pv;
+mod storage;
 
-use vgrid_model::{Connection, Generator, Load, PvSystem, XyCurve};
+pub use storage::{idling_kw, storage_output, StorageDispatch, StorageOutput};
+
+use vgrid_model::{Connection, Generator, Load, PvSystem, Storage, XyCurve};
 use vgrid_network::{CMatrix, C64};
 
 use generator::GeneratorLaw;
 use load::LoadLaw;
 use pv::PvLaw;
+use storage::StorageLaw;
 
 /// The current law of one element.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +125,7 @@ enum Law {
     Load(LoadLaw),
     Generator(GeneratorLaw),
     Pv(PvLaw),
+    Storage(StorageLaw),
 }
 
 /// One PC element lowered for the solver: its conductors, its nominal admittance and its
@@ -201,6 +210,18 @@ impl Injection {
         Injection::new(p.conn, p.phases, frequency_hz, p.enabled, law)
     }
 
+    /// A storage element in the state written in the model (a snapshot solve).
+    pub fn storage(s: &Storage, frequency_hz: f64) -> Injection {
+        let out = storage_output(s, &StorageDispatch::of(s));
+        Injection::storage_with_output(s, &out, frequency_hz)
+    }
+
+    /// A storage element putting out `out` (from [`storage_output`] with the step's dispatch).
+    pub fn storage_with_output(s: &Storage, out: &StorageOutput, frequency_hz: f64) -> Injection {
+        let law = Law::Storage(StorageLaw::new(s, out.kw, out.kvar, out.state));
+        Injection::new(s.conn, s.phases, frequency_hz, s.enabled, law)
+    }
+
     /// Number of conductors of its single terminal, as OpenDSS: wye → phases + 1 (neutral
     /// last); delta → phases for 3 phases, phases + 1 for 1- and 2-phase delta.
     pub fn conductors(&self) -> usize {
@@ -232,6 +253,7 @@ impl Injection {
             Law::Load(l) => l.yeq(),
             Law::Generator(g) => g.y_branch(),
             Law::Pv(p) => p.y_branch(),
+            Law::Storage(s) => s.y_branch(),
         }
     }
 
@@ -294,6 +316,7 @@ impl Injection {
             Law::Load(l) => l.phase_current(v),
             Law::Generator(g) => -g.phase_current(v),
             Law::Pv(p) => -p.phase_current(v),
+            Law::Storage(s) => -s.phase_current(v),
         }
     }
 
