@@ -47,6 +47,9 @@ use vgrid_network::{prim, BlockId, CMatrix, NetworkError, SolverNetwork, YBus, Y
 use crate::injection::Injection;
 use crate::lu::{LuError, NumericLu, SymbolicLu};
 
+mod reduced;
+use reduced::LoadSpace;
+
 /// Why a system could not be built or solved.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -157,6 +160,16 @@ pub struct System {
     change2: Vec<f64>,
     /// Squared voltage level of each node, the yardstick of the convergence test.
     v_ref2: Vec<f64>,
+    /// The load-node system, where iterating on the load nodes pays (see `reduced.rs`).
+    load_space: Option<LoadSpace>,
+    /// Counts factorisations; the load-node system remembers the one it was built with.
+    factor_generation: u64,
+    /// Full fixed-point iterations done with the present factorisation.
+    iterations_on_factor: u64,
+    /// Whether the load-node iteration may be used (default true).
+    load_space_enabled: bool,
+    /// Power flows solved on the load nodes.
+    load_space_solves: u64,
 }
 
 fn zero() -> C64 {
@@ -235,6 +248,7 @@ impl System {
             SymbolicLu::analyze(n, ybus.col_ptr(), ybus.row_idx())
                 .map_err(|e| PowerFlowError::Lu(e.to_string()))?,
         );
+        let load_space = LoadSpace::plan(&pc, symbolic.nnz_factors(), n);
         let mut sys = System {
             net,
             // the tables a solve changes or reads again; not the load shapes
@@ -270,6 +284,11 @@ impl System {
             change2: Vec::new(),
             v_ref2: Vec::new(),
             newton: None,
+            load_space,
+            factor_generation: 0,
+            iterations_on_factor: 0,
+            load_space_enabled: true,
+            load_space_solves: 0,
         };
         sys.factor()?;
         Ok(sys)
@@ -311,6 +330,8 @@ impl System {
         };
         self.y_changed_nodes.clear();
         self.y_all_changed = false;
+        self.factor_generation += 1;
+        self.iterations_on_factor = 0;
         r.map_err(|e| self.lu_error(e))?;
         self.y_dirty = false;
         Ok(())
@@ -496,6 +517,17 @@ impl System {
         Ok(outcome)
     }
 
+    /// Allow (default) or forbid iterating on the load nodes only (see the `reduced` module:
+    /// the same voltages, fewer multiply-adds on feeders with many nodes and few loads).
+    pub fn set_load_node_iteration(&mut self, on: bool) {
+        self.load_space_enabled = on;
+    }
+
+    /// Power flows solved by iterating on the load nodes only, since the system was built.
+    pub fn load_node_solves(&self) -> u64 {
+        self.load_space_solves
+    }
+
     /// Outcome of the latest power flow.
     pub fn last_outcome(&self) -> Option<&PfOutcome> {
         self.last_outcome.as_ref()
@@ -517,6 +549,10 @@ impl System {
             self.initialize()?;
         } else {
             self.factor()?;
+        }
+        if self.load_space_enabled && self.use_load_space() {
+            self.load_space_solves += 1;
+            return self.solve_fixed_point_reduced();
         }
         let n = self.v.len();
         // compare squared relative changes: no square roots in the hot loop
@@ -567,6 +603,7 @@ impl System {
                 break PfStatus::Converged;
             }
         };
+        self.iterations_on_factor += u64::from(it);
         let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
         self.change2 = change2;
         Ok(outcome)
