@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use vgrid::{ReadOptions, Session, Solution};
 
+mod scenarios;
 mod timeseries;
 
 #[derive(Parser)]
@@ -90,12 +91,17 @@ enum Command {
         #[arg(long, value_name = "FILE.csv")]
         elements: Option<PathBuf>,
         /// One row per bus node with a voltage base: bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,
-        /// vmax_pu,vmax_hour_h,below_band_h,above_band_h.
+        /// vmax_pu,vmax_hour_h,below_band_h,above_band_h,voltage_class,band_low_pu,band_high_pu.
         #[arg(long, value_name = "FILE.csv")]
         buses: Option<PathBuf>,
-        /// Voltage band in per unit, LOW,HIGH (default GB/T 12325's ±7 %, as `vgrid solve`).
-        #[arg(long, value_name = "LOW,HIGH", default_value = "0.93,1.07", value_parser = parse_band)]
-        band: (f64, f64),
+        /// Voltage band: GBT12325 (default) judges each node by its class: three-phase 20 kV
+        /// and below ±7 % (0.93–1.07 pu); single-phase 220 V supply, i.e. low-voltage nodes
+        /// feeding a single-phase load or PV, or on buses with fewer than three phases,
+        /// +7/−10 % (0.90–1.07); above 20 kV ±10 % (GB/T 12325's 10 % total deviation for
+        /// 35 kV and above, approximated). EN50160: ±10 % for every node. LOW,HIGH: one band in
+        /// per unit for every node (e.g. 0.95,1.05).
+        #[arg(long, value_name = "GBT12325|EN50160|LOW,HIGH", default_value = "GBT12325", value_parser = timeseries::parse_band)]
+        band: vgrid::timeseries::study::VoltageBand,
         /// Loading, % of rating, counted as trip risk (hours above it per element).
         #[arg(long, value_name = "PCT", default_value = "120", value_parser = timeseries::parse_pct)]
         trip_pct: f64,
@@ -113,6 +119,36 @@ enum Command {
         /// e.g. --command "Set controlmode=time". May be repeated.
         #[arg(long = "command", short = 'c', value_name = "DSS")]
         commands: Vec<String>,
+    },
+    /// Run a list of what-ifs (load growth, new PV, a transformer replaced, a battery) over
+    /// the year on all cores, and compare them side by side.
+    ///
+    /// The scenario file names a base script (`base = Run_year.dss`) and sections `[name]` of
+    /// OpenDSS commands run after it, or shorthands: `load_growth_pct = 20`,
+    /// `pv bus=e1_3 kw=30`, `replace Transformer.tb kva=630`, `battery bus=b0 kw=100 kwh=200`.
+    /// Every scenario is prepared first (errors name the file and line); then each runs its
+    /// time series on a worker thread. The changes are against `[base]` (else the first
+    /// section). Exit code 1 when a step did not converge, 2 when a scenario failed.
+    #[command(
+        after_help = "Example:\n  vgrid scenarios examples/village/scenarios.txt --out village-scenarios\n\n\
+The file format, with every shorthand, is in examples/village/scenarios.txt and in the docs of vgrid::scenario."
+    )]
+    Scenarios {
+        /// The scenario file (e.g. examples/village/scenarios.txt).
+        file: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Steps per scenario instead of the base script's `number` (e.g. 96 for a first day
+        /// of 15-minute steps).
+        #[arg(long, value_name = "N")]
+        number: Option<u32>,
+        /// Write scenarios.csv (one row per scenario, changes against the reference) into DIR.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Unknown properties become warnings instead of errors.
+        #[arg(long)]
+        lenient: bool,
     },
     /// List every problem in a model without solving it.
     Check {
@@ -178,6 +214,19 @@ fn main() -> ExitCode {
             json,
             lenient,
             commands: &commands,
+        }),
+        Command::Scenarios {
+            file,
+            jobs,
+            number,
+            out,
+            lenient,
+        } => scenarios::run(&scenarios::Options {
+            file: &file,
+            jobs,
+            number,
+            out: out.as_deref(),
+            lenient,
         }),
         Command::Check { script, lenient } => check(&script, lenient),
     };

@@ -30,7 +30,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use vgrid::model::{Network, SolveMode};
-use vgrid::timeseries::study::{ElementResult, Study, StudyOptions, StudyResults, VoltageExtreme};
+use vgrid::timeseries::study::{
+    ElementResult, Study, StudyOptions, StudyResults, VoltageBand, VoltageClass, VoltageExtreme,
+};
 use vgrid::timeseries::{CsvSink, RunHeader, StepReport, StepSink};
 use vgrid::{Directive, ReadOptions, Reader, Simulation};
 
@@ -90,6 +92,12 @@ pub fn parse_step_size(s: &str) -> Result<f64, String> {
         return Err(format!("the step must be a positive duration, not {s:?}"));
     }
     Ok(secs)
+}
+
+/// `--band`: `GBT12325`, `EN50160` or `LOW,HIGH` per unit.
+pub fn parse_band(s: &str) -> Result<VoltageBand, String> {
+    s.parse()
+        .map_err(|e: vgrid::timeseries::study::BandParseError| e.to_string())
 }
 
 /// `--trip-pct`: a positive loading threshold, % of rating (`120` or `120%`).
@@ -270,12 +278,13 @@ fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
     writeln!(
         f,
-        "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h"
+        "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h,\
+         voltage_class,band_low_pu,band_high_pu"
     )?;
     for n in &r.nodes {
         writeln!(
             f,
-            "{},{},{:.6},{:.8},{:.6},{:.8},{:.6},{:.6},{:.6}",
+            "{},{},{:.6},{:.8},{:.6},{:.8},{:.6},{:.6},{:.6},{},{},{}",
             n.bus,
             n.node,
             n.vbase_ln_kv,
@@ -285,6 +294,9 @@ fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> {
             n.vmax_hour_h,
             n.below_band_h,
             n.above_band_h,
+            n.voltage_class.name(),
+            n.band_low_pu,
+            n.band_high_pu,
         )?;
     }
     f.flush()
@@ -361,6 +373,27 @@ fn fmt_step(step_s: f64) -> String {
     }
 }
 
+/// `0.93–1.07 pu`, or `GB/T 12325 (three-phase 20 kV and below 0.93–1.07 pu, ...)` over the
+/// classes the network has.
+fn band_description(r: &StudyResults) -> String {
+    let band = r.options.band;
+    if let VoltageBand::Fixed { low_pu, high_pu } = band {
+        return format!("{low_pu:.2}–{high_pu:.2} pu");
+    }
+    let mut present: Vec<VoltageClass> = r.nodes.iter().map(|n| n.voltage_class).collect();
+    present.sort();
+    present.dedup();
+    let parts: Vec<String> = present
+        .iter()
+        .rev()
+        .map(|c| {
+            let (lo, hi) = band.limits_pu(*c);
+            format!("{} {lo:.2}–{hi:.2} pu", c.description())
+        })
+        .collect();
+    format!("{} ({})", band.name(), parts.join(", "))
+}
+
 fn print_summary(o: &Options, net: &Network, r: &StudyResults, times: (Duration, Duration)) {
     let mut out = std::io::stdout().lock();
     if o.json {
@@ -428,7 +461,17 @@ fn json_summary(
             })
             .collect::<Vec<_>>()
     });
-    let (blo, bhi) = r.options.band;
+    let band_pu = match r.options.band {
+        VoltageBand::Fixed { low_pu, high_pu } => json!([low_pu, high_pu]),
+        _ => serde_json::Value::Null,
+    };
+    let classes: serde_json::Map<String, serde_json::Value> = VoltageClass::ALL
+        .iter()
+        .map(|c| {
+            let (lo, hi) = r.options.band.limits_pu(*c);
+            (c.name().to_string(), json!([lo, hi]))
+        })
+        .collect();
     json!({
         "script": opts.script.display().to_string(),
         "mode": mode_name(net.settings.mode),
@@ -449,7 +492,9 @@ fn json_summary(
         "losses_pct": if t.source_kwh.abs() > 0.0 { 100.0 * t.losses_kwh / t.source_kwh } else { 0.0 },
         "v_min": extreme(&t.v_min),
         "v_max": extreme(&t.v_max),
-        "band_pu": [blo, bhi],
+        "band": r.options.band.name(),
+        "band_pu": band_pu,
+        "band_by_class_pu": classes,
         "nodes_outside_band": outside,
         "trip_pct": r.options.trip_pct,
         "overload_h": t.overload_h,
@@ -532,11 +577,11 @@ fn write_summary(
             when(hi.hour_h)
         )?;
     }
-    let (blo, bhi) = r.options.band;
     let outside = r.nodes_outside_band();
     writeln!(
         o,
-        "  voltage band         {blo:.2}–{bhi:.2} pu: {} of {} nodes outside at some step",
+        "  voltage band         {}: {} of {} nodes outside at some step",
+        band_description(r),
         outside.len(),
         r.nodes.len()
     )?;

@@ -43,7 +43,10 @@
 //! OpenDSS's energy meter on `Line.line1` (kWh, and the lines' losses) to 1e-9.
 //!
 //! A node counts when it has a voltage base and is above 0.05 pu at that step (neutrals are
-//! left out); "below the band" is `|V| < low` pu, "above" `|V| > high` pu.
+//! left out); "below the band" is `|V| < low` pu, "above" `|V| > high` pu, with the band of
+//! the node's [`VoltageClass`] under the chosen [`VoltageBand`] (default GB/T 12325: ±7 % for
+//! three-phase supply of 20 kV and below, +7 %/−10 % for single-phase 220 V supply, ±10 % above
+//! 20 kV). A bus is below (above) its band at a step when any of its nodes is.
 //!
 //! ## Cost
 //! Node statistics cost one squared magnitude per node per step. Element statistics need the
@@ -65,8 +68,9 @@ const VPU_FLOOR: f64 = 0.05;
 /// What a [`Study`] counts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StudyOptions {
-    /// The voltage band, per unit (default GB/T 12325's ±7 %: 0.93–1.07).
-    pub band: (f64, f64),
+    /// The voltage band each node is judged against (default [`VoltageBand::Gbt12325`]: by
+    /// voltage class, see [`VoltageClass`]).
+    pub band: VoltageBand,
     /// Loading, % of rating, above which an element's hours and stretches are counted as trip
     /// risk (default 120).
     pub trip_pct: f64,
@@ -77,10 +81,153 @@ pub struct StudyOptions {
 impl Default for StudyOptions {
     fn default() -> StudyOptions {
         StudyOptions {
-            band: (0.93, 1.07),
+            band: VoltageBand::Gbt12325,
             trip_pct: 120.0,
             elements: true,
         }
+    }
+}
+
+/// The supply class of a node, which picks its band under [`VoltageBand::Gbt12325`].
+///
+/// The class comes from the node's bus voltage base (line-to-line, `√3 ×` the line-to-neutral
+/// base) and what the node supplies:
+///
+/// | class | which nodes |
+/// |---|---|
+/// | [`SinglePhaseLv`](VoltageClass::SinglePhaseLv) | low voltage (base ≤ 1 kV line-to-line, e.g. 0.4 kV / 0.23 kV) and either a single-phase wye load or PV system connects there (phase to neutral), or its bus has fewer than three phase nodes (1, 2, 3), as a house's service bus `h17.1` |
+/// | [`ThreePhaseUpTo20kV`](VoltageClass::ThreePhaseUpTo20kV) | every other node of a bus with a base of 20 kV line-to-line or less (MV feeders, LV three-phase buses and cable boxes) |
+/// | [`Above20kV`](VoltageClass::Above20kV) | buses above 20 kV (35 kV, 66 kV, 110 kV, ...) |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VoltageClass {
+    /// Single-phase 220 V supply.
+    SinglePhaseLv,
+    /// Three-phase supply at 20 kV and below.
+    ThreePhaseUpTo20kV,
+    /// Supply above 20 kV.
+    Above20kV,
+}
+
+impl VoltageClass {
+    /// Every class, lowest voltage first.
+    pub const ALL: [VoltageClass; 3] = [
+        VoltageClass::SinglePhaseLv,
+        VoltageClass::ThreePhaseUpTo20kV,
+        VoltageClass::Above20kV,
+    ];
+
+    /// A short name for files: `1ph_220v`, `3ph_20kv_and_below`, `above_20kv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            VoltageClass::SinglePhaseLv => "1ph_220v",
+            VoltageClass::ThreePhaseUpTo20kV => "3ph_20kv_and_below",
+            VoltageClass::Above20kV => "above_20kv",
+        }
+    }
+
+    /// How a person says it.
+    pub fn description(self) -> &'static str {
+        match self {
+            VoltageClass::SinglePhaseLv => "single-phase 220 V",
+            VoltageClass::ThreePhaseUpTo20kV => "three-phase 20 kV and below",
+            VoltageClass::Above20kV => "above 20 kV",
+        }
+    }
+}
+
+/// Low voltage: a line-to-line base of 1 kV or less.
+const LV_MAX_LL_KV: f64 = 1.0;
+/// The GB/T 12325 boundary between ±7 % and the wider band, line-to-line kV.
+const MV_MAX_LL_KV: f64 = 20.0;
+
+/// The voltage band nodes are judged against.
+///
+/// | rule | single-phase 220 V | three-phase ≤ 20 kV | above 20 kV |
+/// |---|---|---|---|
+/// | [`Gbt12325`](VoltageBand::Gbt12325) (default) | 0.90–1.07 pu (+7 %/−10 %) | 0.93–1.07 pu (±7 %) | 0.90–1.10 pu (±10 %)¹ |
+/// | [`En50160`](VoltageBand::En50160) | 0.90–1.10 | 0.90–1.10 | 0.90–1.10 |
+/// | [`Fixed`](VoltageBand::Fixed) | low–high | low–high | low–high |
+///
+/// ¹ GB/T 12325-2008 asks of 35 kV and above that the absolute values of the positive and the
+/// negative deviation add up to at most 10 % of nominal (the band may sit off-centre, chosen by
+/// the utility); without that choice it is approximated here as ±10 %.
+///
+/// `"GBT12325"`, `"EN50160"` and `"0.95,1.05"` parse ([`str::parse`]):
+///
+/// ```
+/// use vgrid_timeseries::study::{VoltageBand, VoltageClass};
+/// let gb: VoltageBand = "GBT12325".parse().unwrap();
+/// assert_eq!(gb.limits_pu(VoltageClass::SinglePhaseLv), (0.90, 1.07));
+/// let fixed: VoltageBand = "0.95,1.05".parse().unwrap();
+/// assert_eq!(fixed.limits_pu(VoltageClass::Above20kV), (0.95, 1.05));
+/// assert!("1.1,0.9".parse::<VoltageBand>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VoltageBand {
+    /// GB/T 12325 (China), by [`VoltageClass`].
+    Gbt12325,
+    /// EN 50160 (Europe): ±10 % everywhere.
+    En50160,
+    /// One band for every node, per unit.
+    Fixed { low_pu: f64, high_pu: f64 },
+}
+
+impl VoltageBand {
+    /// `(low, high)` per unit for a node of `class`.
+    pub fn limits_pu(&self, class: VoltageClass) -> (f64, f64) {
+        match (self, class) {
+            (VoltageBand::Gbt12325, VoltageClass::SinglePhaseLv) => (0.90, 1.07),
+            (VoltageBand::Gbt12325, VoltageClass::ThreePhaseUpTo20kV) => (0.93, 1.07),
+            (VoltageBand::Gbt12325, VoltageClass::Above20kV) => (0.90, 1.10),
+            (VoltageBand::En50160, _) => (0.90, 1.10),
+            (VoltageBand::Fixed { low_pu, high_pu }, _) => (*low_pu, *high_pu),
+        }
+    }
+
+    /// `GB/T 12325`, `EN 50160`, `0.95–1.05 pu`.
+    pub fn name(&self) -> String {
+        match self {
+            VoltageBand::Gbt12325 => "GB/T 12325".to_string(),
+            VoltageBand::En50160 => "EN 50160".to_string(),
+            VoltageBand::Fixed { low_pu, high_pu } => format!("{low_pu:.2}–{high_pu:.2} pu"),
+        }
+    }
+}
+
+/// A voltage band that does not parse.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{text:?} is not a voltage band: expected GBT12325, EN50160, or LOW,HIGH in per unit with 0 < LOW < HIGH (e.g. 0.93,1.07)")]
+pub struct BandParseError {
+    pub text: String,
+}
+
+impl std::str::FromStr for VoltageBand {
+    type Err = BandParseError;
+
+    fn from_str(s: &str) -> Result<VoltageBand, BandParseError> {
+        let err = || BandParseError {
+            text: s.to_string(),
+        };
+        let key: String = s
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        match key.as_str() {
+            "GBT12325" | "GB12325" => return Ok(VoltageBand::Gbt12325),
+            "EN50160" => return Ok(VoltageBand::En50160),
+            _ => {}
+        }
+        let (lo, hi) = s.split_once(',').ok_or_else(err)?;
+        let lo: f64 = lo.trim().parse().map_err(|_| err())?;
+        let hi: f64 = hi.trim().parse().map_err(|_| err())?;
+        if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi) {
+            return Err(err());
+        }
+        Ok(VoltageBand::Fixed {
+            low_pu: lo,
+            high_pu: hi,
+        })
     }
 }
 
@@ -129,6 +276,7 @@ pub struct NodeResult {
     pub node: u32,
     /// Line-to-neutral voltage base, kV.
     pub vbase_ln_kv: f64,
+    pub voltage_class: VoltageClass,
     /// The band this node is judged against, per unit.
     pub band_low_pu: f64,
     pub band_high_pu: f64,
@@ -146,6 +294,29 @@ impl NodeResult {
     pub fn name(&self) -> String {
         format!("{}.{}", self.bus, self.node)
     }
+}
+
+/// One bus over the run: the extremes of its nodes and the time any of them was outside its
+/// band (buses with at least one node seen energised).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusResult {
+    pub bus: String,
+    /// Line-to-neutral voltage base, kV.
+    pub vbase_ln_kv: f64,
+    /// The lowest class among its nodes (a three-phase cable box feeding a single-phase home
+    /// on phase 1 is [`VoltageClass::SinglePhaseLv`]).
+    pub voltage_class: VoltageClass,
+    /// Lowest node voltage, which node (`bus.node`) and when.
+    pub vmin_pu: f64,
+    pub vmin_node: String,
+    pub vmin_hour_h: f64,
+    /// Highest node voltage, which node and when.
+    pub vmax_pu: f64,
+    pub vmax_node: String,
+    pub vmax_hour_h: f64,
+    /// Time during which at least one node was below (above) its band, hours.
+    pub below_band_h: f64,
+    pub above_band_h: f64,
 }
 
 /// One line or transformer over the run.
@@ -189,6 +360,8 @@ pub struct StudyResults {
     pub totals: RunTotals,
     /// Nodes seen energised, in bus order.
     pub nodes: Vec<NodeResult>,
+    /// Buses with a node seen energised, in bus order.
+    pub buses: Vec<BusResult>,
     /// Lines and transformers in branch order; empty without element statistics.
     pub elements: Vec<ElementResult>,
     /// Whether element statistics were computed.
@@ -242,7 +415,7 @@ impl Study {
             step_size_s,
             dt_h: step_size_s / 3600.0,
             totals: Totals::default(),
-            nodes: NodeStats::new(sys, options.band),
+            nodes: NodeStats::new(sys, net, options.band),
             elements: options
                 .elements
                 .then(|| ElementStats::new(sys, net, options.trip_pct)),
@@ -304,6 +477,7 @@ impl Study {
             v_max: extreme(extremes.map(|e| e.1)),
         };
         let nodes = self.nodes.results(dt_h);
+        let buses = self.nodes.bus_results(dt_h);
         let elements_computed = self.elements.is_some();
         let elements = self.elements.map(|e| e.results(dt_h)).unwrap_or_default();
         StudyResults {
@@ -311,6 +485,7 @@ impl Study {
             step_size_s: self.step_size_s,
             totals,
             nodes,
+            buses,
             elements,
             elements_computed,
         }
@@ -357,8 +532,10 @@ type Extreme = (f64, f64, usize);
 /// Per bus node over the run: extreme voltages and time outside the band.
 #[derive(Debug, Clone)]
 struct NodeStats {
-    /// `(bus, node number, system node index, base volts)` of nodes with a voltage base.
+    /// `(bus, node number, system node index, base volts)` of nodes with a voltage base, bus by
+    /// bus.
     nodes: Vec<(String, u32, usize, f64)>,
+    class: Vec<VoltageClass>,
     inv_base2: Vec<f64>,
     band: Vec<(f64, f64)>,
     /// Squared band limits of each node.
@@ -368,59 +545,133 @@ struct NodeStats {
     max2: Vec<(f64, f64)>,
     steps_below: Vec<u32>,
     steps_above: Vec<u32>,
+    /// Buses: their nodes' range in `nodes`, and steps with a node below / above its band.
+    buses: Vec<BusSpan>,
+}
+
+#[derive(Debug, Clone)]
+struct BusSpan {
+    nodes: std::ops::Range<usize>,
+    steps_below: u32,
+    steps_above: u32,
+}
+
+/// The class of a node of a bus with line-to-neutral base `kv_ln` and `phase_nodes` phase
+/// nodes (1, 2, 3); `single_phase_load`: a single-phase wye load or PV system connects to it.
+fn voltage_class(kv_ln: f64, phase_nodes: usize, single_phase_load: bool) -> VoltageClass {
+    let kv_ll = kv_ln * 3f64.sqrt();
+    if kv_ll > MV_MAX_LL_KV * (1.0 + 1e-6) {
+        VoltageClass::Above20kV
+    } else if kv_ll <= LV_MAX_LL_KV * (1.0 + 1e-6) && (single_phase_load || phase_nodes < 3) {
+        VoltageClass::SinglePhaseLv
+    } else {
+        VoltageClass::ThreePhaseUpTo20kV
+    }
+}
+
+/// System node indices that a single-phase wye load or PV system connects to (its phase node).
+fn single_phase_supply_nodes(sys: &System, net: &Network) -> std::collections::HashSet<usize> {
+    use vgrid_model::{BusRef, Connection};
+    let single = |bus1: &BusRef, phases: usize, conn: Connection| {
+        (phases == 1 && conn == Connection::Wye)
+            .then(|| sys.net.node_index(&bus1.bus, bus1.node_of_conductor(0, 1)))
+            .flatten()
+    };
+    let loads = net
+        .loads
+        .iter()
+        .filter(|l| l.enabled)
+        .filter_map(|l| single(&l.bus1, l.phases, l.conn));
+    let pv = net
+        .pv_systems
+        .iter()
+        .filter_map(|p| single(&p.bus1, p.phases, p.conn));
+    loads.chain(pv).collect()
 }
 
 impl NodeStats {
-    fn new(sys: &System, band: (f64, f64)) -> NodeStats {
+    fn new(sys: &System, net: &Network, band: VoltageBand) -> NodeStats {
+        let single = single_phase_supply_nodes(sys, net);
         let mut nodes = Vec::new();
+        let mut class = Vec::new();
+        let mut buses = Vec::new();
         for bus in &sys.net.buses {
             let Some(kv) = bus.kv_base_ln.filter(|kv| *kv > 0.0) else {
                 continue;
             };
+            let phase_nodes = bus
+                .nodes
+                .iter()
+                .filter(|(number, _)| (1..=3).contains(number))
+                .count();
+            let first = nodes.len();
             for &(number, i) in &bus.nodes {
                 if sys.net.energized.get(i).copied().unwrap_or(true) {
                     nodes.push((bus.name.clone(), number, i, kv * 1000.0));
+                    class.push(voltage_class(kv, phase_nodes, single.contains(&i)));
                 }
+            }
+            if nodes.len() > first {
+                buses.push(BusSpan {
+                    nodes: first..nodes.len(),
+                    steps_below: 0,
+                    steps_above: 0,
+                });
             }
         }
         let n = nodes.len();
+        let limits: Vec<(f64, f64)> = class.iter().map(|c| band.limits_pu(*c)).collect();
         NodeStats {
             inv_base2: nodes.iter().map(|n| 1.0 / (n.3 * n.3)).collect(),
             nodes,
-            band: vec![band; n],
-            band2: vec![(band.0 * band.0, band.1 * band.1); n],
+            class,
+            band2: limits.iter().map(|(l, h)| (l * l, h * h)).collect(),
+            band: limits,
             min2: vec![(f64::INFINITY, f64::NAN); n],
             max2: vec![(f64::NEG_INFINITY, f64::NAN); n],
             steps_below: vec![0; n],
             steps_above: vec![0; n],
+            buses,
         }
     }
 
     fn add(&mut self, sys: &System, hour: f64) {
         let v = sys.voltages();
         let floor2 = VPU_FLOOR * VPU_FLOOR;
-        for (k, n) in self.nodes.iter().enumerate() {
-            let pu2 = v[n.2].norm_sqr() * self.inv_base2[k];
-            if pu2 <= floor2 {
-                continue;
+        for bus in &mut self.buses {
+            let (mut below, mut above) = (false, false);
+            for k in bus.nodes.clone() {
+                let pu2 = v[self.nodes[k].2].norm_sqr() * self.inv_base2[k];
+                if pu2 <= floor2 {
+                    continue;
+                }
+                if pu2 < self.min2[k].0 {
+                    self.min2[k] = (pu2, hour);
+                }
+                if pu2 > self.max2[k].0 {
+                    self.max2[k] = (pu2, hour);
+                }
+                if pu2 < self.band2[k].0 {
+                    self.steps_below[k] += 1;
+                    below = true;
+                } else if pu2 > self.band2[k].1 {
+                    self.steps_above[k] += 1;
+                    above = true;
+                }
             }
-            if pu2 < self.min2[k].0 {
-                self.min2[k] = (pu2, hour);
-            }
-            if pu2 > self.max2[k].0 {
-                self.max2[k] = (pu2, hour);
-            }
-            if pu2 < self.band2[k].0 {
-                self.steps_below[k] += 1;
-            } else if pu2 > self.band2[k].1 {
-                self.steps_above[k] += 1;
-            }
+            bus.steps_below += u32::from(below);
+            bus.steps_above += u32::from(above);
         }
     }
 
+    /// The node was energised above the floor at some step.
+    fn seen_node(&self, k: usize) -> bool {
+        self.max2[k].0.is_finite()
+    }
+
     /// Indices of the nodes that were energised above the floor at some step.
-    fn seen(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.nodes.len()).filter(|&k| self.max2[k].0.is_finite())
+    fn seen(&self) -> impl Iterator<Item = usize> + Clone + '_ {
+        (0..self.nodes.len()).filter(|&k| self.seen_node(k))
     }
 
     fn name(&self, k: usize) -> String {
@@ -429,12 +680,17 @@ impl NodeStats {
 
     /// The lowest and highest voltage of the run: `(pu, hour, node)` each.
     fn extremes(&self) -> Option<(Extreme, Extreme)> {
-        let lo = self
-            .seen()
+        self.extremes_among(self.seen())
+    }
+
+    fn extremes_among(
+        &self,
+        nodes: impl Iterator<Item = usize> + Clone,
+    ) -> Option<(Extreme, Extreme)> {
+        let lo = nodes
+            .clone()
             .min_by(|&a, &b| self.min2[a].0.total_cmp(&self.min2[b].0))?;
-        let hi = self
-            .seen()
-            .max_by(|&a, &b| self.max2[a].0.total_cmp(&self.max2[b].0))?;
+        let hi = nodes.max_by(|&a, &b| self.max2[a].0.total_cmp(&self.max2[b].0))?;
         Some((
             (self.min2[lo].0.sqrt(), self.min2[lo].1, lo),
             (self.max2[hi].0.sqrt(), self.max2[hi].1, hi),
@@ -449,6 +705,7 @@ impl NodeStats {
                     bus: n.0.clone(),
                     node: n.1,
                     vbase_ln_kv: n.3 / 1000.0,
+                    voltage_class: self.class[k],
                     band_low_pu: self.band[k].0,
                     band_high_pu: self.band[k].1,
                     vmin_pu: self.min2[k].0.sqrt(),
@@ -458,6 +715,34 @@ impl NodeStats {
                     below_band_h: f64::from(self.steps_below[k]) * dt_h,
                     above_band_h: f64::from(self.steps_above[k]) * dt_h,
                 }
+            })
+            .collect()
+    }
+
+    fn bus_results(&self, dt_h: f64) -> Vec<BusResult> {
+        self.buses
+            .iter()
+            .filter_map(|b| {
+                let seen = b.nodes.clone().filter(|&k| self.seen_node(k));
+                let ((lo, lo_h, lo_k), (hi, hi_h, hi_k)) = self.extremes_among(seen)?;
+                let first = b.nodes.start;
+                Some(BusResult {
+                    bus: self.nodes[first].0.clone(),
+                    vbase_ln_kv: self.nodes[first].3 / 1000.0,
+                    voltage_class: self.class[b.nodes.clone()]
+                        .iter()
+                        .copied()
+                        .min()
+                        .unwrap_or(VoltageClass::ThreePhaseUpTo20kV),
+                    vmin_pu: lo,
+                    vmin_node: self.name(lo_k),
+                    vmin_hour_h: lo_h,
+                    vmax_pu: hi,
+                    vmax_node: self.name(hi_k),
+                    vmax_hour_h: hi_h,
+                    below_band_h: f64::from(b.steps_below) * dt_h,
+                    above_band_h: f64::from(b.steps_above) * dt_h,
+                })
             })
             .collect()
     }
@@ -659,5 +944,141 @@ impl ElementStats {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vgrid_dss::{ReadOptions, Reader};
+
+    fn read(script: &str) -> Network {
+        let mut r = Reader::new(ReadOptions::default());
+        r.run_text(script, "t.dss", std::path::Path::new("."), &mut |_, _| {
+            Ok(())
+        })
+        .unwrap();
+        r.into_network()
+    }
+
+    /// 35 kV source, a 35/10 kV and a 10/0.4 kV transformer, an LV cable box `lv` with a
+    /// single-phase home on phase 1 and a three-phase shop, and a service drop to house `h`.
+    const GRID: &str = "
+        Clear
+        New Circuit.g basekv=35 bus1=src pu=1.0
+        New Transformer.t35 phases=3 windings=2 buses=[src mv] conns=[delta wye] kvs=[35 10] kvas=[5000 5000] xhl=6
+        New Transformer.t10 phases=3 windings=2 buses=[mv lv] conns=[delta wye] kvs=[10 0.4] kvas=[400 400] xhl=4
+        New Line.svc bus1=lv.2 bus2=h.1 phases=1 r1=0.5 x1=0.1 r0=0.5 x0=0.1 length=0.05 units=km normamps=60
+        New Loadshape.s npts=4 interval=1 mult=[0.5 1.0 0.25 0.75]
+        New Load.home bus1=lv.1 phases=1 kV=0.23 kW=5 kvar=1 yearly=s
+        New Load.house bus1=h.1 phases=1 kV=0.23 kW=8 kvar=2 yearly=s
+        New Load.shop bus1=lv kV=0.4 kW=60 kvar=20 yearly=s
+        Set voltagebases=[35 10 0.4]
+        Calcvoltagebases
+        Set mode=yearly number=8 stepsize=1h
+    ";
+
+    fn run(net: &Network, options: &StudyOptions) -> StudyResults {
+        let mut sim = Simulation::new(net).unwrap();
+        let mut study = Study::new(&sim, net, options);
+        for _ in 0..net.settings.number {
+            let r = sim.step().unwrap().clone();
+            study.add_step(&sim, &r);
+        }
+        study.finish()
+    }
+
+    #[test]
+    fn bands_parse_and_pick_limits_by_class() {
+        use VoltageClass::*;
+        let gb: VoltageBand = "GBT12325".parse().unwrap();
+        assert_eq!(gb, VoltageBand::Gbt12325);
+        assert_eq!("gb/t 12325".parse::<VoltageBand>().unwrap(), gb);
+        assert_eq!(gb.limits_pu(SinglePhaseLv), (0.90, 1.07));
+        assert_eq!(gb.limits_pu(ThreePhaseUpTo20kV), (0.93, 1.07));
+        assert_eq!(gb.limits_pu(Above20kV), (0.90, 1.10));
+        let en: VoltageBand = "en50160".parse().unwrap();
+        for c in VoltageClass::ALL {
+            assert_eq!(en.limits_pu(c), (0.90, 1.10));
+        }
+        let f: VoltageBand = " 0.95 , 1.05 ".parse().unwrap();
+        assert_eq!(f.limits_pu(SinglePhaseLv), (0.95, 1.05));
+        for bad in ["", "1.05,0.95", "0,1", "x,1", "0.9", "IEEE1547"] {
+            assert!(bad.parse::<VoltageBand>().is_err(), "{bad}");
+        }
+        // class boundaries, line-to-neutral bases
+        let ln = |kv_ll: f64| kv_ll / 3f64.sqrt();
+        assert_eq!(voltage_class(ln(0.4), 3, false), ThreePhaseUpTo20kV);
+        assert_eq!(voltage_class(ln(0.4), 3, true), SinglePhaseLv);
+        assert_eq!(voltage_class(ln(0.4), 1, false), SinglePhaseLv);
+        assert_eq!(voltage_class(ln(10.0), 1, true), ThreePhaseUpTo20kV);
+        assert_eq!(voltage_class(ln(20.0), 3, false), ThreePhaseUpTo20kV);
+        assert_eq!(voltage_class(ln(35.0), 3, false), Above20kV);
+    }
+
+    #[test]
+    fn each_node_is_judged_by_its_class() {
+        let net = read(GRID);
+        let r = run(&net, &StudyOptions::default());
+        let class = |bus: &str, node: u32| {
+            r.nodes
+                .iter()
+                .find(|n| n.bus == bus && n.node == node)
+                .map(|n| (n.voltage_class, n.band_low_pu, n.band_high_pu))
+                .unwrap()
+        };
+        use VoltageClass::*;
+        assert_eq!(class("src", 1), (Above20kV, 0.90, 1.10));
+        assert_eq!(class("mv", 2), (ThreePhaseUpTo20kV, 0.93, 1.07));
+        // the home on lv.1: single-phase; lv.2 feeds the service line, not a load: three-phase
+        assert_eq!(class("lv", 1), (SinglePhaseLv, 0.90, 1.07));
+        assert_eq!(class("lv", 2), (ThreePhaseUpTo20kV, 0.93, 1.07));
+        assert_eq!(class("h", 1), (SinglePhaseLv, 0.90, 1.07));
+        let lv = r.buses.iter().find(|b| b.bus == "lv").unwrap();
+        assert_eq!(lv.voltage_class, SinglePhaseLv);
+        // the bus's extremes are its nodes'
+        let lv_nodes: Vec<&NodeResult> = r.nodes.iter().filter(|n| n.bus == "lv").collect();
+        let lo = lv_nodes
+            .iter()
+            .map(|n| n.vmin_pu)
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(lv.vmin_pu, lo);
+        assert!(lv.vmin_node.starts_with("lv."));
+
+        // a band whose low edge lies between the house's two lowest voltages of the 4-hour
+        // cycle: exactly the two steps (one per cycle) at the lowest are below
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut v_h = Vec::new();
+        for _ in 0..net.settings.number {
+            let hour = sim.step().unwrap().hour;
+            let (_, _, v) = sim
+                .node_voltages_pu()
+                .find(|(b, n, _)| *b == "h" && *n == 1)
+                .unwrap();
+            v_h.push((v, hour));
+        }
+        let mut sorted: Vec<f64> = v_h.iter().map(|x| x.0).collect();
+        sorted.sort_by(f64::total_cmp);
+        assert!((sorted[0] - sorted[1]).abs() < 1e-9 && sorted[2] - sorted[1] > 1e-4);
+        let low = 0.5 * (sorted[1] + sorted[2]);
+        let r = run(
+            &net,
+            &StudyOptions {
+                band: VoltageBand::Fixed {
+                    low_pu: low,
+                    high_pu: 2.0,
+                },
+                ..StudyOptions::default()
+            },
+        );
+        let h = r.nodes.iter().find(|n| n.bus == "h").unwrap();
+        assert_eq!(h.below_band_h, 2.0, "{h:?}");
+        assert!((h.vmin_pu - sorted[0]).abs() < 1e-9);
+        // the two lowest steps are equal to ~1e-12: either may be the minimum's hour
+        let at_min = v_h.iter().find(|x| x.1 == h.vmin_hour_h).unwrap();
+        assert!((at_min.0 - sorted[0]).abs() < 1e-9);
+        let hb = r.buses.iter().find(|b| b.bus == "h").unwrap();
+        assert_eq!(hb.below_band_h, 2.0);
+        assert_eq!(r.totals.steps, 8);
     }
 }

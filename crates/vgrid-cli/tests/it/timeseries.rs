@@ -134,7 +134,8 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
     let (h, rows) = read_csv(&bu);
     assert_eq!(
         h.join(","),
-        "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h"
+        "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h,\
+         voltage_class,band_low_pu,band_high_pu"
     );
     assert_eq!(rows.len(), 9, "three buses of three nodes");
     for r in &rows {
@@ -489,4 +490,92 @@ fn json_summary_has_the_figures_and_every_overload() {
     assert_eq!(over[0]["above_100pct_h"], 7.0);
     assert_eq!(over[0]["above_trip_h"], 5.0);
     assert_eq!(over[0]["longest_above_trip_from_hour_h"], 19.0);
+}
+
+/// The bundled village around its evening peak (day 208, 96 quarter-hours from hour 4968).
+fn village_peak_day(extra: &[&str]) -> (std::process::Output, String) {
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(super::repo().join("examples/village/Run_year.dss"))
+        .args(["--number", "96", "-c", "set hour=4968"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out, stdout)
+}
+
+/// GB/T 12325 by voltage class: the homes' single-phase service buses are judged against
+/// 0.90–1.07 pu, the three-phase cable boxes against 0.93–1.07; EN 50160 (±10 %) and a fixed
+/// band apply one band to every node.
+#[test]
+fn the_band_follows_the_voltage_class() {
+    let bu = tmp("village_band_gb.csv");
+    let (out, stdout) = village_peak_day(&["--buses", bu.to_str().unwrap()]);
+    assert!(out.status.success(), "{stdout}\n{:?}", text(&out));
+    assert!(
+        stdout.contains("GB/T 12325 (three-phase 20 kV and below 0.93–1.07 pu, single-phase 220 V 0.90–1.07 pu)"),
+        "{stdout}"
+    );
+    let (h, rows) = read_csv(&bu);
+    let (class, lo, hi) = (
+        col(&h, "voltage_class"),
+        col(&h, "band_low_pu"),
+        col(&h, "band_high_pu"),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &rows {
+        let bus = r[0].as_str();
+        let want = if bus.starts_with("ah") || bus.starts_with("bh") || bus.starts_with("eh") {
+            ("1ph_220v", 0.90)
+        } else if bus.starts_with('m') || bus == "sub" || bus == "reg" {
+            ("3ph_20kv_and_below", 0.93)
+        } else {
+            continue;
+        };
+        assert_eq!((r[class].as_str(), num(&r[lo])), want, "{r:?}");
+        assert_eq!(num(&r[hi]), 1.07);
+        seen.insert(want.0);
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    // somewhere below its band: only three-phase nodes (the homes stay above 0.90)
+    let below: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| num(&r[col(&h, "below_band_h")]) > 0.0)
+        .collect();
+    assert!(!below.is_empty());
+    assert!(below.iter().all(|r| r[class] == "3ph_20kv_and_below"));
+    let vmin_1ph = rows
+        .iter()
+        .filter(|r| r[class] == "1ph_220v")
+        .map(|r| num(&r[col(&h, "vmin_pu")]))
+        .fold(f64::INFINITY, f64::min);
+    assert!((0.90..0.93).contains(&vmin_1ph), "{vmin_1ph}");
+
+    // EN 50160: ±10 % everywhere, nobody outside on this day
+    let bu = tmp("village_band_en.csv");
+    let (out, stdout) = village_peak_day(&["--band", "EN50160", "--buses", bu.to_str().unwrap()]);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("EN 50160 ("), "{stdout}");
+    assert!(stdout.contains(": 0 of "), "{stdout}");
+    let (h, rows) = read_csv(&bu);
+    assert!(
+        rows.iter()
+            .all(|r| num(&r[col(&h, "band_low_pu")]) == 0.9
+                && num(&r[col(&h, "band_high_pu")]) == 1.1)
+    );
+
+    // a fixed band: as before, for every node
+    let (out, stdout) = village_peak_day(&["--band", "0.95,1.05", "--json"]);
+    assert!(out.status.success(), "{stdout}");
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(j["band_pu"], serde_json::json!([0.95, 1.05]));
+    assert!(!j["nodes_outside_band"].as_array().unwrap().is_empty());
+    let (out, _) = village_peak_day(&["--band", "GBT"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("GBT12325, EN50160, or LOW,HIGH"),
+        "{:?}",
+        text(&out)
+    );
 }
