@@ -27,6 +27,7 @@ use vgrid_powerflow::control::Controls;
 use vgrid_powerflow::solve::{PowerFlowError, System};
 
 mod report;
+pub mod scenario;
 pub use report::{BranchLoss, ElementLoading, NodeVoltage, Solution, TapPosition};
 
 /// Anything that stops a session.

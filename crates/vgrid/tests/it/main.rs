@@ -10,4 +10,5 @@ mod engine;
 mod newton;
 mod opendss_cases;
 mod published;
+mod scenarios;
 mod support;

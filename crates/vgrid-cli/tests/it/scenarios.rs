@@ -1,0 +1,78 @@
+//! `vgrid scenarios` as a user runs it: the bundled village's scenario file (a short window of
+//! its year), the comparison on the terminal, `scenarios.csv`, and a broken scenario file.
+
+use super::{repo, tmp, vgrid};
+
+#[test]
+fn the_bundled_scenarios_run_and_compare() {
+    let out_dir = tmp("village-scenarios");
+    // the first 96 quarter hours (1 January) keep the test short
+    let out = vgrid()
+        .arg("scenarios")
+        .arg(repo().join("examples/village/scenarios.txt"))
+        .args(["--number", "96", "--jobs", "2"])
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}\n{err}");
+    for name in ["base", "growth-20", "tb-630kVA", "pv-village"] {
+        assert!(text.contains(name), "the table lacks {name}:\n{text}");
+        assert!(
+            err.lines()
+                .any(|l| l.contains(name) && l.contains("96 steps")),
+            "no progress line for {name}:\n{err}"
+        );
+    }
+    for row in [
+        "source energy MWh",
+        "losses MWh",
+        "min voltage pu",
+        "max voltage pu",
+    ] {
+        assert!(text.contains(row), "the table lacks {row}:\n{text}");
+    }
+    assert!(text.contains("changes against [base]"), "{text}");
+    // 20 % more load draws about 20 % more energy
+    assert!(text.contains("(+20."), "{text}");
+    let csv = std::fs::read_to_string(out_dir.join("scenarios.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..3], ["scenario", "reference", "status"]);
+    for col in ["source_mwh", "losses_mwh", "vmin_pu", "delta_source_mwh"] {
+        assert!(header.contains(&col), "{header:?} lacks {col}");
+    }
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0][..3], ["base", "1", "ok"]);
+    let delta = header
+        .iter()
+        .position(|h| *h == "delta_source_mwh")
+        .unwrap();
+    let source = header.iter().position(|h| *h == "source_mwh").unwrap();
+    let num = |s: &str| s.parse::<f64>().unwrap();
+    assert_eq!(num(rows[0][delta]), 0.0);
+    let growth = num(rows[1][source]) / num(rows[0][source]);
+    assert!(growth > 1.19 && growth < 1.22, "{growth}");
+}
+
+#[test]
+fn a_broken_scenario_file_names_its_line() {
+    let p = tmp("broken-scenarios.txt");
+    let base = repo().join("examples/village/Run_year.dss");
+    std::fs::write(
+        &p,
+        format!(
+            "base = {}\n[base]\n[bigger]\nreplace Transformer.tbb kva=630\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+    let out = vgrid().arg("scenarios").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken-scenarios.txt:4: [bigger]"), "{err}");
+    assert!(err.contains("did you mean 'Transformer.tb'"), "{err}");
+}
