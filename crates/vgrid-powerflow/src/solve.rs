@@ -517,6 +517,11 @@ impl System {
         Ok(outcome)
     }
 
+    /// The assembled admittance matrix `Y` (CSC), as last stamped.
+    pub fn ybus(&self) -> &YBus {
+        &self.ybus
+    }
+
     /// Allow (default) or forbid iterating on the load nodes only (see the `reduced` module:
     /// the same voltages, fewer multiply-adds on feeders with many nodes and few loads).
     pub fn set_load_node_iteration(&mut self, on: bool) {
