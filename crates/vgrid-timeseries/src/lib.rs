@@ -8,7 +8,8 @@
 //! |---|---|
 //! | `LoadShape` (`mult`, `qmult`, `interval`/`sinterval`/`minterval`, `hour=[...]`, `useactual`) | [`Shape`], sampled by [`Shape::at_hour`] exactly as `GetMultAtHour` |
 //! | `Load.yearly=` / `daily=` / `duty=`, `status=fixed/exempt`, `Set loadmult` | what a load draws at each hour (see below) |
-//! | `Generator.yearly=`..., `PVSystem.yearly=`... (irradiance) | their output at each hour |
+//! | `Generator.yearly=`..., `PVSystem.yearly=`... (irradiance), `PVSystem.Tyearly=`... (`TShape`, panel temperature) | their output at each hour |
+//! | `Storage` (`dispmode=follow`/`default`, state of charge), `StorageController` (peak shaving, valley filling, time triggers) | [`storage`]; [`Simulation::storages`] after each step |
 //! | `Set mode=`, `number=`, `stepsize=`, `hour=`, `sec=` | [`Simulation::new`] reads them from `Network::settings` |
 //! | `Increment_time` then `SolveSnap` per step | [`Simulation::step`], [`Simulation::run`] |
 //! | `controlmode=static` (default) / `time` / `off` | the controls of `vgrid-powerflow`, kept across steps |
@@ -47,12 +48,14 @@
 //! | IEEE 123, `controlmode=time`, from hour 4000 | 192 × 15 min | 3e-10 pu, taps identical (one tap per regulator per step) |
 //! | European LV feeder, 55 one-minute profiles | 1,440 min | 1e-10 pu, node voltages 5e-9 pu, every load's voltage every minute within OpenDSS's own 1e-4-tolerance error |
 //! | the same with constant-PQ loads (`vmaxpu=1.2`) | 1,440 min | 1e-10 pu |
-//!
 //! | a small feeder: loads (`status=fixed`, `daily=` only), a generator with P and Q multipliers, a PV system following its irradiance shape | 48 h | 5e-11 pu, PV and generator output 1e-11 of rating |
+//! | storage following a daily shape (reserve and full reached), storage on charge/discharge triggers, idle storage, PV with a `TShape` and P-T and efficiency curves (`tests/storage.rs`) | 48 h | 1.4e-11 pu, storage kW 9e-12 and kWh 3e-12 of rating, PV 9e-12 of Pmpp |
+//! | a StorageController peak-shaving a transformer, charging at 2:00 | 192 × 15 min | 8e-11 pu, storage kW 2.7e-10, kWh 2.7e-10 of rating, source 6e-11 |
+//! | two weighted batteries, peak shaving and valley filling (`PeakShaveLow`) | 96 × 30 min | 8.5e-11 pu, storage kW 1.4e-10, kWh 1.8e-10 of rating |
 //!
 //! Generators follow their shapes (kW × P multiplier, kvar × Q multiplier), PV systems their
-//! irradiance shapes (`yearly=`, else `daily=`). Not modelled yet: storage, PV temperature
-//! shapes (`TShape`), load growth beyond year 1, CVR shapes, `genmult`, generator dispatch,
+//! irradiance shapes (`yearly=`, else `daily=`) and temperature shapes. Not modelled yet: load
+//! growth beyond year 1, CVR shapes, `genmult`, generator dispatch,
 //! price curves, energy meters and monitors (a [`StepSink`] takes their place). OpenDSS's `default` load shape (`Set defaultyearly`)
 //! does not drive loads (a load without a shape keeps its base power, `Load.pas`); it only sets
 //! the hour multiplier generators use for dispatch.
@@ -72,12 +75,14 @@ mod profile;
 pub mod shape;
 pub mod simulation;
 pub mod sink;
+pub mod storage;
 pub mod study;
 
 pub use clock::Clock;
 pub use shape::{Shape, ShapeError};
 pub use simulation::{RunSummary, Simulation};
 pub use sink::{CsvSink, RunHeader, SinkError, StepReport, StepSink};
+pub use storage::StorageStatus;
 pub use study::{Study, StudyOptions, StudyResults};
 
 use vgrid_powerflow::solve::PowerFlowError;
@@ -93,6 +98,12 @@ pub enum Error {
     /// An element names a shape that is not defined.
     #[error("{element} follows LoadShape.{shape}, which is not defined")]
     MissingShape { element: String, shape: String },
+    /// A control or dispatch mode vgrid does not model (see [`storage`]).
+    #[error("{what} is not modelled by vgrid's time series")]
+    Unsupported { what: String },
+    /// An element names another that does not exist.
+    #[error("{element} names {missing}, which is not defined")]
+    MissingElement { element: String, missing: String },
     /// The step size cannot advance the clock.
     #[error("the step size is {step_size_s} s; it must be a positive number of seconds (set stepsize=1h, 15m, 60s...)")]
     BadStepSize { step_size_s: f64 },

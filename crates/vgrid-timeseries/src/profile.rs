@@ -112,7 +112,7 @@ impl LoadDriver {
 }
 
 /// Index of the shape named `name` in `shapes`, appending it (checked) on first use.
-fn shape_index(
+pub(crate) fn shape_index(
     net: &Network,
     element: &str,
     name: &str,
@@ -136,16 +136,22 @@ fn shape_index(
 ///   yearly runs, `daily=` in daily runs, `duty=` else `daily=` in duty runs; no shape: no
 ///   variation); a shape with actual values gives the kW and kvar directly;
 /// - a PV system's irradiance is multiplied by its shape's P multiplier (`yearly=`, else
-///   `daily=`, in yearly runs; `daily=` in daily runs; `duty=` else `daily=` in duty runs).
+///   `daily=`, in yearly runs; `daily=` in daily runs; `duty=` else `daily=` in duty runs);
+/// - a PV system's panel temperature is its temperature shape's value (`TShape`, sampled like
+///   a load shape, OpenDSS `GetTemperatureAtHour`): `Tyearly=`, else `Tdaily=`, in yearly
+///   runs; `Tdaily=` in daily runs; `Tduty=` else `Tdaily=` in duty runs; without one it keeps
+///   its `temperature=`. The temperature enters through the P-T curve (`P-TCurve`).
 ///
 /// Not modelled: `genmult` (1), generator dispatch by price or by the default shape, the
-/// generators' `dutystart`, PV temperature shapes (the PV system keeps its temperature).
+/// generators' and PV systems' `dutystart`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct GenerationDrivers {
     /// (base kW, base kvar, shape) of each generator.
     generators: Vec<(f64, f64, Option<usize>)>,
-    /// (base irradiance, shape) of each PV system.
-    pv_systems: Vec<(f64, Option<usize>)>,
+    /// (base irradiance, shape, temperature shape) of each PV system.
+    pv_systems: Vec<(f64, Option<usize>, Option<usize>)>,
+    /// The temperature shapes the PV systems follow.
+    t_shapes: Vec<Shape>,
 }
 
 impl GenerationDrivers {
@@ -174,7 +180,28 @@ impl GenerationDrivers {
             generators.push((g.p_kw, g.q_kvar, shape));
         }
         let mut pv_systems = Vec::with_capacity(net.pv_systems.len());
+        let mut t_shapes: Vec<Shape> = Vec::new();
         for p in &net.pv_systems {
+            let t_name = match mode {
+                SolveMode::Yearly => p.t_yearly.as_deref().or(p.t_daily.as_deref()),
+                SolveMode::Daily => p.t_daily.as_deref(),
+                SolveMode::Duty => p.t_duty.as_deref().or(p.t_daily.as_deref()),
+                SolveMode::Snapshot => None,
+            };
+            let t_shape = match t_name {
+                None => None,
+                Some(n) => Some(match t_shapes.iter().position(|s| s.name() == n) {
+                    Some(i) => i,
+                    None => {
+                        let m = net.t_shape(n).ok_or_else(|| Error::MissingShape {
+                            element: format!("PVSystem.{}", p.name),
+                            shape: n.to_string(),
+                        })?;
+                        t_shapes.push(Shape::new(m)?);
+                        t_shapes.len() - 1
+                    }
+                }),
+            };
             let name = match mode {
                 SolveMode::Yearly => p.yearly.as_deref().or(p.daily.as_deref()),
                 SolveMode::Daily => p.daily.as_deref(),
@@ -190,18 +217,22 @@ impl GenerationDrivers {
                 )?),
                 None => None,
             };
-            pv_systems.push((p.irradiance_kw_per_m2, shape));
+            pv_systems.push((p.irradiance_kw_per_m2, shape, t_shape));
         }
         Ok(GenerationDrivers {
             generators,
             pv_systems,
+            t_shapes,
         })
     }
 
     /// Whether any generator or PV system follows a shape.
     pub(crate) fn any(&self) -> bool {
         self.generators.iter().any(|g| g.2.is_some())
-            || self.pv_systems.iter().any(|p| p.1.is_some())
+            || self
+                .pv_systems
+                .iter()
+                .any(|p| p.1.is_some() || p.2.is_some())
     }
 
     /// Set the step's output into the working copies `generators` and `pv_systems`.
@@ -223,9 +254,12 @@ impl GenerationDrivers {
                 (p_kw * p, q_kvar * q)
             };
         }
-        for (pv, &(irradiance, shape)) in pv_systems.iter_mut().zip(&self.pv_systems) {
+        for (pv, &(irradiance, shape, t_shape)) in pv_systems.iter_mut().zip(&self.pv_systems) {
             if let Some(s) = shape.map(|i| &shapes[i]) {
                 pv.irradiance_kw_per_m2 = irradiance * s.at_hour(hour).0;
+            }
+            if let Some(t) = t_shape.map(|i| &self.t_shapes[i]) {
+                pv.temperature_c = t.at_hour(hour).0;
             }
         }
     }

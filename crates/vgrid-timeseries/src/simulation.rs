@@ -4,12 +4,16 @@
 //!
 //! 1. advance the clock by the step size ([`Clock::advance`], `Increment_time`);
 //! 2. give every load its power at the new hour (its shape × multipliers, see
-//!    [`crate::profile`](crate#what-a-load-draws));
+//!    [`crate::profile`](crate#what-a-load-draws)), generators, PV systems and storage
+//!    elements their output;
 //! 3. solve with the control mode in force (`SolveSnap`): with the default `static` mode the
 //!    regulators and capacitor controls settle within the step (several power flows if taps
 //!    move); with `time` their delays run on the simulation clock across steps; `off` solves
 //!    once;
-//! 4. report ([`StepReport`]) to the sink.
+//! 4. with storage: storage controllers redispatch and the step is solved again while they
+//!    change something; then every storage element's state of charge moves
+//!    ([`crate::storage`]);
+//! 5. report ([`StepReport`]) to the sink.
 //!
 //! The system is built and factorised once. A step only replaces the loads' current laws (no
 //! refactorisation: the admittance matrix keeps the loads' nominal admittances, which the
@@ -85,6 +89,8 @@ pub struct Simulation {
     generation: Option<GenerationDrivers>,
     generators: Vec<vgrid_model::Generator>,
     pv_systems: Vec<vgrid_model::PvSystem>,
+    /// Storage dispatch, state of charge and storage controllers (`crate::storage`).
+    storage: Option<crate::storage::Fleet>,
 }
 
 /// History for the start-voltage prediction of a step.
@@ -115,6 +121,7 @@ impl Simulation {
         let mut shapes = Vec::new();
         let drivers = LoadDriver::for_network(net, mode, &mut shapes)?;
         let generation = GenerationDrivers::for_network(net, mode, &mut shapes)?;
+        let storage = crate::storage::Fleet::for_network(net, mode, &mut shapes)?;
         let mut sys = System::new(net)?;
         sys.initialize()?;
         sys.assign_voltage_bases(net);
@@ -168,6 +175,7 @@ impl Simulation {
             generators: net.generators.clone(),
             pv_systems: net.pv_systems.clone(),
             generation: generation.any().then_some(generation),
+            storage,
             predictor: Predictor {
                 enabled: true,
                 ..Predictor::default()
@@ -241,10 +249,27 @@ impl Simulation {
             );
             self.sys.set_generation(&self.generators, &self.pv_systems);
         }
+        if let Some(f) = self.storage.as_mut() {
+            f.begin_step(&self.shapes, &self.clock);
+            self.sys.set_storage(f.outputs());
+        }
         self.step += 1;
-        let r = self.solve_now()?;
+        let mut quiet = self.solve_now()?.control_iterations == 1;
+        if let Some(mut fleet) = self.storage.take() {
+            // storage controllers redispatch after each flow; then the state of charge moves
+            let mut solved = Ok(());
+            while solved.is_ok() && fleet.has_controllers() && fleet.sample(&self.sys, &self.clock)
+            {
+                self.sys.set_storage(fleet.outputs());
+                quiet = false;
+                solved = self.solve_now().map(|_| ());
+            }
+            fleet.end_step(&self.sys);
+            self.storage = Some(fleet);
+            solved?;
+        }
         // the next prediction may use this step's change if no control acted in it
-        self.predictor.valid = r.control_iterations == 1;
+        self.predictor.valid = quiet;
         Ok(&self.report)
     }
 
@@ -332,6 +357,12 @@ impl Simulation {
         }
         sink.finish()?;
         Ok(summary)
+    }
+
+    /// Every storage element after the last step: its power, kWh and state (empty without
+    /// storage).
+    pub fn storages(&self) -> &[crate::StorageStatus] {
+        self.storage.as_ref().map_or(&[], |f| f.status())
     }
 
     /// Names of the regulator controls, in the order of [`StepReport::tap_numbers`].
