@@ -881,6 +881,11 @@ pub struct ProtectiveDevice {
     /// Device state: `false` = open (the switched terminal is disconnected).
     pub closed: bool,
     pub enabled: bool,
+    /// Phase current at which the device starts timing towards a trip, primary A, compared
+    /// with the monitored terminal's phase currents: Fuse `RatedCurrent`, Recloser and Relay
+    /// `PhaseTrip`. `None` unless the script sets it (OpenDSS's default, 1 A, is a placeholder).
+    #[serde(default)]
+    pub pickup_a: Option<f64>,
 }
 
 /// An EnergyMeter or Monitor: recorded for completeness, no effect on the solution.

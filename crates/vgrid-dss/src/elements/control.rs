@@ -437,6 +437,7 @@ pub(crate) fn create_device(
         switched_terminal: 1,
         closed: true,
         enabled: true,
+        pickup_a: None,
     };
     put(&mut ctx.net.protective_devices, existing, d)
 }
@@ -478,6 +479,10 @@ pub(crate) fn set_device(ctx: &mut Ctx, i: usize, prop: &str, p: &Param) -> Res<
         "switchedterm" => d.switched_terminal = value::count(p, 1, 100)?,
         "action" | "state" | "normal" => d.closed = open_closed(p)?,
         "enabled" => d.enabled = value::boolean(p)?,
+        "ratedcurrent" if d.kind == ElementKind::Fuse => d.pickup_a = Some(value::number(p)?),
+        "phasetrip" if matches!(d.kind, ElementKind::Recloser | ElementKind::Relay) => {
+            d.pickup_a = Some(value::number(p)?)
+        }
         "lock" if value::parse_bool(p.value) == Some(true) => {
             ctx.warnings
                 .push(Diagnostic::new("SwtControl lock is not modelled"));

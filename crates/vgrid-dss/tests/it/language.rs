@@ -517,7 +517,8 @@ fn controls_and_devices() {
          New RegControl.r transformer=t winding=2 ptphase=max tapwinding=1 tapnum=4\n\
          New CapControl.cc element=Line.l capacitor=c type=voltage on=118 off=125 ptphase=avg\n\
          New SwtControl.sw SwitchedObj=Line.l SwitchedTerm=1 Action=o\n\
-         New Fuse.f MonitoredObj=Line.l\n"
+         New Fuse.f MonitoredObj=Line.l RatedCurrent=65\n\
+         New Recloser.rc MonitoredObj=Line.l PhaseTrip=200\nNew Relay.ry MonitoredObj=Line.l\n"
     ));
     let r = &n.reg_controls[0];
     assert_eq!((r.winding, r.tap_winding, r.pt_phase), (2, 1, 0));
@@ -531,7 +532,9 @@ fn controls_and_devices() {
         (vgrid_model::CapControlKind::Voltage, 118.0, 125.0, 0)
     );
     assert_eq!(cc.element.name, "l");
-    assert_eq!(n.protective_devices.len(), 2);
+    assert_eq!(n.protective_devices.len(), 4);
+    let pickups: Vec<Option<f64>> = n.protective_devices.iter().map(|d| d.pickup_a).collect();
+    assert_eq!(pickups, [None, Some(65.0), Some(200.0), None]);
     assert!(!n.protective_devices[0].closed);
     assert_eq!(n.open_terminals.len(), 1);
     let f = &n.protective_devices[1];
