@@ -91,7 +91,9 @@ enum Command {
         #[arg(long, value_name = "FILE.csv")]
         elements: Option<PathBuf>,
         /// One row per bus node with a voltage base: bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,
-        /// vmax_pu,vmax_hour_h,below_band_h,above_band_h,voltage_class,band_low_pu,band_high_pu.
+        /// vmax_pu,vmax_hour_h,below_band_h,above_band_h,voltage_class,band_low_pu,band_high_pu,
+        /// bus_vuf_max_pct,bus_vuf_max_hour_h,bus_above_vuf_limit_h (the voltage unbalance of
+        /// the node's bus when it has three phases, else nan).
         #[arg(long, value_name = "FILE.csv")]
         buses: Option<PathBuf>,
         /// Voltage band: GBT12325 (default) judges each node by its class: three-phase 20 kV
@@ -102,6 +104,10 @@ enum Command {
         /// per unit for every node (e.g. 0.95,1.05).
         #[arg(long, value_name = "GBT12325|EN50160|LOW,HIGH", default_value = "GBT12325", value_parser = timeseries::parse_band)]
         band: vgrid::timeseries::study::VoltageBand,
+        /// Voltage unbalance factor |V2|/|V1|, %, above which a three-phase bus's hours are
+        /// counted (GB/T 15543: 2 % in normal operation).
+        #[arg(long, value_name = "PCT", default_value = "2", value_parser = timeseries::parse_pct)]
+        vuf_limit: f64,
         /// Loading, % of rating, counted as trip risk (hours above it per element).
         #[arg(long, value_name = "PCT", default_value = "120", value_parser = timeseries::parse_pct)]
         trip_pct: f64,
@@ -206,6 +212,7 @@ fn main() -> ExitCode {
             per_step: per_step.as_deref(),
             elements: elements.as_deref(),
             buses: buses.as_deref(),
+            vuf_limit,
             study: vgrid::timeseries::StudyOptions {
                 band,
                 trip_pct,
@@ -222,6 +229,7 @@ fn main() -> ExitCode {
             out,
             lenient,
         } => scenarios::run(&scenarios::Options {
+                vuf_limit_pct: vuf_limit,
             file: &file,
             jobs,
             number,

@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use vgrid::model::{Network, SolveMode};
 use vgrid::timeseries::study::{
-    ElementResult, Study, StudyOptions, StudyResults, VoltageBand, VoltageClass, VoltageExtreme,
+    BusResult, ElementResult, Study, StudyOptions, StudyResults, VoltageBand, VoltageClass,
+    VoltageExtreme,
 };
 use vgrid::timeseries::{CsvSink, RunHeader, StepReport, StepSink};
 use vgrid::{Directive, ReadOptions, Reader, Simulation};
@@ -274,17 +275,21 @@ fn setup_simbench(o: &Options) -> Result<Network> {
 }
 
 /// One row per node seen energised.
-fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> {
+pub(crate) fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
     writeln!(
         f,
         "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h,\
-         voltage_class,band_low_pu,band_high_pu"
+         voltage_class,band_low_pu,band_high_pu,bus_vuf_max_pct,bus_vuf_max_hour_h,bus_above_vuf_limit_h"
     )?;
+    let by_bus: std::collections::HashMap<&str, &BusResult> =
+        r.buses.iter().map(|b| (b.bus.as_str(), b)).collect();
+    let opt = |x: Option<f64>| x.map_or("nan".to_string(), |x| format!("{x:.6}"));
     for n in &r.nodes {
+        let bus = by_bus.get(n.bus.as_str());
         writeln!(
             f,
-            "{},{},{:.6},{:.8},{:.6},{:.8},{:.6},{:.6},{:.6},{},{},{}",
+            "{},{},{:.6},{:.8},{:.6},{:.8},{:.6},{:.6},{:.6},{},{},{},{},{},{}",
             n.bus,
             n.node,
             n.vbase_ln_kv,
@@ -297,13 +302,16 @@ fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> {
             n.voltage_class.name(),
             n.band_low_pu,
             n.band_high_pu,
+            opt(bus.and_then(|b| b.vuf_max_pct)),
+            opt(bus.and_then(|b| b.vuf_max_hour_h)),
+            opt(bus.and_then(|b| b.above_vuf_limit_h)),
         )?;
     }
     f.flush()
 }
 
 /// One row per line and transformer.
-fn write_elements(r: &StudyResults, path: &Path) -> std::io::Result<()> {
+pub(crate) fn write_elements(r: &StudyResults, path: &Path) -> std::io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
     let trip = fmt_pct(r.options.trip_pct);
     writeln!(
@@ -392,6 +400,38 @@ fn band_description(r: &StudyResults) -> String {
         })
         .collect();
     format!("{} ({})", band.name(), parts.join(", "))
+}
+
+/// The voltage-unbalance lines of the summary: the worst bus and those above the limit longest.
+fn write_unbalance(o: &mut dyn Write, r: &StudyResults) -> std::io::Result<()> {
+    let three_phase = r.buses.iter().filter(|b| b.vuf_max_pct.is_some()).count();
+    let Some(worst) = r.worst_unbalance() else {
+        return Ok(());
+    };
+    let above = r.buses_above_vuf_limit();
+    writeln!(
+        o,
+        "  voltage unbalance    limit {} %: {} of {three_phase} three-phase buses above at some step; highest {:.2} % at {}, {}",
+        trim_num(r.options.vuf_limit_pct),
+        above.len(),
+        worst.vuf_max_pct.unwrap_or(f64::NAN),
+        worst.bus,
+        when(worst.vuf_max_hour_h.unwrap_or(f64::NAN))
+    )?;
+    for b in above.iter().take(TOP) {
+        writeln!(
+            o,
+            "    {:<28} {} h above (max {:.2} % at {})",
+            b.bus,
+            trim_num(b.above_vuf_limit_h.unwrap_or(0.0)),
+            b.vuf_max_pct.unwrap_or(f64::NAN),
+            when(b.vuf_max_hour_h.unwrap_or(f64::NAN))
+        )?;
+    }
+    if above.len() > TOP {
+        writeln!(o, "    ... {} more (see --buses)", above.len() - TOP)?;
+    }
+    Ok(())
 }
 
 fn print_summary(o: &Options, net: &Network, r: &StudyResults, times: (Duration, Duration)) {
@@ -496,6 +536,16 @@ fn json_summary(
         "band_pu": band_pu,
         "band_by_class_pu": classes,
         "nodes_outside_band": outside,
+        "vuf_limit_pct": r.options.vuf_limit_pct,
+        "vuf_max": r.worst_unbalance().map(|b| json!({
+            "bus": b.bus, "vuf_pct": b.vuf_max_pct, "hour_h": b.vuf_max_hour_h,
+        })),
+        "buses_above_vuf_limit": r.buses_above_vuf_limit().iter().map(|b| json!({
+            "bus": b.bus,
+            "vuf_max_pct": b.vuf_max_pct,
+            "vuf_max_hour_h": b.vuf_max_hour_h,
+            "above_vuf_limit_h": b.above_vuf_limit_h,
+        })).collect::<Vec<_>>(),
         "trip_pct": r.options.trip_pct,
         "overload_h": t.overload_h,
         "overloaded": overloaded,
@@ -606,6 +656,7 @@ fn write_summary(
     if outside.len() > TOP {
         writeln!(o, "    ... {} more (see --buses)", outside.len() - TOP)?;
     }
+    write_unbalance(o, r)?;
     if !r.elements_computed {
         writeln!(o, "  overloaded           not computed (--no-elements)")?;
         return Ok(());

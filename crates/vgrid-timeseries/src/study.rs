@@ -48,6 +48,11 @@
 //! three-phase supply of 20 kV and below, +7 %/−10 % for single-phase 220 V supply, ±10 % above
 //! 20 kV). A bus is below (above) its band at a step when any of its nodes is.
 //!
+//! Every bus with three energised phase nodes (1, 2, 3) gets its voltage unbalance factor at
+//! each step, `VUF = |V2| / |V1| × 100 %` from the symmetrical components of its phase
+//! voltages ([`voltage_unbalance_pct`]): the highest, when, and the hours above
+//! [`StudyOptions::vuf_limit_pct`] (default 2 %, GB/T 15543).
+//!
 //! ## Cost
 //! Node statistics cost one squared magnitude per node per step. Element statistics need the
 //! branch currents `Yprim·V` of every line and transformer at every step (+28 % run time on the
@@ -76,6 +81,9 @@ pub struct StudyOptions {
     pub trip_pct: f64,
     /// Compute the element statistics (branch currents at every step; default true).
     pub elements: bool,
+    /// Voltage unbalance factor above which a three-phase bus's hours are counted, % (default
+    /// 2, GB/T 15543's limit for normal operation at the point of common coupling).
+    pub vuf_limit_pct: f64,
 }
 
 impl Default for StudyOptions {
@@ -84,6 +92,7 @@ impl Default for StudyOptions {
             band: VoltageBand::Gbt12325,
             trip_pct: 120.0,
             elements: true,
+            vuf_limit_pct: 2.0,
         }
     }
 }
@@ -231,6 +240,47 @@ impl std::str::FromStr for VoltageBand {
     }
 }
 
+/// The voltage unbalance factor `|V2| / |V1| × 100 %` of three phase voltages (phases 1, 2, 3 in
+/// positive-sequence order), from their symmetrical components
+/// `V1 = (Va + a·Vb + a²·Vc) / 3`, `V2 = (Va + a²·Vb + a·Vc) / 3`, `a = 1∠120°`.
+///
+/// Phase-to-ground and phase-to-neutral voltages give the same factor: they differ by the
+/// neutral's voltage, common to the three phases, which is zero sequence only (and so are the
+/// line-to-line voltages, whose V1 and V2 are those of the phase voltages times √3∠±30°).
+/// `NaN` when `V1` is zero.
+///
+/// ```
+/// use num_complex::Complex64 as C64;
+/// use vgrid_timeseries::study::voltage_unbalance_pct;
+/// // phase 3 ten per cent low: V2 = 0.1/3, V1 = 2.9/3, VUF = 0.1/2.9 = 3.448 %
+/// let a = C64::from_polar(1.0, 120f64.to_radians());
+/// let vuf = voltage_unbalance_pct([C64::new(1.0, 0.0), a * a, 0.9 * a]);
+/// assert!((vuf - 100.0 * 0.1 / 2.9).abs() < 1e-12);
+/// ```
+pub fn voltage_unbalance_pct(v: [C64; 3]) -> f64 {
+    let r2 = unbalance2(v);
+    if r2.is_finite() {
+        100.0 * r2.sqrt()
+    } else {
+        f64::NAN
+    }
+}
+
+/// `|V2|² / |V1|²` (the 1/3 cancels).
+fn unbalance2([va, vb, vc]: [C64; 3]) -> f64 {
+    const S: f64 = 0.866_025_403_784_438_6; // √3 / 2
+    let a = C64::new(-0.5, S);
+    let a2 = C64::new(-0.5, -S);
+    let v1 = va + a * vb + a2 * vc;
+    let v2 = va + a2 * vb + a * vc;
+    let d = v1.norm_sqr();
+    if d > 0.0 {
+        v2.norm_sqr() / d
+    } else {
+        f64::NAN
+    }
+}
+
 /// Run totals.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunTotals {
@@ -317,6 +367,12 @@ pub struct BusResult {
     /// Time during which at least one node was below (above) its band, hours.
     pub below_band_h: f64,
     pub above_band_h: f64,
+    /// Buses with three energised phase nodes (1, 2, 3): the highest voltage unbalance factor
+    /// of the run, % ([`voltage_unbalance_pct`]), its hour, and the time above
+    /// [`StudyOptions::vuf_limit_pct`], hours. `None` for other buses.
+    pub vuf_max_pct: Option<f64>,
+    pub vuf_max_hour_h: Option<f64>,
+    pub above_vuf_limit_h: Option<f64>,
 }
 
 /// One line or transformer over the run.
@@ -380,6 +436,39 @@ impl StudyResults {
         v
     }
 
+    /// Three-phase buses above the unbalance limit at some step, longest time above first (then
+    /// highest factor).
+    pub fn buses_above_vuf_limit(&self) -> Vec<&BusResult> {
+        let mut v: Vec<&BusResult> = self
+            .buses
+            .iter()
+            .filter(|b| b.above_vuf_limit_h.unwrap_or(0.0) > 0.0)
+            .collect();
+        v.sort_by(|a, b| {
+            let key = |x: &BusResult| {
+                (
+                    x.above_vuf_limit_h.unwrap_or(0.0),
+                    x.vuf_max_pct.unwrap_or(0.0),
+                )
+            };
+            let (ka, kb) = (key(a), key(b));
+            kb.0.total_cmp(&ka.0).then(kb.1.total_cmp(&ka.1))
+        });
+        v
+    }
+
+    /// The three-phase bus with the highest unbalance factor of the run.
+    pub fn worst_unbalance(&self) -> Option<&BusResult> {
+        self.buses
+            .iter()
+            .filter(|b| b.vuf_max_pct.is_some())
+            .max_by(|a, b| {
+                a.vuf_max_pct
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.vuf_max_pct.unwrap_or(0.0))
+            })
+    }
+
     /// Nodes outside their band at some step, longest time outside first.
     pub fn nodes_outside_band(&self) -> Vec<&NodeResult> {
         let mut v: Vec<&NodeResult> = self
@@ -415,7 +504,7 @@ impl Study {
             step_size_s,
             dt_h: step_size_s / 3600.0,
             totals: Totals::default(),
-            nodes: NodeStats::new(sys, net, options.band),
+            nodes: NodeStats::new(sys, net, options.band, options.vuf_limit_pct),
             elements: options
                 .elements
                 .then(|| ElementStats::new(sys, net, options.trip_pct)),
@@ -547,12 +636,27 @@ struct NodeStats {
     steps_above: Vec<u32>,
     /// Buses: their nodes' range in `nodes`, and steps with a node below / above its band.
     buses: Vec<BusSpan>,
+    /// `(limit / 100)²` of the unbalance factor.
+    vuf_limit2: f64,
 }
 
 #[derive(Debug, Clone)]
 struct BusSpan {
     nodes: std::ops::Range<usize>,
     steps_below: u32,
+    steps_above: u32,
+    /// Buses with phase nodes 1, 2, 3: their unbalance.
+    vuf: Option<Unbalance>,
+}
+
+/// A three-phase bus's voltage unbalance over the run.
+#[derive(Debug, Clone)]
+struct Unbalance {
+    /// System node indices of phases 1, 2, 3.
+    phases: [usize; 3],
+    /// Largest `(|V2|/|V1|)²` and its hour.
+    max2: f64,
+    hour: f64,
     steps_above: u32,
 }
 
@@ -590,7 +694,7 @@ fn single_phase_supply_nodes(sys: &System, net: &Network) -> std::collections::H
 }
 
 impl NodeStats {
-    fn new(sys: &System, net: &Network, band: VoltageBand) -> NodeStats {
+    fn new(sys: &System, net: &Network, band: VoltageBand, vuf_limit_pct: f64) -> NodeStats {
         let single = single_phase_supply_nodes(sys, net);
         let mut nodes = Vec::new();
         let mut class = Vec::new();
@@ -612,10 +716,22 @@ impl NodeStats {
                 }
             }
             if nodes.len() > first {
+                let span = first..nodes.len();
+                let phase = |p: u32| span.clone().find(|&k| nodes[k].1 == p).map(|k| nodes[k].2);
+                let vuf = match (phase(1), phase(2), phase(3)) {
+                    (Some(a), Some(b), Some(c)) => Some(Unbalance {
+                        phases: [a, b, c],
+                        max2: f64::NEG_INFINITY,
+                        hour: f64::NAN,
+                        steps_above: 0,
+                    }),
+                    _ => None,
+                };
                 buses.push(BusSpan {
-                    nodes: first..nodes.len(),
+                    nodes: span,
                     steps_below: 0,
                     steps_above: 0,
+                    vuf,
                 });
             }
         }
@@ -632,6 +748,7 @@ impl NodeStats {
             steps_below: vec![0; n],
             steps_above: vec![0; n],
             buses,
+            vuf_limit2: (vuf_limit_pct / 100.0).powi(2),
         }
     }
 
@@ -661,6 +778,20 @@ impl NodeStats {
             }
             bus.steps_below += u32::from(below);
             bus.steps_above += u32::from(above);
+            if let Some(u) = bus.vuf.as_mut() {
+                let ph = u.phases.map(|i| v[i]);
+                // energised phases only (the bus's base applies to all three)
+                let inv2 = self.inv_base2[bus.nodes.start];
+                if ph.iter().all(|x| x.norm_sqr() * inv2 > floor2) {
+                    let r2 = unbalance2(ph);
+                    if r2 > u.max2 {
+                        (u.max2, u.hour) = (r2, hour);
+                    }
+                    if r2 > self.vuf_limit2 {
+                        u.steps_above += 1;
+                    }
+                }
+            }
         }
     }
 
@@ -726,6 +857,7 @@ impl NodeStats {
                 let seen = b.nodes.clone().filter(|&k| self.seen_node(k));
                 let ((lo, lo_h, lo_k), (hi, hi_h, hi_k)) = self.extremes_among(seen)?;
                 let first = b.nodes.start;
+                let vuf = b.vuf.as_ref().filter(|u| u.max2.is_finite());
                 Some(BusResult {
                     bus: self.nodes[first].0.clone(),
                     vbase_ln_kv: self.nodes[first].3 / 1000.0,
@@ -742,6 +874,9 @@ impl NodeStats {
                     vmax_hour_h: hi_h,
                     below_band_h: f64::from(b.steps_below) * dt_h,
                     above_band_h: f64::from(b.steps_above) * dt_h,
+                    vuf_max_pct: vuf.map(|u| 100.0 * u.max2.sqrt()),
+                    vuf_max_hour_h: vuf.map(|u| u.hour),
+                    above_vuf_limit_h: vuf.map(|u| f64::from(u.steps_above) * dt_h),
                 })
             })
             .collect()
@@ -1080,5 +1215,61 @@ mod tests {
         let hb = r.buses.iter().find(|b| b.bus == "h").unwrap();
         assert_eq!(hb.below_band_h, 2.0);
         assert_eq!(r.totals.steps, 8);
+    }
+    #[test]
+    fn unbalance_factor_of_known_sets() {
+        let a = C64::from_polar(1.0, 120f64.to_radians());
+        // balanced: 0; negative sequence only: NaN-free and huge; zero sequence added: unchanged
+        let bal = [C64::new(1.0, 0.0), a * a, a];
+        assert!(voltage_unbalance_pct(bal) < 1e-12);
+        // V1 = 1, V2 = 0.02∠30°: Va = V1 + V2, Vb = a²V1 + aV2, Vc = aV1 + a²V2
+        let v2 = C64::from_polar(0.02, 30f64.to_radians());
+        let set = [C64::new(1.0, 0.0) + v2, a * a + a * v2, a + a * a * v2];
+        assert!((voltage_unbalance_pct(set) - 2.0).abs() < 1e-12);
+        let v0 = C64::new(0.3, -0.1);
+        let shifted = set.map(|v| v + v0);
+        assert!((voltage_unbalance_pct(shifted) - 2.0).abs() < 1e-12);
+        // phase 3 ten per cent low: 0.1 / 2.9
+        let low_c = [C64::new(1.0, 0.0), a * a, 0.9 * a];
+        assert!((voltage_unbalance_pct(low_c) - 100.0 / 29.0).abs() < 1e-12);
+        assert!(voltage_unbalance_pct([C64::new(0.0, 0.0); 3]).is_nan());
+    }
+
+    #[test]
+    fn each_three_phase_bus_gets_its_unbalance() {
+        let net = read(GRID);
+        // the single-phase home and house unbalance the LV bus; limit between the hours
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut vuf_lv = Vec::new();
+        for _ in 0..net.settings.number {
+            let hour = sim.step().unwrap().hour;
+            let ph = [1, 2, 3].map(|n| sim.system().node_voltage("lv", n).unwrap());
+            vuf_lv.push((voltage_unbalance_pct(ph), hour));
+        }
+        let max = vuf_lv.iter().map(|x| x.0).fold(0.0, f64::max);
+        let min = vuf_lv.iter().map(|x| x.0).fold(f64::INFINITY, f64::min);
+        assert!(max > min && min > 0.0, "{vuf_lv:?}");
+        let limit = 0.5 * (max + min);
+        let above = vuf_lv.iter().filter(|x| x.0 > limit).count();
+        let r = run(
+            &net,
+            &StudyOptions {
+                vuf_limit_pct: limit,
+                ..StudyOptions::default()
+            },
+        );
+        let lv = r.buses.iter().find(|b| b.bus == "lv").unwrap();
+        assert!((lv.vuf_max_pct.unwrap() - max).abs() < 1e-9, "{lv:?}");
+        let at = vuf_lv
+            .iter()
+            .find(|x| x.1 == lv.vuf_max_hour_h.unwrap())
+            .unwrap();
+        assert!((at.0 - max).abs() < 1e-9);
+        assert_eq!(lv.above_vuf_limit_h, Some(above as f64));
+        // the house's one-phase bus has none
+        let h = r.buses.iter().find(|b| b.bus == "h").unwrap();
+        assert_eq!((h.vuf_max_pct, h.above_vuf_limit_h), (None, None));
+        assert_eq!(r.worst_unbalance().map(|b| b.bus.as_str()), Some("lv"));
+        assert_eq!(r.buses_above_vuf_limit().len(), 1);
     }
 }

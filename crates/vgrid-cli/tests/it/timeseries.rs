@@ -135,7 +135,7 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
     assert_eq!(
         h.join(","),
         "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h,\
-         voltage_class,band_low_pu,band_high_pu"
+         voltage_class,band_low_pu,band_high_pu,bus_vuf_max_pct,bus_vuf_max_hour_h,bus_above_vuf_limit_h"
     );
     assert_eq!(rows.len(), 9, "three buses of three nodes");
     for r in &rows {
@@ -397,6 +397,8 @@ fn help_explains_the_timeseries_options() {
         "--buses",
         "--band",
         "--trip-pct",
+        "--vuf-limit",
+        "GBT12325",
         "--no-elements",
         "--json",
         "Examples:",
@@ -578,4 +580,53 @@ fn the_band_follows_the_voltage_class() {
         "{:?}",
         text(&out)
     );
+}
+
+/// Voltage unbalance of every three-phase bus: single-phase homes spread unevenly over the
+/// phases unbalance the village's LV cable boxes; one-phase service buses have none.
+#[test]
+fn three_phase_buses_report_their_voltage_unbalance() {
+    let bu = tmp("village_vuf.csv");
+    let (out, stdout) = village_peak_day(&["--buses", bu.to_str().unwrap(), "--vuf-limit", "1"]);
+    assert!(out.status.success(), "{stdout}\n{:?}", text(&out));
+    let (h, rows) = read_csv(&bu);
+    let (vuf, at, above) = (
+        col(&h, "bus_vuf_max_pct"),
+        col(&h, "bus_vuf_max_hour_h"),
+        col(&h, "bus_above_vuf_limit_h"),
+    );
+    let mut worst = (0.0f64, String::new());
+    for r in &rows {
+        let bus = r[0].as_str();
+        if bus.starts_with("bh") || bus.starts_with("ah") {
+            assert_eq!(r[vuf], "nan", "{r:?}");
+        } else if bus == "sub" || bus.starts_with("b1_") {
+            let v = num(&r[vuf]);
+            assert!((0.0..20.0).contains(&v), "{r:?}");
+            assert!((4968.25..=4992.0).contains(&num(&r[at])), "{r:?}");
+            assert!((0.0..=24.0).contains(&num(&r[above])), "{r:?}");
+            if v > worst.0 {
+                worst = (v, bus.to_string());
+            }
+        }
+    }
+    // the 10 kV source bus is nearly balanced; the LV end of block B is not
+    let sub = rows.iter().find(|r| r[0] == "sub").unwrap();
+    assert!(num(&sub[vuf]) < 1.0, "{sub:?}");
+    assert!(worst.0 > 1.0, "{worst:?}");
+    assert!(
+        stdout.contains("  voltage unbalance    limit 1 %: "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("three-phase buses above at some step; highest"),
+        "{stdout}"
+    );
+
+    let (out, stdout) = village_peak_day(&["--json", "--vuf-limit", "1"]);
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(j["vuf_limit_pct"], 1.0);
+    assert!((j["vuf_max"]["vuf_pct"].as_f64().unwrap() - worst.0).abs() < 1e-5);
+    assert!(!j["buses_above_vuf_limit"].as_array().unwrap().is_empty());
 }
