@@ -38,7 +38,8 @@ fn main() {
         }
     };
     let y = sys.ybus();
-    let symbolic = Arc::new(SymbolicLu::analyze(y.n(), y.col_ptr(), y.row_idx()).expect("analysis"));
+    let symbolic =
+        Arc::new(SymbolicLu::analyze(y.n(), y.col_ptr(), y.row_idx()).expect("analysis"));
     let lu = NumericLu::factor(symbolic.clone(), y.values()).expect("factor");
     let b: Vec<C64> = (0..y.n())
         .map(|i| C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()))

@@ -747,6 +747,46 @@ impl System {
             .collect()
     }
 
+    /// Total power drawn by all loads, generators, PV systems and storage, kW + j kvar: the
+    /// sum of [`System::pc_powers_kva`] without its per-element list (no allocation for
+    /// elements of up to 8 conductors; a time series calls it every step).
+    pub fn total_pc_power_kva(&self) -> C64 {
+        const SMALL: usize = 8;
+        let mut total = zero();
+        for p in &self.pc {
+            if p.nodes.len() <= SMALL {
+                let mut v = [zero(); SMALL];
+                for (x, n) in v.iter_mut().zip(&p.nodes) {
+                    *x = n.map_or(zero(), |i| self.v[i]);
+                }
+                total += p.injection.power_kva(&v[..p.nodes.len()]);
+            } else {
+                total += p.injection.power_kva(&self.conductor_voltages(&p.nodes));
+            }
+        }
+        total
+    }
+
+    /// Total power delivered by all sources, kW + j kvar: the sum of
+    /// [`System::source_powers_kva`] without its per-source list.
+    pub fn total_source_power_kva(&self) -> C64 {
+        let mut total = zero();
+        for s in &self.net.sources {
+            let y = s.prim.prim.y.as_slice();
+            let m = s.nodes.len();
+            let c = s.prim.prim.conductors_per_terminal;
+            let norton = s.norton_currents();
+            for k in 0..c.min(m) {
+                let vk = s.nodes[k].map_or(zero(), |i| self.v[i]);
+                let ik: C64 = (0..m)
+                    .map(|j| y[k * m + j] * s.nodes[j].map_or(zero(), |i| self.v[i]))
+                    .sum();
+                total -= vk * (ik - norton[k]).conj() / 1000.0;
+            }
+        }
+        total
+    }
+
     /// Replace the primitive matrix of branch `b` and re-stamp `Y`.
     fn replace_branch_prim(&mut self, b: usize, prim: prim::Prim) {
         let blk = self.branch_blocks[b];

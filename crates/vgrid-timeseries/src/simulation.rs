@@ -449,12 +449,12 @@ impl Simulation {
                     .extend(self.static_taps.iter().map(|(_, t)| *t));
             }
         }
-        let source: C64 = self.sys.source_powers_kva().iter().map(|(_, s)| *s).sum();
+        let source = self.sys.total_source_power_kva();
         r.p_source_kw = source.re;
         r.q_source_kvar = source.im;
         // power balance: what the sources deliver and the loads and shunts do not draw is
         // lost in the series elements (cheaper than summing every branch's V·conj(I))
-        let drawn: C64 = self.sys.pc_powers_kva().iter().map(|(_, s)| *s).sum();
+        let drawn = self.sys.total_pc_power_kva();
         let shunts = branch_losses_kva(&self.sys, &self.shunt_branch, &mut self.work_v);
         let losses = source - drawn - shunts;
         r.losses_kw = losses.re;
