@@ -86,8 +86,10 @@ enum Command {
         #[arg(long, value_name = "FILE.csv")]
         per_step: Option<PathBuf>,
         /// One row per line and transformer: element,i_rated_a,peak_i_a,peak_loading_pct,
-        /// peak_hour_h,above_100pct_h,above_<trip>pct_h,longest_above_<trip>pct_h (longest
-        /// unbroken stretch),longest_above_<trip>pct_from_hour_h,energy_through_kwh,losses_kwh.
+        /// peak_hour_h,above_100pct_h,above_<trip>pct_h (left out when --trip-pct is 100),
+        /// longest_above_<trip>pct_h (longest unbroken stretch),longest_above_<trip>pct_from_hour_h,
+        /// energy_through_kwh,losses_kwh,trip_reference,trip_reference_a,trip_risk_episodes,
+        /// trip_risk_h.
         #[arg(long, value_name = "FILE.csv")]
         elements: Option<PathBuf>,
         /// One row per bus node with a voltage base: bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,
@@ -108,12 +110,22 @@ enum Command {
         /// counted (GB/T 15543: 2 % in normal operation).
         #[arg(long, value_name = "PCT", default_value = "2", value_parser = timeseries::parse_pct)]
         vuf_limit: f64,
-        /// Loading, % of rating, counted as trip risk (hours above it per element).
-        #[arg(long, value_name = "PCT", default_value = "120", value_parser = timeseries::parse_pct)]
+        /// Trip threshold, % of an element's reference current: the pickup of a protective
+        /// device monitoring it (Fuse RatedCurrent, Recloser/Relay PhaseTrip), else its rating.
+        /// Hours above it per element, and the trip-risk episodes.
+        #[arg(long, value_name = "PCT", default_value = "100", value_parser = timeseries::parse_pct)]
         trip_pct: f64,
+        /// Shortest stretch above --trip-pct that counts as a trip-risk episode: 30m (default;
+        /// transformers and cables ride through shorter overloads), 1h, 2h, 0 (every step).
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = timeseries::parse_duration_h)]
+        trip_after: f64,
+        /// One row per trip-risk episode: element,reference,reference_a,threshold_a,
+        /// start_hour_h,end_hour_h,duration_h,peak_loading_pct,peak_i_a,peak_hour_h.
+        #[arg(long, value_name = "FILE.csv")]
+        trip_risk: Option<PathBuf>,
         /// Skip the per-step branch currents: no element statistics, about a third faster on
         /// large feeders.
-        #[arg(long, conflicts_with = "elements")]
+        #[arg(long, conflicts_with_all = ["elements", "trip_risk"])]
         no_elements: bool,
         /// Print the summary as JSON (every out-of-band node and overloaded element).
         #[arg(long)]
@@ -149,9 +161,21 @@ The file format, with every shorthand, is in examples/village/scenarios.txt and 
         /// of 15-minute steps).
         #[arg(long, value_name = "N")]
         number: Option<u32>,
-        /// Write scenarios.csv (one row per scenario, changes against the reference) into DIR.
+        /// Write into DIR: scenarios.csv (one row per scenario, changes against the
+        /// reference), elements_compared.csv (each line and transformer across scenarios), and
+        /// per scenario <name>/elements.csv and <name>/nodes.csv (as vgrid timeseries writes).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Voltage band, as for vgrid timeseries: GBT12325 (default, by voltage class),
+        /// EN50160, or LOW,HIGH per unit.
+        #[arg(long, value_name = "GBT12325|EN50160|LOW,HIGH", default_value = "GBT12325", value_parser = timeseries::parse_band)]
+        band: vgrid::timeseries::study::VoltageBand,
+        /// Loading, % of rating, counted as trip risk.
+        #[arg(long, value_name = "PCT", default_value = "120", value_parser = timeseries::parse_pct)]
+        trip_pct: f64,
+        /// Skip the per-step branch currents: no element statistics, faster.
+        #[arg(long)]
+        no_elements: bool,
         /// Unknown properties become warnings instead of errors.
         #[arg(long)]
         lenient: bool,
@@ -200,6 +224,9 @@ fn main() -> ExitCode {
             buses,
             band,
             trip_pct,
+            trip_after,
+            trip_risk,
+            vuf_limit,
             no_elements,
             json,
             lenient,
@@ -212,12 +239,14 @@ fn main() -> ExitCode {
             per_step: per_step.as_deref(),
             elements: elements.as_deref(),
             buses: buses.as_deref(),
-            vuf_limit,
             study: vgrid::timeseries::StudyOptions {
                 band,
                 trip_pct,
+                trip_min_h: trip_after,
                 elements: !no_elements,
+                vuf_limit_pct: vuf_limit,
             },
+            trip_risk: trip_risk.as_deref(),
             json,
             lenient,
             commands: &commands,
@@ -227,13 +256,18 @@ fn main() -> ExitCode {
             jobs,
             number,
             out,
+            band,
+            trip_pct,
+            no_elements,
             lenient,
         } => scenarios::run(&scenarios::Options {
-                vuf_limit_pct: vuf_limit,
             file: &file,
             jobs,
             number,
             out: out.as_deref(),
+            band,
+            trip_pct,
+            no_elements,
             lenient,
         }),
         Command::Check { script, lenient } => check(&script, lenient),

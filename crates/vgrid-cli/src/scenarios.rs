@@ -4,13 +4,22 @@
 //! The scenario file (format in [`vgrid::scenario`]) names a base script and sections of
 //! OpenDSS commands; each section is prepared (errors name the file and line before anything
 //! runs), then every scenario's time series runs on its own worker thread (`--jobs`, default
-//! all cores). One line per finished scenario goes to stderr; the comparison, with each
-//! figure's change against the reference (`[base]`, else the first section), goes to stdout.
+//! all cores) and is studied as `vgrid timeseries` studies a run ([`vgrid::timeseries::study`]).
+//! One line per finished scenario goes to stderr; the comparison goes to stdout: the run's
+//! figures with each one's change against the reference (`[base]`, else the first section),
+//! then the most loaded lines and transformers, the same element on one row across scenarios.
 //!
 //! ```text
 //! vgrid scenarios examples/village/scenarios.txt --out village-scenarios
 //! ```
+//!
+//! `--out DIR` writes `scenarios.csv` (one row per scenario, units in the column names, the
+//! changes in `delta_` columns), `elements_compared.csv` (one row per line and transformer,
+//! its peak loading and hours above 100 % and above `--trip-pct` in each scenario), and per
+//! scenario `DIR/<name>/elements.csv` and `DIR/<name>/nodes.csv`, the tables of
+//! `vgrid timeseries --elements/--buses`.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -18,7 +27,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use vgrid::scenario::{self, RunTotals, ScenarioFile, ScenarioOptions, ScenarioRun};
+use vgrid::scenario::{self, ScenarioFile, ScenarioOptions, ScenarioRun};
+use vgrid::timeseries::study::{StudyOptions, StudyResults, VoltageBand};
+
+/// Elements shown per scenario in the comparison (their union, highest peak first).
+const WORST_PER_SCENARIO: usize = 3;
+/// Element rows in the comparison at most.
+const MAX_ELEMENT_ROWS: usize = 8;
 
 /// What `vgrid scenarios` was asked.
 pub struct Options<'a> {
@@ -26,6 +41,9 @@ pub struct Options<'a> {
     pub jobs: Option<usize>,
     pub number: Option<u32>,
     pub out: Option<&'a Path>,
+    pub band: VoltageBand,
+    pub trip_pct: f64,
+    pub no_elements: bool,
     pub lenient: bool,
 }
 
@@ -35,18 +53,24 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     let mut opts = ScenarioOptions {
         lenient: o.lenient,
         number: o.number,
+        study: StudyOptions {
+            band: o.band,
+            trip_pct: o.trip_pct,
+            elements: !o.no_elements,
+            ..StudyOptions::default()
+        },
         ..ScenarioOptions::default()
     };
     if let Some(j) = o.jobs {
         opts.jobs = j.max(1);
     }
     let n = file.scenarios.len();
+    let jobs = opts.jobs.min(n);
     eprintln!(
-        "vgrid scenarios: {n} scenario{} over {}, {} job{}",
-        if n == 1 { "" } else { "s" },
+        "vgrid scenarios: {n} scenario{} over {}, {jobs} job{}",
+        plural(n),
         file.base.display(),
-        opts.jobs.min(n),
-        if opts.jobs.min(n) == 1 { "" } else { "s" }
+        plural(jobs)
     );
     let start = Instant::now();
     let prepared = scenario::prepare_all(&file, &opts)?;
@@ -63,47 +87,52 @@ pub fn run(o: &Options) -> Result<ExitCode> {
         .map(|s| s.name.len())
         .max()
         .unwrap_or(4);
-    let runs = scenario::run_prepared(prepared, opts.jobs, &|run, done, total| {
+    let runs = scenario::run_prepared(prepared, &opts, &|run, done, total| {
         eprintln!("  [{done}/{total}] {}", progress_line(run, width));
     });
     let run_s = run_start.elapsed().as_secs_f64();
-    let cpu_s: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
+    let busy_s: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
     let reference = file.reference();
     let mut out = std::io::stdout().lock();
     write_comparison(&mut out, &file, &runs, reference)?;
     writeln!(
         out,
-        "  wall time            {:.2} s ({prepare_s:.2} s preparing, {run_s:.2} s running; the \
-         runs' own times add up to {cpu_s:.2} s: {:.2}× on {} job{})",
+        "  wall time            {:.2} s ({prepare_s:.2} s reading the scenarios, {run_s:.2} s \
+         running {n} scenario{} on {jobs} job{}; each run's own wall time adds up to {busy_s:.2} s)",
         prepare_s + run_s,
-        cpu_s / run_s.max(1e-9),
-        opts.jobs.min(n),
-        if opts.jobs.min(n) == 1 { "" } else { "s" }
+        plural(n),
+        plural(jobs),
     )?;
     if let Some(dir) = o.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let p = dir.join("scenarios.csv");
-        write_csv(&p, &runs, reference).with_context(|| format!("writing {}", p.display()))?;
-        writeln!(out, "  written              {}", p.display())?;
+        let written = write_out(dir, &runs, reference)?;
+        writeln!(out, "  written              {written}")?;
     }
-    let failed = runs.iter().filter(|r| r.outcome.is_err()).count();
-    for r in runs.iter().filter(|r| r.outcome.is_err()) {
+    for r in &runs {
         if let Err(e) = &r.outcome {
             eprintln!("error: [{}]: {e}", r.name);
         }
     }
+    let failed = runs.iter().any(|r| r.outcome.is_err());
     let not_converged = runs.iter().any(|r| {
         r.outcome
             .as_ref()
             .is_ok_and(|s| s.totals.steps_not_converged > 0)
     });
-    Ok(if failed > 0 {
+    Ok(if failed {
         ExitCode::from(2)
     } else if not_converged {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 fn progress_line(run: &ScenarioRun, width: usize) -> String {
@@ -129,51 +158,52 @@ struct Metric {
     label: &'static str,
     /// Column name in scenarios.csv (units in the name).
     column: &'static str,
-    value: fn(&RunTotals) -> f64,
+    value: fn(&StudyResults) -> Option<f64>,
     /// Decimals on the terminal.
     decimals: usize,
-    /// Show the change against the reference, and whether in % too.
     delta: Delta,
 }
 
+/// How a figure's change against the reference is shown.
 #[derive(Clone, Copy, PartialEq)]
 enum Delta {
     None,
     Absolute,
-    AbsoluteAndPct,
+    Relative,
+}
+
+fn count(n: usize) -> Option<f64> {
+    Some(n as f64)
 }
 
 const METRICS: &[Metric] = &[
     Metric {
         label: "source energy MWh",
         column: "source_mwh",
-        value: |t| t.source_kwh / 1000.0,
+        value: |r| Some(r.totals.source_kwh / 1000.0),
         decimals: 1,
-        delta: Delta::AbsoluteAndPct,
+        delta: Delta::Relative,
     },
     Metric {
         label: "peak source kW",
         column: "peak_source_kw",
-        value: |t| t.peak_source_kw,
+        value: |r| r.totals.peak_source_kw,
         decimals: 1,
-        delta: Delta::AbsoluteAndPct,
+        delta: Delta::Relative,
     },
     Metric {
         label: "losses MWh",
         column: "losses_mwh",
-        value: |t| t.losses_kwh / 1000.0,
+        value: |r| Some(r.totals.losses_kwh / 1000.0),
         decimals: 2,
-        delta: Delta::AbsoluteAndPct,
+        delta: Delta::Relative,
     },
     Metric {
         label: "losses % of source",
         column: "losses_pct",
-        value: |t| {
-            if t.source_kwh.abs() > 0.0 {
-                100.0 * t.losses_kwh / t.source_kwh
-            } else {
-                f64::NAN
-            }
+        value: |r| {
+            let t = &r.totals;
+            (t.source_kwh.abs() > 0.0).then(|| 100.0 * t.losses_kwh / t.source_kwh)
         },
         decimals: 2,
         delta: Delta::Absolute,
@@ -181,105 +211,129 @@ const METRICS: &[Metric] = &[
     Metric {
         label: "min voltage pu",
         column: "vmin_pu",
-        value: |t| t.vpu_min,
+        value: |r| r.totals.v_min.as_ref().map(|v| v.vmag_pu),
         decimals: 4,
         delta: Delta::Absolute,
     },
     Metric {
         label: "max voltage pu",
         column: "vmax_pu",
-        value: |t| t.vpu_max,
+        value: |r| r.totals.v_max.as_ref().map(|v| v.vmag_pu),
         decimals: 4,
+        delta: Delta::Absolute,
+    },
+    Metric {
+        label: "nodes below band",
+        column: "nodes_below_band",
+        value: |r| count(r.nodes.iter().filter(|n| n.below_band_h > 0.0).count()),
+        decimals: 0,
+        delta: Delta::Absolute,
+    },
+    Metric {
+        label: "nodes above band",
+        column: "nodes_above_band",
+        value: |r| count(r.nodes.iter().filter(|n| n.above_band_h > 0.0).count()),
+        decimals: 0,
+        delta: Delta::Absolute,
+    },
+    Metric {
+        label: "most h outside band (node)",
+        column: "node_outside_band_max_h",
+        value: |r| {
+            Some(
+                r.nodes
+                    .iter()
+                    .map(|n| n.below_band_h + n.above_band_h)
+                    .fold(0.0, f64::max),
+            )
+        },
+        decimals: 2,
+        delta: Delta::Absolute,
+    },
+    Metric {
+        label: "hours with an overload",
+        column: "overload_h",
+        value: |r| r.totals.overload_h,
+        decimals: 2,
+        delta: Delta::Absolute,
+    },
+    Metric {
+        label: "elements above 100 %",
+        column: "elements_above_100pct",
+        value: |r| {
+            r.elements_computed
+                .then(|| r.elements.iter().filter(|e| e.above_100pct_h > 0.0).count() as f64)
+        },
+        decimals: 0,
+        delta: Delta::Absolute,
+    },
+    Metric {
+        label: "elements above trip",
+        column: "elements_above_trip",
+        value: |r| {
+            r.elements_computed
+                .then(|| r.elements.iter().filter(|e| e.above_trip_h > 0.0).count() as f64)
+        },
+        decimals: 0,
         delta: Delta::Absolute,
     },
     Metric {
         label: "steps not converged",
         column: "steps_not_converged",
-        value: |t| t.steps_not_converged as f64,
+        value: |r| Some(r.totals.steps_not_converged as f64),
         decimals: 0,
         delta: Delta::None,
     },
 ];
 
+/// ` (+1.2 %)`, ` (-0.0031)`, ` (=)` or nothing.
 fn fmt_delta(v: f64, r: f64, m: &Metric) -> String {
     let d = v - r;
     let dec = m.decimals;
+    if m.delta == Delta::None || !d.is_finite() {
+        return String::new();
+    }
+    let shown_zero = format!("{:.dec$}", d.abs()) == format!("{:.dec$}", 0.0);
     match m.delta {
-        Delta::None => String::new(),
-        _ if !(d.is_finite()) => String::new(),
-        _ if d == 0.0 || format!("{:.dec$}", d.abs()) == format!("{:.dec$}", 0.0) => "(=)".into(),
-        Delta::Absolute => format!("({d:+.dec$})"),
-        Delta::AbsoluteAndPct if r.abs() > 0.0 => format!("({:+.1} %)", 100.0 * d / r),
-        Delta::AbsoluteAndPct => format!("({d:+.dec$})"),
+        _ if d == 0.0 => " (=)".into(),
+        Delta::Relative if r.abs() > 0.0 => {
+            let pct = 100.0 * d / r;
+            if format!("{:.1}", pct.abs()) == "0.0" {
+                " (±0.0 %)".into()
+            } else {
+                format!(" ({pct:+.1} %)")
+            }
+        }
+        _ if shown_zero => " (±0)".into(),
+        _ => format!(" ({d:+.dec$})"),
     }
 }
 
-/// The side-by-side table: one column per scenario, one row per figure, with the change
-/// against the reference in brackets.
-fn write_comparison(
+/// A table: a label column, then one right-aligned column per scenario.
+fn write_table(
     o: &mut dyn Write,
-    file: &ScenarioFile,
-    runs: &[ScenarioRun],
-    reference: usize,
+    names: &[&str],
+    rows: &[(String, Vec<String>)],
 ) -> std::io::Result<()> {
-    let ref_totals = runs
-        .get(reference)
-        .and_then(|r| r.outcome.as_ref().ok())
-        .map(|s| s.totals);
-    writeln!(
-        o,
-        "vgrid scenarios {} (changes against [{}])",
-        file.path.display(),
-        runs.get(reference).map_or("?", |r| r.name.as_str())
-    )?;
-    if let Some(t) = runs.iter().find_map(|r| r.outcome.as_ref().ok()) {
-        writeln!(
-            o,
-            "  run                  {} steps of {} s ({} h)",
-            t.totals.steps,
-            t.totals.step_size_s,
-            t.totals.hours()
-        )?;
-    }
-    let cells: Vec<Vec<String>> = METRICS
-        .iter()
-        .map(|m| {
-            runs.iter()
-                .map(|r| match &r.outcome {
-                    Ok(s) => {
-                        let v = (m.value)(&s.totals);
-                        let dec = m.decimals;
-                        let delta = match ref_totals {
-                            Some(rt) if r.index != reference => fmt_delta(v, (m.value)(&rt), m),
-                            _ => String::new(),
-                        };
-                        format!("{v:.dec$} {delta}").trim_end().to_string()
-                    }
-                    Err(_) => "failed".into(),
-                })
-                .collect()
-        })
-        .collect();
-    let label_w = METRICS.iter().map(|m| m.label.len()).max().unwrap_or(10) + 2;
-    let col_w: Vec<usize> = (0..runs.len())
+    let label_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(8) + 2;
+    let col_w: Vec<usize> = (0..names.len())
         .map(|k| {
-            cells
-                .iter()
-                .map(|row| row[k].chars().count())
-                .chain(std::iter::once(runs[k].name.chars().count()))
+            rows.iter()
+                .map(|r| r.1[k].chars().count())
+                .chain(std::iter::once(names[k].chars().count()))
                 .max()
                 .unwrap_or(8)
-                + 2
+                + 3
         })
         .collect();
     write!(o, "  {:<label_w$}", "")?;
-    for (r, w) in runs.iter().zip(&col_w) {
-        write!(o, "{:>w$}", r.name)?;
+    for (name, w) in names.iter().zip(&col_w) {
+        write!(o, "{name:>w$}")?;
     }
     writeln!(o)?;
-    for (m, row) in METRICS.iter().zip(&cells) {
-        write!(o, "  {:<label_w$}", m.label)?;
-        for (c, w) in row.iter().zip(&col_w) {
+    for (label, cells) in rows {
+        write!(o, "  {label:<label_w$}")?;
+        for (c, w) in cells.iter().zip(&col_w) {
             write!(o, "{c:>w$}")?;
         }
         writeln!(o)?;
@@ -287,14 +341,159 @@ fn write_comparison(
     Ok(())
 }
 
+/// The side-by-side comparison: the run's figures, then the most loaded elements.
+fn write_comparison(
+    o: &mut dyn Write,
+    file: &ScenarioFile,
+    runs: &[ScenarioRun],
+    reference: usize,
+) -> std::io::Result<()> {
+    let base = runs.get(reference).and_then(|r| r.outcome.as_ref().ok());
+    let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+    writeln!(
+        o,
+        "vgrid scenarios {} (changes against [{}])",
+        file.path.display(),
+        names.get(reference).copied().unwrap_or("?")
+    )?;
+    if let Some(r) = runs.iter().find_map(|r| r.outcome.as_ref().ok()) {
+        writeln!(
+            o,
+            "  run                  {} steps of {} ({} h); band {}, trip at {} %",
+            r.totals.steps,
+            fmt_step(r.step_size_s),
+            trim_num(r.totals.steps as f64 * r.step_size_s / 3600.0),
+            r.options.band.name(),
+            trim_num(r.options.trip_pct)
+        )?;
+    }
+    let rows: Vec<(String, Vec<String>)> = METRICS
+        .iter()
+        .map(|m| {
+            let cells = runs
+                .iter()
+                .map(|r| match &r.outcome {
+                    Ok(s) => match (m.value)(s) {
+                        Some(v) => {
+                            let dec = m.decimals;
+                            let delta = match base.and_then(|b| (m.value)(b)) {
+                                Some(bv) if r.index != reference => fmt_delta(v, bv, m),
+                                _ => String::new(),
+                            };
+                            format!("{v:.dec$}{delta}")
+                        }
+                        None => "-".into(),
+                    },
+                    Err(_) => "failed".into(),
+                })
+                .collect();
+            (m.label.to_string(), cells)
+        })
+        .collect();
+    write_table(o, &names, &rows)?;
+    let worst = scenario::worst_elements(runs, WORST_PER_SCENARIO);
+    if worst.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        o,
+        "  most loaded lines and transformers: peak loading, hours above 100 %"
+    )?;
+    let lookup: Vec<HashMap<&str, (Option<f64>, f64)>> = runs
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok(s) => s
+                .elements
+                .iter()
+                .map(|e| (e.element.as_str(), (e.peak_loading_pct, e.above_100pct_h)))
+                .collect(),
+            Err(_) => HashMap::new(),
+        })
+        .collect();
+    let rows: Vec<(String, Vec<String>)> = worst
+        .iter()
+        .take(MAX_ELEMENT_ROWS)
+        .map(|name| {
+            let cells = lookup
+                .iter()
+                .map(|m| match m.get(name.as_str()) {
+                    Some((Some(pct), h)) => format!("{pct:.1} % {} h", trim_num(round2(*h))),
+                    Some((None, _)) => "unrated".into(),
+                    None => "-".into(),
+                })
+                .collect();
+            (name.clone(), cells)
+        })
+        .collect();
+    write_table(o, &names, &rows)?;
+    if worst.len() > MAX_ELEMENT_ROWS {
+        writeln!(
+            o,
+            "  ... {} more (see elements_compared.csv with --out)",
+            worst.len() - MAX_ELEMENT_ROWS
+        )?;
+    }
+    Ok(())
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn trim_num(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn fmt_step(step_s: f64) -> String {
+    if step_s % 3600.0 == 0.0 {
+        format!("{} h", step_s / 3600.0)
+    } else if step_s % 60.0 == 0.0 {
+        format!("{} min", step_s / 60.0)
+    } else {
+        format!("{step_s} s")
+    }
+}
+
+/// Every file of `--out DIR`; returns what was written, for the summary.
+fn write_out(dir: &Path, runs: &[ScenarioRun], reference: usize) -> Result<String> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let p = dir.join("scenarios.csv");
+    write_csv(&p, runs, reference).with_context(|| format!("writing {}", p.display()))?;
+    let mut written = vec![p.display().to_string()];
+    if runs
+        .iter()
+        .any(|r| r.outcome.as_ref().is_ok_and(|s| s.elements_computed))
+    {
+        let p = dir.join("elements_compared.csv");
+        write_elements_compared(&p, runs).with_context(|| format!("writing {}", p.display()))?;
+        written.push(p.display().to_string());
+    }
+    for r in runs {
+        let Ok(s) = &r.outcome else { continue };
+        let sub = dir.join(&r.name);
+        std::fs::create_dir_all(&sub).with_context(|| format!("creating {}", sub.display()))?;
+        let p = sub.join("nodes.csv");
+        crate::timeseries::write_nodes(s, &p)
+            .with_context(|| format!("writing {}", p.display()))?;
+        if s.elements_computed {
+            let p = sub.join("elements.csv");
+            crate::timeseries::write_elements(s, &p)
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+    }
+    written.push(format!(
+        "{}/<scenario>/{{nodes,elements}}.csv",
+        dir.display()
+    ));
+    Ok(written.join(", "))
+}
+
 /// `scenarios.csv`: one row per scenario, units in the column names, the changes against the
 /// reference in `delta_` columns.
 fn write_csv(path: &Path, runs: &[ScenarioRun], reference: usize) -> std::io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
-    let ref_totals = runs
-        .get(reference)
-        .and_then(|r| r.outcome.as_ref().ok())
-        .map(|s| s.totals);
+    let base = runs.get(reference).and_then(|r| r.outcome.as_ref().ok());
     write!(f, "scenario,reference,status,steps,wall_s")?;
     for m in METRICS {
         write!(f, ",{}", m.column)?;
@@ -303,6 +502,7 @@ fn write_csv(path: &Path, runs: &[ScenarioRun], reference: usize) -> std::io::Re
         write!(f, ",delta_{}", m.column)?;
     }
     writeln!(f)?;
+    let opt = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x}"));
     for r in runs {
         let status = match &r.outcome {
             Ok(s) if s.totals.steps_not_converged == 0 => "ok",
@@ -317,20 +517,98 @@ fn write_csv(path: &Path, runs: &[ScenarioRun], reference: usize) -> std::io::Re
             r.outcome.as_ref().map_or(0, |s| s.totals.steps),
             r.wall.as_secs_f64()
         )?;
-        let t = r.outcome.as_ref().ok().map(|s| s.totals);
+        let s = r.outcome.as_ref().ok();
         for m in METRICS {
-            match t {
-                Some(t) => write!(f, ",{}", (m.value)(&t))?,
-                None => write!(f, ",")?,
-            }
+            write!(f, ",{}", opt(s.and_then(|s| (m.value)(s))))?;
         }
         for m in METRICS.iter().filter(|m| m.delta != Delta::None) {
-            match (t, ref_totals) {
-                (Some(t), Some(rt)) => write!(f, ",{}", (m.value)(&t) - (m.value)(&rt))?,
-                _ => write!(f, ",")?,
+            let d = match (
+                s.and_then(|s| (m.value)(s)),
+                base.and_then(|b| (m.value)(b)),
+            ) {
+                (Some(v), Some(b)) => Some(v - b),
+                _ => None,
+            };
+            write!(f, ",{}", opt(d))?;
+        }
+        writeln!(f)?;
+    }
+    f.flush()
+}
+
+/// `elements_compared.csv`: one row per rated line and transformer (of any scenario), its
+/// figures in each scenario side by side (empty where a scenario has no such element).
+fn write_elements_compared(path: &Path, runs: &[ScenarioRun]) -> std::io::Result<()> {
+    let mut f = BufWriter::new(File::create(path)?);
+    let trip = runs
+        .iter()
+        .find_map(|r| r.outcome.as_ref().ok())
+        .map_or(120.0, |s| s.options.trip_pct);
+    let trip = format!("{trip}").replace('.', "_");
+    write!(f, "element")?;
+    for r in runs {
+        write!(
+            f,
+            ",{0}_peak_loading_pct,{0}_above_100pct_h,{0}_above_{trip}pct_h",
+            r.name
+        )?;
+    }
+    writeln!(f)?;
+    let mut order: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let tables: Vec<HashMap<&str, _>> = runs
+        .iter()
+        .map(|r| match &r.outcome {
+            Ok(s) => s
+                .elements
+                .iter()
+                .filter(|e| e.rated())
+                .map(|e| {
+                    if seen.insert(e.element.as_str()) {
+                        order.push(e.element.as_str());
+                    }
+                    (e.element.as_str(), e)
+                })
+                .collect(),
+            Err(_) => HashMap::new(),
+        })
+        .collect();
+    for name in order {
+        write!(f, "{name}")?;
+        for t in &tables {
+            match t.get(name) {
+                Some(e) => write!(
+                    f,
+                    ",{:.3},{:.6},{:.6}",
+                    e.peak_loading_pct.unwrap_or(f64::NAN),
+                    e.above_100pct_h,
+                    e.above_trip_h
+                )?,
+                None => write!(f, ",,,")?,
             }
         }
         writeln!(f)?;
     }
     f.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_read_plainly() {
+        let rel = &METRICS[0];
+        assert_eq!(fmt_delta(120.0, 100.0, rel), " (+20.0 %)");
+        assert_eq!(fmt_delta(100.0, 100.0, rel), " (=)");
+        assert_eq!(fmt_delta(100.00001, 100.0, rel), " (±0.0 %)");
+        let abs = METRICS.iter().find(|m| m.column == "vmin_pu").unwrap();
+        assert_eq!(fmt_delta(0.95, 0.9612, abs), " (-0.0112)");
+        assert_eq!(fmt_delta(0.9612000001, 0.9612, abs), " (±0)");
+        let none = METRICS
+            .iter()
+            .find(|m| m.column == "steps_not_converged")
+            .unwrap();
+        assert_eq!(fmt_delta(3.0, 0.0, none), "");
+    }
 }

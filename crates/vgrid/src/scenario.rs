@@ -71,7 +71,14 @@
 //! .unwrap();
 //! for r in &runs {
 //!     if let Ok(s) = &r.outcome {
-//!         println!("{:<12} {:10.1} kWh lost", r.name, s.totals.losses_kwh);
+//!         let tb = s.elements.iter().find(|e| e.element == "Transformer.tb").unwrap();
+//!         println!(
+//!             "{:<12} {:8.1} MWh lost, tb peaks at {:5.1} % and is overloaded {:5.1} h",
+//!             r.name,
+//!             s.totals.losses_kwh / 1000.0,
+//!             tb.peak_loading_pct.unwrap_or(0.0),
+//!             tb.above_100pct_h
+//!         );
 //!     }
 //! }
 //! ```
@@ -84,7 +91,8 @@ use std::time::{Duration, Instant};
 use vgrid_dss::{Diagnostic, Directive, DssError, ReadOptions, Reader};
 use vgrid_model::{BusRef, Network, SolveMode};
 use vgrid_powerflow::solve::System;
-use vgrid_timeseries::{Simulation, StepReport};
+use vgrid_timeseries::study::{Study, StudyOptions, StudyResults};
+use vgrid_timeseries::Simulation;
 
 /// A scenario file: the base script and the scenarios, as written.
 #[derive(Debug, Clone, PartialEq)]
@@ -635,6 +643,8 @@ pub struct ScenarioOptions {
     pub lenient: bool,
     /// Run this many steps instead of the scripts' `number` (e.g. a quick look at a day).
     pub number: Option<u32>,
+    /// What each run's study counts (voltage band, trip threshold, element statistics).
+    pub study: StudyOptions,
 }
 
 impl Default for ScenarioOptions {
@@ -643,6 +653,7 @@ impl Default for ScenarioOptions {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             lenient: false,
             number: None,
+            study: StudyOptions::default(),
         }
     }
 }
@@ -995,81 +1006,14 @@ pub fn prepare_all(
     }
 }
 
-/// Run totals of one scenario, from the per-step reports. Energies are `Σ P·Δt` over the
-/// steps (each step stands for one step size, as in `vgrid timeseries`).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct RunTotals {
-    pub steps: u64,
-    pub steps_not_converged: u64,
-    pub first_not_converged_step: Option<u64>,
-    pub step_size_s: f64,
-    pub source_kwh: f64,
-    pub source_kvarh: f64,
-    pub losses_kwh: f64,
-    /// Highest source power and its hour.
-    pub peak_source_kw: f64,
-    pub peak_source_hour: f64,
-    /// Lowest and highest node voltage of the run (nodes above 0.05 pu) and their hours.
-    pub vpu_min: f64,
-    pub vpu_min_hour: f64,
-    pub vpu_max: f64,
-    pub vpu_max_hour: f64,
-}
-
-impl RunTotals {
-    fn new(step_size_s: f64) -> RunTotals {
-        RunTotals {
-            step_size_s,
-            peak_source_kw: f64::NEG_INFINITY,
-            peak_source_hour: f64::NAN,
-            vpu_min: f64::INFINITY,
-            vpu_min_hour: f64::NAN,
-            vpu_max: f64::NEG_INFINITY,
-            vpu_max_hour: f64::NAN,
-            ..RunTotals::default()
-        }
-    }
-
-    fn add(&mut self, r: &StepReport) {
-        let dt_h = self.step_size_s / 3600.0;
-        self.steps += 1;
-        if !r.converged {
-            self.steps_not_converged += 1;
-            self.first_not_converged_step.get_or_insert(r.step);
-        }
-        self.source_kwh += r.p_source_kw * dt_h;
-        self.source_kvarh += r.q_source_kvar * dt_h;
-        self.losses_kwh += r.losses_kw * dt_h;
-        if r.p_source_kw > self.peak_source_kw {
-            (self.peak_source_kw, self.peak_source_hour) = (r.p_source_kw, r.hour);
-        }
-        if r.vpu_min < self.vpu_min {
-            (self.vpu_min, self.vpu_min_hour) = (r.vpu_min, r.hour);
-        }
-        if r.vpu_max > self.vpu_max {
-            (self.vpu_max, self.vpu_max_hour) = (r.vpu_max, r.hour);
-        }
-    }
-
-    /// Hours the run covers.
-    pub fn hours(&self) -> f64 {
-        self.steps as f64 * self.step_size_s / 3600.0
-    }
-}
-
-/// What one scenario's run found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScenarioStats {
-    pub totals: RunTotals,
-}
-
 /// One scenario's run: its figures, or why it stopped.
 #[derive(Debug)]
 pub struct ScenarioRun {
     pub name: String,
     /// Position in the scenario file.
     pub index: usize,
-    pub outcome: Result<ScenarioStats, vgrid_timeseries::Error>,
+    /// What the run found (the statistics of `vgrid timeseries`), or why it stopped.
+    pub outcome: Result<StudyResults, vgrid_timeseries::Error>,
     /// Wall time of the run (on its worker thread).
     pub wall: Duration,
     /// The OpenDSS commands the scenario ran, and the reader's warnings.
@@ -1077,15 +1021,49 @@ pub struct ScenarioRun {
     pub warnings: Vec<String>,
 }
 
-/// Run one prepared scenario's time series.
-pub fn run_one(p: &Prepared) -> Result<ScenarioStats, vgrid_timeseries::Error> {
+/// Run one prepared scenario's time series and study it.
+pub fn run_one(
+    p: &Prepared,
+    study: &StudyOptions,
+) -> Result<StudyResults, vgrid_timeseries::Error> {
     let mut sim = Simulation::new(&p.network)?;
-    let steps = u64::from(p.network.settings.number);
-    let mut totals = RunTotals::new(p.network.settings.step_size_s);
-    for _ in 0..steps {
-        totals.add(sim.step()?);
+    let mut study = Study::new(&sim, &p.network, study);
+    // the step's report is borrowed from the simulation, which the study reads too: copy it
+    // into a buffer that keeps its allocation
+    let mut report = vgrid_timeseries::StepReport::default();
+    for _ in 0..p.network.settings.number {
+        report.clone_from(sim.step()?);
+        study.add_step(&sim, &report);
     }
-    Ok(ScenarioStats { totals })
+    Ok(study.finish())
+}
+
+/// The elements worth a row in a comparison: each scenario's `per_scenario` most loaded rated
+/// elements (peak loading), together, ordered by their highest peak in any scenario.
+pub fn worst_elements(runs: &[ScenarioRun], per_scenario: usize) -> Vec<String> {
+    let mut worst: Vec<(String, f64)> = Vec::new();
+    for r in runs {
+        let Ok(s) = &r.outcome else { continue };
+        for e in s.elements_by_peak().into_iter().take(per_scenario) {
+            let pct = e.peak_loading_pct.unwrap_or(0.0);
+            match worst.iter_mut().find(|(n, _)| *n == e.element) {
+                Some(w) => w.1 = w.1.max(pct),
+                None => worst.push((e.element.clone(), pct)),
+            }
+        }
+    }
+    // an element among the worst of one scenario: its peak in every scenario counts
+    for (name, pct) in worst.iter_mut() {
+        for r in runs {
+            if let Ok(s) = &r.outcome {
+                if let Some(e) = s.elements.iter().find(|e| e.element == *name) {
+                    *pct = pct.max(e.peak_loading_pct.unwrap_or(0.0));
+                }
+            }
+        }
+    }
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    worst.into_iter().map(|(n, _)| n).collect()
 }
 
 /// Called from the worker threads as each scenario finishes: the run, how many are done, of
@@ -1093,14 +1071,18 @@ pub fn run_one(p: &Prepared) -> Result<ScenarioStats, vgrid_timeseries::Error> {
 pub type OnDone<'a> = dyn Fn(&ScenarioRun, usize, usize) + Sync + 'a;
 
 /// Run every prepared scenario on `jobs` threads; the runs come back in file order.
-pub fn run_prepared(prepared: Vec<Prepared>, jobs: usize, on_done: &OnDone) -> Vec<ScenarioRun> {
+pub fn run_prepared(
+    prepared: Vec<Prepared>,
+    options: &ScenarioOptions,
+    on_done: &OnDone,
+) -> Vec<ScenarioRun> {
     let total = prepared.len();
     let done = AtomicUsize::new(0);
     let items: Vec<std::sync::Mutex<Option<Prepared>>> = prepared
         .into_iter()
         .map(|p| std::sync::Mutex::new(Some(p)))
         .collect();
-    parallel_map(&items, jobs, &|index, slot| {
+    parallel_map(&items, options.jobs, &|index, slot| {
         // take the circuit out, so that it is freed as soon as its run ends
         let p = slot
             .lock()
@@ -1108,7 +1090,7 @@ pub fn run_prepared(prepared: Vec<Prepared>, jobs: usize, on_done: &OnDone) -> V
             .take()
             .expect("each scenario is handed out once");
         let start = Instant::now();
-        let outcome = run_one(&p);
+        let outcome = run_one(&p, &options.study);
         let wall = start.elapsed();
         let run = ScenarioRun {
             name: p.name,
@@ -1134,7 +1116,7 @@ pub fn run_scenarios(
     on_done: &OnDone,
 ) -> Result<Vec<ScenarioRun>, ScenarioErrors> {
     let prepared = prepare_all(file, options)?;
-    Ok(run_prepared(prepared, options.jobs, on_done))
+    Ok(run_prepared(prepared, options, on_done))
 }
 
 /// `f` over `items` on up to `jobs` scoped threads, taking items in order from an atomic

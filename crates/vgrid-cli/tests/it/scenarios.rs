@@ -31,9 +31,18 @@ fn the_bundled_scenarios_run_and_compare() {
         "losses MWh",
         "min voltage pu",
         "max voltage pu",
+        "nodes above band",
+        "hours with an overload",
+        "most loaded lines and transformers",
     ] {
         assert!(text.contains(row), "the table lacks {row}:\n{text}");
     }
+    // the same element on one row across the scenarios: peak loading and hours above 100 %
+    let te = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Transformer.te "))
+        .unwrap_or_else(|| panic!("no row for Transformer.te:\n{text}"));
+    assert_eq!(te.matches(" % ").count(), 4, "{te}");
     assert!(text.contains("changes against [base]"), "{text}");
     // 20 % more load draws about 20 % more energy
     assert!(text.contains("(+20."), "{text}");
@@ -56,6 +65,32 @@ fn the_bundled_scenarios_run_and_compare() {
     assert_eq!(num(rows[0][delta]), 0.0);
     let growth = num(rows[1][source]) / num(rows[0][source]);
     assert!(growth > 1.19 && growth < 1.22, "{growth}");
+    // every element across the scenarios, and each scenario's own tables
+    let compared = std::fs::read_to_string(out_dir.join("elements_compared.csv")).unwrap();
+    assert!(compared.starts_with(
+        "element,base_peak_loading_pct,base_above_100pct_h,base_above_120pct_h,growth-20_peak_loading_pct"
+    ));
+    assert!(compared.lines().any(|l| l.starts_with("Transformer.tb,")));
+    for name in ["base", "growth-20", "tb-630kVA", "pv-village"] {
+        let el = std::fs::read_to_string(out_dir.join(name).join("elements.csv")).unwrap();
+        assert!(
+            el.starts_with("element,i_rated_a,peak_i_a,peak_loading_pct"),
+            "{el}"
+        );
+        let nodes = std::fs::read_to_string(out_dir.join(name).join("nodes.csv")).unwrap();
+        assert!(nodes.starts_with("bus,node,vbase_ln_kv,vmin_pu"), "{nodes}");
+    }
+    // the bigger transformer: its loading falls by the ratio of the ratings
+    let tb = |name: &str| -> f64 {
+        let el = std::fs::read_to_string(out_dir.join(name).join("elements.csv")).unwrap();
+        let row = el
+            .lines()
+            .find(|l| l.starts_with("Transformer.tb,"))
+            .unwrap();
+        num(row.split(',').nth(3).unwrap())
+    };
+    let ratio = tb("tb-630kVA") / tb("base");
+    assert!((ratio - 400.0 / 630.0).abs() < 0.02, "{ratio}");
 }
 
 #[test]

@@ -108,33 +108,54 @@ fn each_scenario_runs_its_lines_after_the_base_script() {
 
 #[test]
 fn the_figures_follow_the_changes() {
-    let path = files("figures", "[base]\n[growth-20]\nload_growth_pct = 20\n[t1-2MVA]\nreplace Transformer.t1 kva=2000\n[pv]\npv bus=lv kw=300 shape=sun\n");
+    let path = files(
+        "figures",
+        "[base]\n[growth-20]\nload_growth_pct = 20\n[t1-2MVA]\nreplace Transformer.t1 kva=2000\n\
+         [pv]\npv bus=lv kw=300 shape=sun\n",
+    );
     let file = ScenarioFile::read(&path).unwrap();
     let runs = run_scenarios(&file, &options(2), &|_, _, _| {}).unwrap();
-    let t: Vec<_> = runs
-        .iter()
-        .map(|r| r.outcome.as_ref().unwrap().totals)
-        .collect();
-    for x in &t {
-        assert_eq!((x.steps, x.steps_not_converged), (24, 0));
+    let r: Vec<_> = runs.iter().map(|r| r.outcome.as_ref().unwrap()).collect();
+    for x in &r {
+        assert_eq!((x.totals.steps, x.totals.steps_not_converged), (24, 0));
     }
+    let t1 = |k: usize| {
+        r[k].elements
+            .iter()
+            .find(|e| e.element == "Transformer.t1")
+            .unwrap()
+            .clone()
+    };
+    let vmin = |k: usize| r[k].totals.v_min.as_ref().unwrap().vmag_pu;
+    // the base: t1 (1 MVA) carries about 1.24 MVA at the evening peak, 7 h above its rating
+    assert!(t1(0).peak_loading_pct.unwrap() > 120.0, "{:?}", t1(0));
+    assert_eq!(t1(0).above_100pct_h, 7.0);
     // constant-power homes: the load energy grows 20 % exactly, the losses more
-    let load = |x: &vgrid::scenario::RunTotals| x.source_kwh - x.losses_kwh;
+    let load = |k: usize| r[k].totals.source_kwh - r[k].totals.losses_kwh;
     assert!(
-        (load(&t[1]) / load(&t[0]) - 1.2).abs() < 1e-9,
+        (load(1) / load(0) - 1.2).abs() < 1e-9,
         "{} vs {}",
-        load(&t[1]),
-        load(&t[0])
+        load(1),
+        load(0)
     );
-    assert!(t[1].losses_kwh > 1.2 * t[0].losses_kwh);
-    assert!(t[1].vpu_min < t[0].vpu_min);
-    // a bigger transformer (the same per-unit impedance on twice the kVA): higher evening
-    // voltages, the same load
-    assert!(t[2].vpu_min > t[0].vpu_min, "{:?} vs {:?}", t[2], t[0]);
-    assert!((load(&t[2]) - load(&t[0])).abs() < 1e-6);
-    // PV: less energy from the source, the same peak (the evening has no sun)
-    assert!(t[3].source_kwh < t[0].source_kwh - 1000.0);
-    assert!((t[3].peak_source_kw - t[0].peak_source_kw).abs() < 1e-6);
+    assert!(r[1].totals.losses_kwh > 1.2 * r[0].totals.losses_kwh);
+    assert!(vmin(1) < vmin(0));
+    assert!(t1(1).peak_loading_pct > t1(0).peak_loading_pct);
+    // a transformer of twice the rating: half the loading, no overload, higher evening voltage,
+    // the same load
+    let (big, small) = (t1(2), t1(0));
+    let ratio = big.peak_loading_pct.unwrap() / small.peak_loading_pct.unwrap();
+    assert!((ratio - 0.5).abs() < 0.02, "{ratio}");
+    assert_eq!(big.above_100pct_h, 0.0);
+    assert!(vmin(2) > vmin(0));
+    assert!((load(2) - load(0)).abs() < 1e-6);
+    // PV: less energy from the source, the same evening peak (no sun then)
+    assert!(r[3].totals.source_kwh < r[0].totals.source_kwh - 1000.0);
+    let peak = |k: usize| r[k].totals.peak_source_kw.unwrap();
+    assert!((peak(3) - peak(0)).abs() < 1e-6);
+    // the comparison's rows: t1 first (the most loaded anywhere)
+    let worst = vgrid::scenario::worst_elements(&runs, 3);
+    assert_eq!(worst[0], "Transformer.t1");
 }
 
 #[test]
@@ -157,7 +178,11 @@ fn parallel_runs_equal_the_serial_ones_exactly() {
         assert_eq!(s, p, "bit for bit");
     }
     // the same again straight from prepared circuits, more jobs than scenarios
-    let again = run_prepared(prepare_all(&file, &options(1)).unwrap(), 16, &|_, _, _| {});
+    let again = run_prepared(
+        prepare_all(&file, &options(1)).unwrap(),
+        &options(16),
+        &|_, _, _| {},
+    );
     for (s, a) in serial.iter().zip(&again) {
         assert_eq!(s.outcome.as_ref().unwrap(), a.outcome.as_ref().unwrap());
     }
