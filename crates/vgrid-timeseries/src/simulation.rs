@@ -329,6 +329,13 @@ impl Simulation {
         self.predictor.enabled = on;
     }
 
+    /// Whether power flows may iterate on the load nodes only (default true; see
+    /// `vgrid_powerflow::solve::System::set_load_node_iteration`). The answers do not depend
+    /// on it beyond the tolerance; only the time does.
+    pub fn set_load_node_iteration(&mut self, on: bool) {
+        self.sys.set_load_node_iteration(on);
+    }
+
     /// Solve at the present time and loads without advancing the clock (a snapshot solve with
     /// the controls, e.g. the `Solve` commands of a script before the time series).
     pub fn solve_present(&mut self) -> Result<&StepReport, Error> {
