@@ -43,7 +43,7 @@
 //! | `load_growth_pct = P` | `Set loadmult=L` with `L` = the load multiplier in force × (1 + P/100): every load that follows `loadmult` draws P % more at every step (in yearly runs that is every load but `status=fixed` ones, as in OpenDSS) |
 //! | `pv bus=B kw=K [kva=S] [shape=N] [phases=n] [kv=V] [pf=F] [name=X]` | `New PVSystem.X bus1=B phases=n kv=V pmpp=K kva=S irradiance=1 pf=F %cutin=0.1 %cutout=0.1 yearly=N daily=N duty=N`; defaults: `kva` 1.1 × `kw`, `pf` 1, `phases` the bus's phase nodes (or the nodes written after the bus), `kv` the bus's voltage base (line-to-line, or line-to-neutral for one phase), `shape` the irradiance shape every existing PV system follows, `name` `pv_B` |
 //! | `replace Class.name prop=value ...` | `Edit Class.name prop=value ...`; for a transformer `kva=S` sets every winding (`kVAs=[S S]`) |
-//! | `battery bus=B kw=K kwh=E [kva=S] [stored_pct=P] [phases=n] [kv=V] [name=X]` | `New Storage.X bus1=B phases=n kv=V kWrated=K kva=S kWhrated=E %stored=P` (defaults: `kva` = `kw`, `stored_pct` 50, `name` `battery_B`); its dispatch is the `Storage`'s own (add a `StorageController` line for peak shaving) |
+//! | `battery bus=B kw=K kwh=E [kva=S] [stored_pct=P] [phases=n] [kv=V] [name=X] [peak_shave=Class.name target_kw=T [charge_hour=H]]` | `New Storage.X bus1=B phases=n kv=V kWrated=K kva=S kWhrated=E %stored=P` (defaults: `kva` = `kw`, `stored_pct` OpenDSS's 100, `name` `battery_B`, `phases` and `kv` as for `pv`); with `peak_shave`, also `New StorageController.X Element=Class.name Terminal=1 ElementList=[X] ModeDischarge=PeakShave kWTarget=T ModeCharge=Time TimeChargeTrigger=H` (`H` default 2): the battery discharges to hold the element's power at `T` kW and recharges from hour `H`. Other dispatch: write the `Storage`/`StorageController` lines yourself |
 //!
 //! Errors name the file and line, e.g. `scenarios.txt:9: [pv-village]: pv: bus 'e9_9' is not in
 //! the circuit (hint: did you mean 'e1_9'?)`; an OpenDSS error in a scenario's command is the
@@ -158,6 +158,13 @@ pub struct Placement {
     /// Initial state of charge, % (batteries only).
     pub stored_pct: Option<f64>,
     pub name: Option<String>,
+    /// Batteries: the element (`Transformer.tb`) whose power a `StorageController` holds at
+    /// `target_kw` by discharging (OpenDSS's `ModeDischarge=PeakShave`).
+    pub peak_shave: Option<String>,
+    pub target_kw: Option<f64>,
+    /// Batteries under `peak_shave`: the hour they start recharging (`ModeCharge=Time`,
+    /// default 2).
+    pub charge_hour: Option<f64>,
 }
 
 /// A problem in a scenario file or in applying it: where, what, and a hint when one helps.
@@ -221,7 +228,7 @@ impl From<ScenarioError> for ScenarioErrors {
 
 const SHORTHANDS: [&str; 4] = ["load_growth_pct", "pv", "battery", "replace"];
 const PV_KEYS: [&str; 8] = ["bus", "kw", "kva", "shape", "phases", "kv", "pf", "name"];
-const BATTERY_KEYS: [&str; 8] = [
+const BATTERY_KEYS: [&str; 11] = [
     "bus",
     "kw",
     "kwh",
@@ -230,6 +237,9 @@ const BATTERY_KEYS: [&str; 8] = [
     "phases",
     "kv",
     "name",
+    "peak_shave",
+    "target_kw",
+    "charge_hour",
 ];
 
 impl ScenarioFile {
@@ -505,6 +515,18 @@ fn parse_change(t: &str) -> Result<ChangeKind, ParseFail> {
                     ));
                 }
             }
+            if p.peak_shave.is_some() != p.target_kw.is_some() {
+                return Err(fail(
+                    "battery: peak_shave= and target_kw= go together",
+                    Some("e.g. peak_shave=Transformer.tb target_kw=280"),
+                ));
+            }
+            if p.charge_hour.is_some() && p.peak_shave.is_none() {
+                return Err(fail(
+                    "battery: charge_hour= needs peak_shave= (the controller that recharges it)",
+                    None,
+                ));
+            }
             Ok(if is_pv {
                 ChangeKind::Pv(p)
             } else {
@@ -602,6 +624,24 @@ fn set_placement(p: &mut Placement, k: &str, v: &str) -> Result<(), String> {
         }
         "shape" => p.shape = Some(v.to_ascii_lowercase()),
         "name" => p.name = Some(v.to_ascii_lowercase()),
+        "peak_shave" => {
+            if !v.contains('.') {
+                return Err(format!(
+                    "peak_shave={v}: name the element as Class.name, e.g. Transformer.tb"
+                ));
+            }
+            p.peak_shave = Some(v.to_string());
+        }
+        "target_kw" => p.target_kw = Some(num(v)?),
+        "charge_hour" => {
+            let x: f64 = v
+                .parse()
+                .map_err(|_| format!("charge_hour={v}: not a number"))?;
+            if !(0.0..24.0).contains(&x) {
+                return Err(format!("charge_hour={v}: an hour of the day, 0 to 24"));
+            }
+            p.charge_hour = Some(x);
+        }
         _ => return Err(format!("unknown key '{k}'")),
     }
     Ok(())
@@ -920,15 +960,52 @@ fn expand(
             } else {
                 let kva = p.kva.unwrap_or(p.kw);
                 let kwh = p.kwh.unwrap_or(0.0);
-                let stored = p.stored_pct.unwrap_or(50.0);
-                Ok(vec![format!(
+                let stored = p
+                    .stored_pct
+                    .map(|s| format!(" %stored={s}"))
+                    .unwrap_or_default();
+                let mut lines = vec![format!(
                     "New {kind}.{name} bus1={bus1} phases={phases} kv={kv} kWrated={} kva={kva} \
-                     kWhrated={kwh} %stored={stored}",
+                     kWhrated={kwh}{stored}",
                     p.kw
-                )])
+                )];
+                if let (Some(element), Some(target)) = (&p.peak_shave, p.target_kw) {
+                    check_element(net, element)?;
+                    let hour = p.charge_hour.unwrap_or(2.0);
+                    lines.push(format!(
+                        "New StorageController.{name} Element={element} Terminal=1 \
+                         ElementList=[{name}] ModeDischarge=PeakShave kWTarget={target} \
+                         ModeCharge=Time TimeChargeTrigger={hour}"
+                    ));
+                }
+                Ok(lines)
             }
         }
     }
+}
+
+/// `Transformer.x` or `Line.x` must be in the circuit (the controller watches it).
+fn check_element(net: &Network, element: &str) -> Result<(), ParseFail> {
+    let (class, name) = element.split_once('.').unwrap_or((element, ""));
+    let name = name.to_ascii_lowercase();
+    let names: Vec<&str> = if class.eq_ignore_ascii_case("transformer") {
+        net.transformers.iter().map(|t| t.name.as_str()).collect()
+    } else if class.eq_ignore_ascii_case("line") {
+        net.lines.iter().map(|l| l.name.as_str()).collect()
+    } else {
+        return Err(fail(
+            format!("battery: peak_shave={element}: a Transformer or a Line"),
+            Some("e.g. peak_shave=Transformer.tb"),
+        ));
+    };
+    if names.contains(&name.as_str()) {
+        return Ok(());
+    }
+    let hint = closest(&name, &names).map(|c| format!("did you mean '{class}.{c}'?"));
+    Err(fail(
+        format!("battery: there is no {element} in the circuit"),
+        hint.as_deref(),
+    ))
 }
 
 /// kV to 6 significant figures (a voltage base derived through √3 reads as 0.38, not
@@ -1247,6 +1324,16 @@ mod tests {
                 "Transformer.tb",
             ),
             ("base = a.dss\n[x\n", "s.txt:2: a section heading", "[name]"),
+            (
+                "base = a.dss\n[x]\nbattery bus=b kw=3 kwh=9 target_kw=2\n",
+                "s.txt:3: [x]: battery: peak_shave= and target_kw= go together",
+                "peak_shave=Transformer.tb",
+            ),
+            (
+                "base = a.dss\n[x]\nbattery bus=b kw=3 kwh=9 peak_shave=tb target_kw=2\n",
+                "s.txt:3: [x]: battery: peak_shave=tb: name the element as Class.name",
+                "Transformer.tb",
+            ),
         ];
         for (text, want, hint) in cases {
             let e = parse(text).unwrap_err().to_string();

@@ -18,7 +18,7 @@ fn the_bundled_scenarios_run_and_compare() {
     let text = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}\n{err}");
-    for name in ["base", "growth-20", "tb-630kVA", "pv-village"] {
+    for name in ["base", "growth-20", "tb-630kVA", "pv-village", "battery"] {
         assert!(text.contains(name), "the table lacks {name}:\n{text}");
         assert!(
             err.lines()
@@ -42,7 +42,7 @@ fn the_bundled_scenarios_run_and_compare() {
         .lines()
         .find(|l| l.trim_start().starts_with("Transformer.te "))
         .unwrap_or_else(|| panic!("no row for Transformer.te:\n{text}"));
-    assert_eq!(te.matches(" % ").count(), 4, "{te}");
+    assert_eq!(te.matches(" % ").count(), 5, "{te}");
     assert!(text.contains("changes against [base]"), "{text}");
     // 20 % more load draws about 20 % more energy
     assert!(text.contains("(+20."), "{text}");
@@ -54,7 +54,7 @@ fn the_bundled_scenarios_run_and_compare() {
         assert!(header.contains(&col), "{header:?} lacks {col}");
     }
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.len(), 5);
     assert_eq!(rows[0][..3], ["base", "1", "ok"]);
     let delta = header
         .iter()
@@ -71,7 +71,7 @@ fn the_bundled_scenarios_run_and_compare() {
         "element,base_peak_loading_pct,base_above_100pct_h,base_above_120pct_h,growth-20_peak_loading_pct"
     ));
     assert!(compared.lines().any(|l| l.starts_with("Transformer.tb,")));
-    for name in ["base", "growth-20", "tb-630kVA", "pv-village"] {
+    for name in ["base", "growth-20", "tb-630kVA", "pv-village", "battery"] {
         let el = std::fs::read_to_string(out_dir.join(name).join("elements.csv")).unwrap();
         assert!(
             el.starts_with("element,i_rated_a,peak_i_a,peak_loading_pct"),

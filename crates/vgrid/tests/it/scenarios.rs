@@ -101,6 +101,10 @@ fn each_scenario_runs_its_lines_after_the_base_script() {
         ("battery_lv", 200.0, 400.0)
     );
     assert_eq!(b[0].kv, 0.48);
+    assert_eq!(
+        prepared[4].commands,
+        ["New Storage.battery_lv bus1=lv phases=3 kv=0.48 kWrated=200 kva=200 kWhrated=400"]
+    );
     // plain OpenDSS lines, in order
     assert_eq!(prepared[5].network.settings.load_mult, 0.5);
     assert_eq!(prepared[5].network.loads[0].p_kw, 600.0);
@@ -111,7 +115,8 @@ fn the_figures_follow_the_changes() {
     let path = files(
         "figures",
         "[base]\n[growth-20]\nload_growth_pct = 20\n[t1-2MVA]\nreplace Transformer.t1 kva=2000\n\
-         [pv]\npv bus=lv kw=300 shape=sun\n",
+         [pv]\npv bus=lv kw=300 shape=sun\n\
+         [battery]\nbattery bus=lv kw=400 kwh=3000 peak_shave=Transformer.t1 target_kw=900\n",
     );
     let file = ScenarioFile::read(&path).unwrap();
     let runs = run_scenarios(&file, &options(2), &|_, _, _| {}).unwrap();
@@ -153,6 +158,14 @@ fn the_figures_follow_the_changes() {
     assert!(r[3].totals.source_kwh < r[0].totals.source_kwh - 1000.0);
     let peak = |k: usize| r[k].totals.peak_source_kw.unwrap();
     assert!((peak(3) - peak(0)).abs() < 1e-6);
+    // a battery holding t1 at 900 kW: below its rating all evening
+    assert!(
+        t1(4).peak_loading_pct.unwrap() < t1(0).peak_loading_pct.unwrap() - 10.0,
+        "{:?} vs {:?}",
+        t1(4),
+        t1(0)
+    );
+    assert_eq!(t1(4).above_100pct_h, 0.0, "{:?}", t1(4));
     // the comparison's rows: t1 first (the most loaded anywhere)
     let worst = vgrid::scenario::worst_elements(&runs, 3);
     assert_eq!(worst[0], "Transformer.t1");
