@@ -69,6 +69,8 @@ pub struct Options<'a> {
     pub buses: Option<&'a Path>,
     /// What the study counts (band, trip threshold, element statistics or not).
     pub study: StudyOptions,
+    /// Where the trip-risk episodes go.
+    pub trip_risk: Option<&'a Path>,
     /// Print the summary as JSON.
     pub json: bool,
     pub lenient: bool,
@@ -99,6 +101,20 @@ pub fn parse_step_size(s: &str) -> Result<f64, String> {
 pub fn parse_band(s: &str) -> Result<VoltageBand, String> {
     s.parse()
         .map_err(|e: vgrid::timeseries::study::BandParseError| e.to_string())
+}
+
+/// `--trip-after`: `30m`, `1h`, `90s`, `0`, or seconds → hours (zero allowed).
+pub fn parse_duration_h(s: &str) -> Result<f64, String> {
+    let number = s
+        .trim()
+        .trim_end_matches(['s', 'm', 'h', 'S', 'M', 'H'])
+        .trim();
+    if number.parse::<f64>() == Ok(0.0) {
+        return Ok(0.0);
+    }
+    parse_step_size(s)
+        .map(|secs| secs / 3600.0)
+        .map_err(|_| format!("expected a duration such as 30m, 1h, 90s or 0, not {s:?}"))
 }
 
 /// `--trip-pct`: a positive loading threshold, % of rating (`120` or `120%`).
@@ -168,6 +184,9 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     }
     if let (Some(p), true) = (o.elements, results.elements_computed) {
         write_elements(&results, p).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let (Some(p), true) = (o.trip_risk, results.elements_computed) {
+        write_trip_risks(&results, p).with_context(|| format!("writing {}", p.display()))?;
     }
     print_summary(o, &net, &results, (setup_time, wall));
     Ok(if results.totals.steps_not_converged == 0 {
@@ -314,30 +333,74 @@ pub(crate) fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> 
 pub(crate) fn write_elements(r: &StudyResults, path: &Path) -> std::io::Result<()> {
     let mut f = BufWriter::new(File::create(path)?);
     let trip = fmt_pct(r.options.trip_pct);
+    // at --trip-pct 100 the hours above the threshold are the hours above 100 %: one column
+    let trip_column = r.options.trip_pct != 100.0;
+    let above_trip = if trip_column {
+        format!("above_{trip}pct_h,")
+    } else {
+        String::new()
+    };
     writeln!(
         f,
-        "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_{trip}pct_h,\
-         longest_above_{trip}pct_h,longest_above_{trip}pct_from_hour_h,energy_through_kwh,losses_kwh"
+        "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,{above_trip}\
+         longest_above_{trip}pct_h,longest_above_{trip}pct_from_hour_h,energy_through_kwh,losses_kwh,\
+         trip_reference,trip_reference_a,trip_risk_episodes,trip_risk_h"
     )?;
     for e in &r.elements {
         let (rated, pct) = match (e.i_rated_a, e.peak_loading_pct) {
             (Some(a), Some(p)) => (format!("{a:.4}"), format!("{p:.3}")),
             _ => ("nan".to_string(), "nan".to_string()),
         };
+        let above_trip = if trip_column {
+            format!("{:.6},", e.above_trip_h)
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "{},{},{:.4},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
+            "{},{},{:.4},{},{:.6},{:.6},{above_trip}{:.6},{:.6},{:.6},{:.6},{},{},{},{:.6}",
             e.element,
             rated,
             e.peak_i_a,
             pct,
             e.peak_hour_h,
             e.above_100pct_h,
-            e.above_trip_h,
             e.longest_above_trip_h,
             e.longest_above_trip_from_hour_h.unwrap_or(f64::NAN),
             e.energy_through_kwh,
             e.losses_kwh,
+            e.trip_reference,
+            e.trip_reference_a
+                .map_or("nan".to_string(), |a| format!("{a:.4}")),
+            e.trip_risk_episodes,
+            e.trip_risk_h,
+        )?;
+    }
+    f.flush()
+}
+
+/// One row per trip-risk episode, in order of start.
+fn write_trip_risks(r: &StudyResults, path: &Path) -> std::io::Result<()> {
+    let mut f = BufWriter::new(File::create(path)?);
+    writeln!(
+        f,
+        "element,reference,reference_a,threshold_a,start_hour_h,end_hour_h,duration_h,\
+         peak_loading_pct,peak_i_a,peak_hour_h"
+    )?;
+    for t in &r.trip_risks {
+        writeln!(
+            f,
+            "{},{},{:.4},{:.4},{:.6},{:.6},{:.6},{:.3},{:.4},{:.6}",
+            t.element,
+            t.reference,
+            t.reference_a,
+            t.threshold_a,
+            t.start_hour_h,
+            t.end_hour_h,
+            t.duration_h,
+            t.peak_loading_pct,
+            t.peak_i_a,
+            t.peak_hour_h,
         )?;
     }
     f.flush()
@@ -501,6 +564,40 @@ fn json_summary(
             })
             .collect::<Vec<_>>()
     });
+    let trip_risks = r.elements_computed.then(|| {
+        r.trip_risks
+            .iter()
+            .map(|x| {
+                json!({
+                    "element": x.element,
+                    "reference": x.reference,
+                    "reference_a": x.reference_a,
+                    "threshold_a": x.threshold_a,
+                    "start_hour_h": x.start_hour_h,
+                    "end_hour_h": x.end_hour_h,
+                    "duration_h": x.duration_h,
+                    "peak_loading_pct": x.peak_loading_pct,
+                    "peak_i_a": x.peak_i_a,
+                    "peak_hour_h": x.peak_hour_h,
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    let vuf_max = r
+        .worst_unbalance()
+        .map(|b| json!({"bus": b.bus, "vuf_pct": b.vuf_max_pct, "hour_h": b.vuf_max_hour_h}));
+    let vuf_above: Vec<_> = r
+        .buses_above_vuf_limit()
+        .iter()
+        .map(|b| {
+            json!({
+                "bus": b.bus,
+                "vuf_max_pct": b.vuf_max_pct,
+                "vuf_max_hour_h": b.vuf_max_hour_h,
+                "above_vuf_limit_h": b.above_vuf_limit_h,
+            })
+        })
+        .collect();
     let band_pu = match r.options.band {
         VoltageBand::Fixed { low_pu, high_pu } => json!([low_pu, high_pu]),
         _ => serde_json::Value::Null,
@@ -537,18 +634,13 @@ fn json_summary(
         "band_by_class_pu": classes,
         "nodes_outside_band": outside,
         "vuf_limit_pct": r.options.vuf_limit_pct,
-        "vuf_max": r.worst_unbalance().map(|b| json!({
-            "bus": b.bus, "vuf_pct": b.vuf_max_pct, "hour_h": b.vuf_max_hour_h,
-        })),
-        "buses_above_vuf_limit": r.buses_above_vuf_limit().iter().map(|b| json!({
-            "bus": b.bus,
-            "vuf_max_pct": b.vuf_max_pct,
-            "vuf_max_hour_h": b.vuf_max_hour_h,
-            "above_vuf_limit_h": b.above_vuf_limit_h,
-        })).collect::<Vec<_>>(),
+        "vuf_max": vuf_max,
+        "buses_above_vuf_limit": vuf_above,
         "trip_pct": r.options.trip_pct,
         "overload_h": t.overload_h,
         "overloaded": overloaded,
+        "trip_after_h": r.options.trip_min_h,
+        "trip_risks": trip_risks,
     })
 }
 
@@ -680,16 +772,21 @@ fn write_summary(
             ),
             _ => String::new(),
         };
+        // at --trip-pct 100 the hours above the threshold are those above 100 %
+        let above_trip = if r.options.trip_pct == 100.0 {
+            String::new()
+        } else {
+            format!(", {} h above {trip} %", trim_num(x.above_trip_h))
+        };
         writeln!(
             o,
-            "    {:<28} peak {:6.1} % ({:.1} A of {:.1} A) at {}; {} h above 100 %, {} h above {trip} %{longest}",
+            "    {:<28} peak {:6.1} % ({:.1} A of {:.1} A) at {}; {} h above 100 %{above_trip}{longest}",
             x.element,
             x.peak_loading_pct.unwrap_or(f64::NAN),
             x.peak_i_a,
             x.i_rated_a.unwrap_or(f64::NAN),
             when(x.peak_hour_h),
             trim_num(x.above_100pct_h),
-            trim_num(x.above_trip_h),
         )?;
     }
     if over.len() > TOP {
@@ -705,6 +802,66 @@ fn write_summary(
                 when(x.peak_hour_h)
             )?;
         }
+    }
+    write_trip_risk(o, r)
+}
+
+/// `1 episode`, `3 episodes`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The trip-risk lines: per element at risk, its episodes, the longest and the peak.
+fn write_trip_risk(o: &mut dyn Write, r: &StudyResults) -> std::io::Result<()> {
+    let trip = trim_num(r.options.trip_pct);
+    let after = fmt_step(r.options.trip_min_h * 3600.0);
+    let mut at_risk: Vec<&ElementResult> = r
+        .elements
+        .iter()
+        .filter(|e| e.trip_risk_episodes > 0)
+        .collect();
+    at_risk.sort_by(|a, b| b.trip_risk_h.total_cmp(&a.trip_risk_h));
+    writeln!(
+        o,
+        "  trip risk            {} on {}: above {trip} % of rating (or device pickup) for {after} or more",
+        plural(r.trip_risks.len(), "episode", "episodes"),
+        plural(at_risk.len(), "line or transformer", "lines and transformers"),
+    )?;
+    for e in at_risk.iter().take(TOP) {
+        let episodes = r.trip_risks.iter().filter(|t| t.element == e.element);
+        // the longest; the earliest of equally long ones
+        let longest = episodes.clone().fold(
+            None::<&vgrid::timeseries::study::TripRisk>,
+            |best, t| match best {
+                Some(b) if b.duration_h >= t.duration_h => Some(b),
+                _ => Some(t),
+            },
+        );
+        let peak = episodes.max_by(|a, b| a.peak_loading_pct.total_cmp(&b.peak_loading_pct));
+        let (Some(longest), Some(peak)) = (longest, peak) else {
+            continue;
+        };
+        let reference = if e.trip_reference == "rating" {
+            "rating".to_string()
+        } else {
+            format!("{} pickup", e.trip_reference)
+        };
+        writeln!(
+            o,
+            "    {}: {} above {trip} % of {reference} ({:.1} A) for {after} or more, {} h in all; \
+             longest {} h starting {}; peak {:.1} % at {}",
+            e.element,
+            plural(e.trip_risk_episodes, "episode", "episodes"),
+            e.trip_reference_a.unwrap_or(f64::NAN),
+            trim_num(e.trip_risk_h),
+            trim_num(longest.duration_h),
+            when(longest.start_hour_h),
+            peak.peak_loading_pct,
+            when(peak.peak_hour_h),
+        )?;
+    }
+    if at_risk.len() > TOP {
+        writeln!(o, "    ... {} more (see --trip-risk)", at_risk.len() - TOP)?;
     }
     Ok(())
 }
@@ -794,6 +951,12 @@ mod tests {
         assert_eq!(parse_step_size("0.5H"), Ok(1800.0));
         assert!(parse_step_size("0m").is_err());
         assert!(parse_step_size("fast").is_err());
+        assert_eq!(parse_duration_h("30m"), Ok(0.5));
+        assert_eq!(parse_duration_h("2h"), Ok(2.0));
+        assert_eq!(parse_duration_h("0"), Ok(0.0));
+        assert_eq!(parse_duration_h("0m"), Ok(0.0));
+        assert!(parse_duration_h("-1h").is_err());
+        assert!(parse_duration_h("soon").is_err());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! A [`Study`] is built once from the [`Simulation`] (it reads the numbering, the voltage bases
 //! and the ratings), takes every solved step with [`Study::add_step`], and gives plain data at
-//! the end ([`Study::finish`] → [`StudyResults`]): run totals, per-node and per-element results.
+//! the end ([`Study::finish`] → [`StudyResults`]): run totals, per node, per bus (band, voltage
+//! unbalance), per element, and the trip-risk episodes.
 //! Memory is per node and per element, never per step, so a year at one-minute steps costs the
 //! same as a day.
 //!
@@ -27,6 +28,9 @@
 //! for e in results.elements.iter().filter(|e| e.above_100pct_h > 0.0) {
 //!     println!("{}: {:.1} h above its rating", e.element, e.above_100pct_h);
 //! }
+//! for t in &results.trip_risks {
+//!     println!("{}: {:.2} h from hour {} (peak {:.0} %)", t.element, t.duration_h, t.start_hour_h, t.peak_loading_pct);
+//! }
 //! # Ok(()) }
 //! ```
 //!
@@ -36,8 +40,8 @@
 //! transformer is its largest phase-conductor current at any terminal over that terminal's
 //! rated current (lines: `normamps`; transformers: winding kVA / (√3 kV), or kVA / kV for one
 //! phase), as `vgrid solve --loadings`. Besides the hours above 100 % and above
-//! [`StudyOptions::trip_pct`], the longest unbroken stretch above `trip_pct` says how long a
-//! protective device would have seen the overload. An element's energy is
+//! [`StudyOptions::trip_pct`] of rating, the longest unbroken stretch above `trip_pct` says how
+//! long the overload lasted. An element's energy is
 //! `Σ |P at terminal 1| · Δt` (either direction) and its losses `Σ Re(Σ V·conj(I)) · Δt` over
 //! its conductors, both from `Yprim·V` of the step; on the European LV day they equal
 //! OpenDSS's energy meter on `Line.line1` (kWh, and the lines' losses) to 1e-9.
@@ -52,6 +56,26 @@
 //! each step, `VUF = |V2| / |V1| × 100 %` from the symmetrical components of its phase
 //! voltages ([`voltage_unbalance_pct`]): the highest, when, and the hours above
 //! [`StudyOptions::vuf_limit_pct`] (default 2 %, GB/T 15543).
+//!
+//! ## Trip risk
+//! A line or transformer is at risk of tripping when its current stays above
+//! [`StudyOptions::trip_pct`] % (default 100) of its *reference* for a while. The reference is
+//! the pickup of a protective device monitoring it, where the script sets one (OpenDSS
+//! `Fuse.RatedCurrent`, `Recloser.PhaseTrip`, `Relay.PhaseTrip`, on `MonitoredObj`, compared
+//! with the phase currents of `MonitoredTerm`; the lowest when several watch it), else its
+//! rating. Each unbroken stretch of steps above it that lasts at least
+//! [`StudyOptions::trip_min_h`] is a [`TripRisk`] episode: when it starts and ends, how long it
+//! lasts, its peak. With a 100 A rating, 15-minute steps and the default 30 minutes, loadings
+//! of 90, 110, 120, 95, 105, 130, 110, 100, 101 % make two episodes: 0.5 h peaking at 120 %, then
+//! 0.75 h peaking at 130 % (100 % is not above; the last step alone is too short).
+//!
+//! Why 30 minutes by default: distribution transformers and cables ride through short
+//! overloads. A transformer's windings heat with time constants of minutes and its oil over
+//! hours, and loading guides (IEC 60076-7, GB/T 1094.7) allow cyclic overloads above nameplate;
+//! a cable's conductor heats over tens of minutes; fuses and breakers' thermal elements take
+//! minutes to hours at modest overloads. An evening peak held for half an hour or more is what
+//! burns fuses and trips breakers; a single quarter-hour above rating rarely does. Steps longer
+//! than `trip_min_h` make every step above an episode.
 //!
 //! ## Cost
 //! Node statistics cost one squared magnitude per node per step. Element statistics need the
@@ -76,9 +100,13 @@ pub struct StudyOptions {
     /// The voltage band each node is judged against (default [`VoltageBand::Gbt12325`]: by
     /// voltage class, see [`VoltageClass`]).
     pub band: VoltageBand,
-    /// Loading, % of rating, above which an element's hours and stretches are counted as trip
-    /// risk (default 120).
+    /// Loading above which an element is at risk of tripping, % of its reference current
+    /// (its rating, or the pickup of a protective device monitoring it; default 100): its
+    /// hours above it, its longest stretch, and its trip-risk episodes.
     pub trip_pct: f64,
+    /// Shortest stretch above `trip_pct` that is a trip-risk episode, hours (default 0.5: a
+    /// distribution transformer or cable rides through shorter overloads; see the module docs).
+    pub trip_min_h: f64,
     /// Compute the element statistics (branch currents at every step; default true).
     pub elements: bool,
     /// Voltage unbalance factor above which a three-phase bus's hours are counted, % (default
@@ -90,7 +118,8 @@ impl Default for StudyOptions {
     fn default() -> StudyOptions {
         StudyOptions {
             band: VoltageBand::Gbt12325,
-            trip_pct: 120.0,
+            trip_pct: 100.0,
+            trip_min_h: 0.5,
             elements: true,
             vuf_limit_pct: 2.0,
         }
@@ -394,6 +423,15 @@ pub struct ElementResult {
     /// The longest unbroken stretch above `trip_pct`, hours, and the hour of its first step.
     pub longest_above_trip_h: f64,
     pub longest_above_trip_from_hour_h: Option<f64>,
+    /// What the trip-risk episodes compare the current with: `rating`, or the protective
+    /// device monitoring the element (`Fuse.f12`, `Recloser.r1`, `Relay.k3`).
+    pub trip_reference: String,
+    /// The reference current, A: the device's pickup, or the rating of the terminal of the
+    /// peak loading (`None`: unrated and unprotected).
+    pub trip_reference_a: Option<f64>,
+    /// Trip-risk episodes ([`TripRisk`]) and their total duration, hours.
+    pub trip_risk_episodes: usize,
+    pub trip_risk_h: f64,
     /// `Σ |P at terminal 1| · Δt`, kWh.
     pub energy_through_kwh: f64,
     /// `Σ losses · Δt`, kWh.
@@ -405,6 +443,30 @@ impl ElementResult {
     pub fn rated(&self) -> bool {
         self.i_rated_a.is_some()
     }
+}
+
+/// A trip-risk episode: an unbroken stretch of steps in which an element's current stayed
+/// above [`StudyOptions::trip_pct`] of its reference (rating or device pickup), lasting at
+/// least [`StudyOptions::trip_min_h`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TripRisk {
+    /// `Line.name`, `Transformer.name`.
+    pub element: String,
+    /// `rating`, or the protective device whose pickup is the reference (`Fuse.f12`).
+    pub reference: String,
+    /// The reference current, A (pickup, or the rating of the terminal of the peak).
+    pub reference_a: f64,
+    /// `trip_pct` % of the reference, A.
+    pub threshold_a: f64,
+    /// Hour of the first and of the last step above the threshold.
+    pub start_hour_h: f64,
+    pub end_hour_h: f64,
+    /// Steps above × step size, hours.
+    pub duration_h: f64,
+    /// Highest current of the episode, % of the reference, A, and when.
+    pub peak_loading_pct: f64,
+    pub peak_i_a: f64,
+    pub peak_hour_h: f64,
 }
 
 /// Everything a study found: plain data.
@@ -422,6 +484,8 @@ pub struct StudyResults {
     pub elements: Vec<ElementResult>,
     /// Whether element statistics were computed.
     pub elements_computed: bool,
+    /// Trip-risk episodes of every element, in order of their start (then element).
+    pub trip_risks: Vec<TripRisk>,
 }
 
 impl StudyResults {
@@ -507,7 +571,7 @@ impl Study {
             nodes: NodeStats::new(sys, net, options.band, options.vuf_limit_pct),
             elements: options
                 .elements
-                .then(|| ElementStats::new(sys, net, options.trip_pct)),
+                .then(|| ElementStats::new(sys, net, options)),
         }
     }
 
@@ -568,7 +632,7 @@ impl Study {
         let nodes = self.nodes.results(dt_h);
         let buses = self.nodes.bus_results(dt_h);
         let elements_computed = self.elements.is_some();
-        let elements = self.elements.map(|e| e.results(dt_h)).unwrap_or_default();
+        let (elements, trip_risks) = self.elements.map(|e| e.results(dt_h)).unwrap_or_default();
         StudyResults {
             options: self.options,
             step_size_s: self.step_size_s,
@@ -577,6 +641,7 @@ impl Study {
             buses,
             elements,
             elements_computed,
+            trip_risks,
         }
     }
 }
@@ -884,14 +949,51 @@ impl NodeStats {
 }
 
 /// Per line and transformer over the run: peak loading against the rating, time above 100 %
-/// and above the trip threshold, energy through terminal 1, losses.
+/// and above the trip threshold, trip-risk episodes, energy through terminal 1, losses.
 #[derive(Debug, Clone)]
 struct ElementStats {
-    trip_pct: f64,
+    /// `(trip_pct / 100)²`.
+    trip2: f64,
+    rule: EpisodeRule,
     elements: Vec<Element>,
+    /// Finished trip-risk episodes.
+    episodes: Vec<TripRisk>,
     /// Work space: conductor voltages and currents of one branch.
     work_v: Vec<C64>,
     work_i: Vec<C64>,
+}
+
+/// When a stretch above the threshold is a trip-risk episode.
+#[derive(Debug, Clone, Copy)]
+struct EpisodeRule {
+    /// Shortest episode, steps (at least 1).
+    min_steps: u32,
+    dt_h: f64,
+    /// `trip_pct / 100`.
+    trip_frac: f64,
+}
+
+/// A protective device's pickup watching one terminal of an element.
+#[derive(Debug, Clone)]
+struct Pickup {
+    /// `Fuse.f12`.
+    device: String,
+    /// 0-based monitored terminal.
+    terminal: usize,
+    pickup_a: f64,
+}
+
+/// An episode above the trip threshold going on.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    steps: u32,
+    start_hour: f64,
+    end_hour: f64,
+    /// Peak `(|I| / reference)²`, its current, its reference current and hour.
+    peak2: f64,
+    peak_i_a: f64,
+    reference_a: f64,
+    peak_hour: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -903,6 +1005,8 @@ struct Element {
     inv_rated2: Vec<f64>,
     /// Rated current of each terminal, A.
     rated_a: Vec<f64>,
+    /// The device whose pickup is the trip reference, when one monitors the element.
+    pickup: Option<Pickup>,
     /// Phase conductors per terminal whose current counts.
     phases: usize,
     /// Peak `(|I|/I_rated)²`, its current and the rating of its terminal, and its hour.
@@ -915,6 +1019,10 @@ struct Element {
     /// The stretch above the trip threshold going on (steps, first hour), and the longest.
     trip_run: (u32, f64),
     longest_trip_run: (u32, f64),
+    /// The episode above the trip threshold (of the trip reference) going on.
+    episode: Option<Run>,
+    episodes: usize,
+    episode_steps: u64,
     /// ∫|P at terminal 1| dt and ∫ losses dt, kWh.
     through_kwh: f64,
     losses_kwh: f64,
@@ -924,10 +1032,46 @@ impl Element {
     fn rated(&self) -> bool {
         self.inv_rated2.iter().any(|r| *r > 0.0)
     }
+
+    fn reference_name(&self) -> String {
+        match &self.pickup {
+            Some(p) => p.device.clone(),
+            None => "rating".to_string(),
+        }
+    }
+}
+
+/// The pickup of each monitored element: the lowest of the enabled devices whose pickup the
+/// script sets (OpenDSS `Fuse.RatedCurrent`, `Recloser.PhaseTrip`, `Relay.PhaseTrip`).
+fn pickups(net: &Network) -> std::collections::HashMap<String, Pickup> {
+    let mut out: std::collections::HashMap<String, Pickup> = std::collections::HashMap::new();
+    for d in &net.protective_devices {
+        let (Some(el), Some(a)) = (&d.monitored, d.pickup_a) else {
+            continue;
+        };
+        if !(d.enabled && a.is_finite() && a > 0.0) {
+            continue;
+        }
+        let p = Pickup {
+            device: format!("{}.{}", d.kind.dss_class(), d.name),
+            terminal: d.monitored_terminal.max(1) - 1,
+            pickup_a: a,
+        };
+        let key = el.to_string().to_ascii_lowercase();
+        match out.get(&key) {
+            Some(q) if q.pickup_a <= a => {}
+            _ => {
+                out.insert(key, p);
+            }
+        }
+    }
+    out
 }
 
 impl ElementStats {
-    fn new(sys: &System, net: &Network, trip_pct: f64) -> ElementStats {
+    fn new(sys: &System, net: &Network, options: &StudyOptions) -> ElementStats {
+        let dt_h = net.settings.step_size_s / 3600.0;
+        let mut devices = pickups(net);
         let mut elements = Vec::new();
         for (b, br) in sys.net.branches.iter().enumerate() {
             let (rated, phases): (Vec<f64>, usize) = match br.id.kind {
@@ -954,8 +1098,10 @@ impl ElementStats {
                 _ => continue,
             };
             let ok = |r: &f64| r.is_finite() && *r > 0.0;
+            let name = br.id.to_string();
             elements.push(Element {
-                name: br.id.to_string(),
+                pickup: devices.remove(&name.to_ascii_lowercase()),
+                name,
                 branch: b,
                 inv_rated2: rated
                     .iter()
@@ -971,13 +1117,28 @@ impl ElementStats {
                 steps_over_trip: 0,
                 trip_run: (0, f64::NAN),
                 longest_trip_run: (0, f64::NAN),
+                episode: None,
+                episodes: 0,
+                episode_steps: 0,
                 through_kwh: 0.0,
                 losses_kwh: 0.0,
             });
         }
+        let min_steps = if dt_h > 0.0 {
+            // a hair below a whole number of steps counts as that number (0.5 h / 0.25 h = 2)
+            ((options.trip_min_h / dt_h) - 1e-9).ceil().max(1.0)
+        } else {
+            1.0
+        };
         ElementStats {
-            trip_pct,
+            trip2: (options.trip_pct / 100.0).powi(2),
+            rule: EpisodeRule {
+                min_steps: min_steps.min(f64::from(u32::MAX)) as u32,
+                dt_h,
+                trip_frac: options.trip_pct / 100.0,
+            },
             elements,
+            episodes: Vec::new(),
             work_v: Vec::new(),
             work_i: Vec::new(),
         }
@@ -987,7 +1148,7 @@ impl ElementStats {
     fn add(&mut self, sys: &System, hour: f64, dt_h: f64) -> bool {
         let v = sys.voltages();
         let zero = C64::new(0.0, 0.0);
-        let trip2 = (self.trip_pct / 100.0).powi(2);
+        let trip2 = self.trip2;
         let mut any_over = false;
         for e in &mut self.elements {
             let br = &sys.net.branches[e.branch];
@@ -1054,12 +1215,33 @@ impl ElementStats {
                 e.peak_rated_a = worst.2;
                 e.peak_hour = hour;
             }
+            // trip risk: against the device's pickup at its terminal, else the rating
+            let reference = match &e.pickup {
+                Some(p) => {
+                    let i2 = (0..e.phases)
+                        .filter_map(|k| self.work_i.get(p.terminal * c + k))
+                        .map(|x| x.norm_sqr())
+                        .fold(0.0, f64::max);
+                    Some((i2 / (p.pickup_a * p.pickup_a), i2, p.pickup_a))
+                }
+                None => e.rated().then_some(worst),
+            };
+            if let Some((r2, i2, ref_a)) = reference {
+                self.rule
+                    .track(e, r2 > trip2, (r2, i2, ref_a), hour, &mut self.episodes);
+            }
         }
         any_over
     }
 
-    fn results(&self, dt_h: f64) -> Vec<ElementResult> {
-        self.elements
+    fn results(mut self, dt_h: f64) -> (Vec<ElementResult>, Vec<TripRisk>) {
+        // close the episodes still going on at the end of the run
+        for e in &mut self.elements {
+            self.rule
+                .track(e, false, (0.0, 0.0, f64::NAN), f64::NAN, &mut self.episodes);
+        }
+        let elements = self
+            .elements
             .iter()
             .map(|e| {
                 let rated = e.rated();
@@ -1074,11 +1256,79 @@ impl ElementStats {
                     longest_above_trip_h: f64::from(e.longest_trip_run.0) * dt_h,
                     longest_above_trip_from_hour_h: (e.longest_trip_run.0 > 0)
                         .then_some(e.longest_trip_run.1),
+                    trip_reference: e.reference_name(),
+                    trip_reference_a: match &e.pickup {
+                        Some(p) => Some(p.pickup_a),
+                        None => rated.then_some(e.peak_rated_a),
+                    },
+                    trip_risk_episodes: e.episodes,
+                    trip_risk_h: e.episode_steps as f64 * dt_h,
                     energy_through_kwh: e.through_kwh,
                     losses_kwh: e.losses_kwh,
                 }
             })
-            .collect()
+            .collect();
+        let mut episodes = self.episodes;
+        episodes.sort_by(|a, b| {
+            a.start_hour_h
+                .total_cmp(&b.start_hour_h)
+                .then_with(|| a.element.cmp(&b.element))
+        });
+        (elements, episodes)
+    }
+}
+
+impl EpisodeRule {
+    /// One step of an element's trip-risk episode: extend it while `above`, else close it
+    /// (kept when it lasted `min_steps` or more). `now` is `((|I|/ref)², |I|², ref A)`.
+    fn track(
+        &self,
+        e: &mut Element,
+        above: bool,
+        now: (f64, f64, f64),
+        hour: f64,
+        out: &mut Vec<TripRisk>,
+    ) {
+        if above {
+            let run = e.episode.get_or_insert(Run {
+                steps: 0,
+                start_hour: hour,
+                end_hour: hour,
+                peak2: f64::NEG_INFINITY,
+                peak_i_a: 0.0,
+                reference_a: f64::NAN,
+                peak_hour: hour,
+            });
+            run.steps += 1;
+            run.end_hour = hour;
+            if now.0 > run.peak2 {
+                run.peak2 = now.0;
+                run.peak_i_a = now.1.sqrt();
+                run.reference_a = now.2;
+                run.peak_hour = hour;
+            }
+            return;
+        }
+        let Some(run) = e.episode.take() else {
+            return;
+        };
+        if run.steps < self.min_steps {
+            return;
+        }
+        e.episodes += 1;
+        e.episode_steps += u64::from(run.steps);
+        out.push(TripRisk {
+            element: e.name.clone(),
+            reference: e.reference_name(),
+            reference_a: run.reference_a,
+            threshold_a: self.trip_frac * run.reference_a,
+            start_hour_h: run.start_hour,
+            end_hour_h: run.end_hour,
+            duration_h: f64::from(run.steps) * self.dt_h,
+            peak_loading_pct: 100.0 * run.peak2.sqrt(),
+            peak_i_a: run.peak_i_a,
+            peak_hour_h: run.peak_hour,
+        });
     }
 }
 
@@ -1271,5 +1521,143 @@ mod tests {
         assert_eq!((h.vuf_max_pct, h.above_vuf_limit_h), (None, None));
         assert_eq!(r.worst_unbalance().map(|b| b.bus.as_str()), Some("lv"));
         assert_eq!(r.buses_above_vuf_limit().len(), 1);
+    }
+    /// A bare element for the episode rule.
+    fn element(name: &str) -> Element {
+        Element {
+            name: name.into(),
+            branch: 0,
+            inv_rated2: vec![1.0 / (100.0 * 100.0)],
+            rated_a: vec![100.0],
+            pickup: None,
+            phases: 3,
+            peak2: 0.0,
+            peak_i_a: 0.0,
+            peak_rated_a: f64::NAN,
+            peak_hour: f64::NAN,
+            steps_over_100: 0,
+            steps_over_trip: 0,
+            trip_run: (0, f64::NAN),
+            longest_trip_run: (0, f64::NAN),
+            episode: None,
+            episodes: 0,
+            episode_steps: 0,
+            through_kwh: 0.0,
+            losses_kwh: 0.0,
+        }
+    }
+
+    #[test]
+    fn episodes_need_the_threshold_for_the_minimum_time() {
+        // quarter-hour steps, above 100 % of a 100 A rating for at least 0.5 h (2 steps)
+        let rule = EpisodeRule {
+            min_steps: 2,
+            dt_h: 0.25,
+            trip_frac: 1.0,
+        };
+        let loading = [0.9, 1.1, 1.2, 0.95, 1.05, 1.3, 1.1, 1.0, 1.01];
+        let mut e = element("Transformer.t");
+        let mut out = Vec::new();
+        for (k, l) in loading.iter().enumerate() {
+            let hour = 0.25 * (k + 1) as f64;
+            let i_a = 100.0 * l;
+            rule.track(&mut e, *l > 1.0, (l * l, i_a * i_a, 100.0), hour, &mut out);
+        }
+        rule.track(&mut e, false, (0.0, 0.0, f64::NAN), f64::NAN, &mut out);
+        // 1.1, 1.2 from hour 0.5; 1.05, 1.3, 1.1 from hour 1.25; 1.0 is not above; the last
+        // single step (1.01) is too short
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(
+            (out[0].start_hour_h, out[0].end_hour_h, out[0].duration_h),
+            (0.5, 0.75, 0.5)
+        );
+        assert!((out[0].peak_loading_pct - 120.0).abs() < 1e-9);
+        assert_eq!(out[0].peak_hour_h, 0.75);
+        assert_eq!((out[1].start_hour_h, out[1].duration_h), (1.25, 0.75));
+        assert!((out[1].peak_i_a - 130.0).abs() < 1e-9);
+        assert_eq!(
+            (
+                out[1].reference.as_str(),
+                out[1].reference_a,
+                out[1].threshold_a
+            ),
+            ("rating", 100.0, 100.0)
+        );
+        assert_eq!((e.episodes, e.episode_steps), (2, 5));
+
+        // 45 minutes needed: only the second
+        let rule = EpisodeRule {
+            min_steps: 3,
+            ..rule
+        };
+        let mut e = element("Transformer.t");
+        let mut out = Vec::new();
+        for (k, l) in loading.iter().enumerate() {
+            rule.track(
+                &mut e,
+                *l > 1.0,
+                (l * l, 1e4 * l * l, 100.0),
+                (k + 1) as f64,
+                &mut out,
+            );
+        }
+        rule.track(&mut e, false, (0.0, 0.0, f64::NAN), f64::NAN, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].start_hour_h, 5.0);
+    }
+
+    #[test]
+    fn a_fuse_pickup_replaces_the_rating_as_the_trip_reference() {
+        // the fuse on the house's service drop picks up at 30 A; the drop is rated 60 A
+        let net = read(&format!(
+            "{GRID}\nNew Fuse.f1 MonitoredObj=Line.svc MonitoredTerm=1 RatedCurrent=30\n\
+             New Fuse.unset MonitoredObj=Transformer.t10\n"
+        ));
+        let id = vgrid_model::ElementId {
+            kind: ElementKind::Line,
+            name: "svc".into(),
+        };
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut above = Vec::new();
+        for _ in 0..net.settings.number {
+            let hour = sim.step().unwrap().hour;
+            let i = sim.system().terminal_currents(&id, 1).unwrap()[0].norm();
+            if i > 30.0 {
+                above.push(hour);
+            }
+        }
+        // full load at hours 2 and 6 only: two one-hour episodes
+        assert_eq!(above, [2.0, 6.0]);
+        let r = run(&net, &StudyOptions::default());
+        let svc = r.elements.iter().find(|e| e.element == "Line.svc").unwrap();
+        assert_eq!(
+            (svc.trip_reference.as_str(), svc.trip_reference_a),
+            ("Fuse.f1", Some(30.0))
+        );
+        assert_eq!((svc.trip_risk_episodes, svc.trip_risk_h), (2, 2.0));
+        assert_eq!(svc.above_100pct_h, 0.0, "below its 60 A rating");
+        assert_eq!(r.trip_risks.len(), 2, "{:?}", r.trip_risks);
+        assert_eq!(r.trip_risks[0].start_hour_h, 2.0);
+        assert_eq!(r.trip_risks[1].start_hour_h, 6.0);
+        assert!(r.trip_risks[0].peak_loading_pct > 100.0);
+        // a device without a pickup leaves the rating as the reference
+        let t10 = r
+            .elements
+            .iter()
+            .find(|e| e.element == "Transformer.t10")
+            .unwrap();
+        assert_eq!(
+            (t10.trip_reference.as_str(), t10.trip_risk_episodes),
+            ("rating", 0)
+        );
+        // two hours needed: none
+        let r = run(
+            &net,
+            &StudyOptions {
+                trip_min_h: 2.0,
+                ..StudyOptions::default()
+            },
+        );
+        assert!(r.trip_risks.is_empty());
     }
 }

@@ -75,7 +75,7 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
         .args(["--per-step", ps.to_str().unwrap()])
         .args(["--elements", el.to_str().unwrap()])
         .args(["--buses", bu.to_str().unwrap()])
-        .args(["--band", "0.985,1.05"])
+        .args(["--band", "0.985,1.05", "--trip-pct", "120"])
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
@@ -101,7 +101,8 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
     assert_eq!(
         h.join(","),
         "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,above_120pct_h,\
-         longest_above_120pct_h,longest_above_120pct_from_hour_h,energy_through_kwh,losses_kwh"
+         longest_above_120pct_h,longest_above_120pct_from_hour_h,energy_through_kwh,losses_kwh,\
+         trip_reference,trip_reference_a,trip_risk_episodes,trip_risk_h"
     );
     assert_eq!(rows.len(), 2, "{rows:?}");
     let feeder = rows.iter().find(|r| r[0] == "Line.feeder").unwrap();
@@ -397,6 +398,8 @@ fn help_explains_the_timeseries_options() {
         "--buses",
         "--band",
         "--trip-pct",
+        "--trip-after",
+        "--trip-risk",
         "--vuf-limit",
         "GBT12325",
         "--no-elements",
@@ -474,7 +477,7 @@ fn json_summary_has_the_figures_and_every_overload() {
     let out = vgrid()
         .arg("timeseries")
         .arg(&script)
-        .args(["--json", "--band", "0.985,1.05"])
+        .args(["--json", "--band", "0.985,1.05", "--trip-pct", "120"])
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
@@ -629,4 +632,109 @@ fn three_phase_buses_report_their_voltage_unbalance() {
     assert_eq!(j["vuf_limit_pct"], 1.0);
     assert!((j["vuf_max"]["vuf_pct"].as_f64().unwrap() - worst.0).abs() < 1e-5);
     assert!(!j["buses_above_vuf_limit"].as_array().unwrap().is_empty());
+}
+
+/// Trip risk: the village's transformer tb stays above its rating through the evening peak;
+/// the episode is listed with its start, length and peak, and --trip-after decides how long
+/// counts. A fuse's pickup replaces the rating as the reference.
+#[test]
+fn trip_risk_lists_each_long_overload() {
+    let tr = tmp("village_trip.csv");
+    let el = tmp("village_trip_el.csv");
+    let (out, stdout) = village_peak_day(&[
+        "--trip-risk",
+        tr.to_str().unwrap(),
+        "--elements",
+        el.to_str().unwrap(),
+        "--trip-after",
+        "1h",
+    ]);
+    assert!(out.status.success(), "{stdout}\n{:?}", text(&out));
+    let (h, rows) = read_csv(&tr);
+    assert_eq!(
+        h.join(","),
+        "element,reference,reference_a,threshold_a,start_hour_h,end_hour_h,duration_h,\
+         peak_loading_pct,peak_i_a,peak_hour_h"
+    );
+    // only tb's evening stays above its rating for an hour or more
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let tb = &rows[0];
+    assert_eq!(tb[0], "Transformer.tb");
+    assert_eq!(tb[col(&h, "reference")], "rating");
+    let rated = 400.0 / (3f64.sqrt() * 0.4);
+    assert!((num(&tb[col(&h, "reference_a")]) - rated).abs() < 1e-3);
+    assert_eq!(
+        num(&tb[col(&h, "threshold_a")]),
+        num(&tb[col(&h, "reference_a")])
+    );
+    let (start, end, dur) = (
+        num(&tb[col(&h, "start_hour_h")]),
+        num(&tb[col(&h, "end_hour_h")]),
+        num(&tb[col(&h, "duration_h")]),
+    );
+    assert!((end - start + 0.25 - dur).abs() < 1e-9, "{tb:?}");
+    assert!(dur >= 1.0 && (4968.0..4992.0).contains(&start), "{tb:?}");
+    // the element file agrees: hours above 100 % include the episode; one column at 100 %
+    let (eh, erows) = read_csv(&el);
+    assert_eq!(
+        eh.iter().filter(|c| *c == "above_100pct_h").count(),
+        1,
+        "{eh:?}"
+    );
+    let e = erows.iter().find(|r| r[0] == "Transformer.tb").unwrap();
+    assert_eq!(num(&e[col(&eh, "trip_risk_episodes")]), 1.0);
+    assert_eq!(num(&e[col(&eh, "trip_risk_h")]), dur);
+    assert!(num(&e[col(&eh, "above_100pct_h")]) >= dur);
+    let peak = num(&tb[col(&h, "peak_loading_pct")]);
+    assert!((peak - num(&e[col(&eh, "peak_loading_pct")])).abs() < 1e-3);
+    // in plain words
+    assert!(
+        stdout.contains("trip risk            1 episode on 1 line or transformer: above 100 % of rating (or device pickup) for 1 h or more"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "Transformer.tb: 1 episode above 100 % of rating ({rated:.1} A) for 1 h or more, {} h in all; longest {} h starting day 208",
+            dur, dur
+        )),
+        "{stdout}"
+    );
+
+    // a longer --trip-after than the episode: none; 0: every stretch
+    let (out, stdout) = village_peak_day(&["--json", "--trip-after", &format!("{}h", dur + 0.25)]);
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(j["trip_risks"].as_array().unwrap().len(), 0);
+    let (out, stdout) = village_peak_day(&["--json", "--trip-after", "0"]);
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let all = j["trip_risks"].as_array().unwrap();
+    assert!(all.len() >= 2, "{all:?}");
+    assert_eq!(j["trip_after_h"], 0.0);
+
+    // a fuse on tb's LV side picking up at 500 A: the reference is the fuse
+    let (out, stdout) = village_peak_day(&[
+        "--json",
+        "-c",
+        "New Fuse.ftb MonitoredObj=Transformer.tb MonitoredTerm=2 RatedCurrent=500",
+    ]);
+    assert!(out.status.success(), "{stdout}");
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let tb: Vec<&serde_json::Value> = j["trip_risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["element"] == "Transformer.tb")
+        .collect();
+    assert!(!tb.is_empty());
+    for t in &tb {
+        assert_eq!(t["reference"], "Fuse.ftb");
+        assert_eq!(t["reference_a"], 500.0);
+    }
+    assert!(
+        tb.iter()
+            .map(|t| t["duration_h"].as_f64().unwrap())
+            .sum::<f64>()
+            > dur
+    );
 }
