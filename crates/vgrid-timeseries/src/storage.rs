@@ -900,6 +900,74 @@ fn storage_powers(sys: &System, n: usize) -> Vec<C64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vgrid_dss::{ReadOptions, Reader};
+
+    fn network(extra: &str) -> Network {
+        let script = format!(
+            "
+            Clear
+            New Circuit.t basekv=12.47 bus1=src pu=1.0
+            New Line.l1 bus1=src bus2=b r1=0.3 x1=0.6 length=2 units=km
+            New Load.ld bus1=b kV=12.47 kW=500 kvar=100
+            New Loadshape.sh npts=4 interval=1 mult=[0.5 -0.5 0 1]
+            {extra}
+            Set voltagebases=[12.47]
+            Set mode=daily number=4 stepsize=1h
+            "
+        );
+        let mut r = Reader::new(ReadOptions::default());
+        r.run_text(&script, "t.dss", std::path::Path::new("."), &mut |_, _| {
+            Ok(())
+        })
+        .unwrap();
+        r.into_network()
+    }
+
+    /// The module docs' example: 120 kWh of 400, reserve 80.
+    #[test]
+    fn state_of_charge_stops_at_the_reserve_and_recharges() {
+        let net = network(
+            "New Storage.s bus1=b kV=12.47 kWrated=100 kWhrated=400 %stored=30 dispmode=follow daily=sh",
+        );
+        let mut sim = crate::Simulation::new(&net).unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            sim.step().unwrap();
+            let s = &sim.storages()[0];
+            seen.push((s.p_kw, s.kwh_stored, s.state));
+        }
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        // hour 1: 50 kW out would take 56.7 kWh: stops at the 80 kWh reserve and idles
+        assert!(close(seen[0].0, 50.0) && close(seen[0].1, 80.0), "{seen:?}");
+        assert_eq!(seen[0].2, StorageState::Idling);
+        // hour 2: charges 50 kW, stores (50 − 1)·0.9
+        assert!(
+            close(seen[1].0, -50.0) && close(seen[1].1, 124.1),
+            "{seen:?}"
+        );
+        // hour 3: idles, drawing its 1 kW of losses; the kWh stay
+        assert!(
+            close(seen[2].0, -1.0) && close(seen[2].1, 124.1),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn unmodelled_controller_modes_are_errors() {
+        let net = network(
+            "New Storage.s bus1=b kV=12.47
+             New StorageController.c element=Line.l1 modedischarge=follow",
+        );
+        let e = crate::Simulation::new(&net).err().unwrap();
+        assert!(e.to_string().contains("StorageController.c"), "{e}");
+        assert!(e.to_string().contains("not modelled"), "{e}");
+        let net = network(
+            "New Storage.s bus1=b kV=12.47
+             New StorageController.c element=Line.l1 elementlist=[nope]",
+        );
+        let e = crate::Simulation::new(&net).err().unwrap();
+        assert!(e.to_string().contains("Storage.nope"), "{e}");
+    }
 
     #[test]
     fn time_of_day_wraps() {

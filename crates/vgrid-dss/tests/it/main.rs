@@ -4,3 +4,4 @@ mod errors;
 mod feeders;
 mod language;
 mod robustness;
+mod storage;
