@@ -75,9 +75,15 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     let start = Instant::now();
     let prepared = scenario::prepare_all(&file, &opts)?;
     let prepare_s = start.elapsed().as_secs_f64();
-    for p in &prepared {
+    // the base script's warnings come with every scenario: say them once
+    for (k, p) in prepared.iter().enumerate() {
         for w in &p.warnings {
-            eprintln!("warning: [{}]: {w}", p.name);
+            let everywhere = prepared.iter().all(|q| q.warnings.contains(w));
+            if !everywhere {
+                eprintln!("warning: [{}]: {w}", p.name);
+            } else if k == 0 {
+                eprintln!("warning: {w}");
+            }
         }
     }
     let run_start = Instant::now();
