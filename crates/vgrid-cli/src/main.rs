@@ -62,10 +62,11 @@ enum Command {
     ///
     /// The script runs up to the time series (its snapshot `Solve`s solve); the run then uses
     /// the script's `Set mode= number= stepsize= hour=`, which --mode, --number and --stepsize
-    /// override. Steps are streamed to the files, never held in memory. The exit code is 1 when
+    /// override. Steps are streamed to the files, never held in memory. Each file is CSV, or
+    /// Apache Parquet (same columns) when its path ends in .parquet. The exit code is 1 when
     /// a step did not converge (the run goes on and the files are complete).
     #[command(
-        after_help = "Examples:\n  vgrid timeseries examples/village/Run_year.dss --elements el.csv --buses b.csv\n  vgrid timeseries feeder/Master.dss --mode daily --number 96 --stepsize 15m --per-step steps.csv"
+        after_help = "Examples:\n  vgrid timeseries examples/village/Run_year.dss --elements el.csv --buses b.csv --trip-risk trips.csv\n  vgrid timeseries examples/village/Run_year.dss --per-step steps.parquet --band EN50160\n  vgrid timeseries feeder/Master.dss --mode daily --number 96 --stepsize 15m --per-step steps.csv"
     )]
     Timeseries {
         /// The OpenDSS script (e.g. Run_year.dss, or a Master.dss with --mode/--number/--stepsize).

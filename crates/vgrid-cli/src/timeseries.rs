@@ -10,7 +10,11 @@
 //!
 //! ```text
 //! vgrid timeseries examples/village/Run_year.dss --elements el.csv --buses buses.csv
+//! vgrid timeseries examples/village/Run_year.dss --per-step steps.parquet --trip-risk trips.csv
 //! ```
+//!
+//! Every file (`--per-step`, `--elements`, `--buses`, `--trip-risk`) is CSV, or Apache Parquet
+//! with the same columns when its path ends in `.parquet` ([`table`]).
 //!
 //! ## What is counted
 //! The statistics are the library's [`vgrid::timeseries::study`]: its module docs say what a
@@ -34,7 +38,11 @@ use vgrid::timeseries::study::{
     BusResult, ElementResult, Study, StudyOptions, StudyResults, VoltageBand, VoltageClass,
     VoltageExtreme,
 };
-use vgrid::timeseries::{CsvSink, RunHeader, StepReport, StepSink};
+use vgrid::timeseries::{CsvSink, RunHeader, SinkError, StepReport, StepSink};
+use vgrid_parquet::Value;
+
+mod table;
+use table::{Column, Table};
 use vgrid::{Directive, ReadOptions, Reader, Simulation};
 
 /// Overloaded elements and out-of-band nodes listed in the summary.
@@ -141,12 +149,7 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     let mut sim = Simulation::new(&net)
         .with_context(|| format!("preparing the time series of {}", o.script.display()))?;
     let mut csv = match o.per_step {
-        Some(p) => Some((
-            CsvSink::new(BufWriter::new(
-                File::create(p).with_context(|| format!("creating {}", p.display()))?,
-            )),
-            p,
-        )),
+        Some(p) => Some((per_step_sink(p)?, p)),
         None => None,
     };
     let mut study = Study::new(&sim, &net, &o.study);
@@ -293,117 +296,227 @@ fn setup_simbench(o: &Options) -> Result<Network> {
     Ok(net)
 }
 
-/// One row per node seen energised.
+/// One row per node seen energised (CSV, or Parquet for a `.parquet` path).
 pub(crate) fn write_nodes(r: &StudyResults, path: &Path) -> std::io::Result<()> {
-    let mut f = BufWriter::new(File::create(path)?);
-    writeln!(
-        f,
-        "bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,vmax_pu,vmax_hour_h,below_band_h,above_band_h,\
-         voltage_class,band_low_pu,band_high_pu,bus_vuf_max_pct,bus_vuf_max_hour_h,bus_above_vuf_limit_h"
+    let mut t = Table::create(
+        path,
+        &[
+            Column::text("bus"),
+            Column::i64("node"),
+            Column::f64("vbase_ln_kv", 6),
+            Column::f64("vmin_pu", 8),
+            Column::f64("vmin_hour_h", 6),
+            Column::f64("vmax_pu", 8),
+            Column::f64("vmax_hour_h", 6),
+            Column::f64("below_band_h", 6),
+            Column::f64("above_band_h", 6),
+            Column::text("voltage_class"),
+            Column::f64("band_low_pu", 4),
+            Column::f64("band_high_pu", 4),
+            Column::f64("bus_vuf_max_pct", 6),
+            Column::f64("bus_vuf_max_hour_h", 6),
+            Column::f64("bus_above_vuf_limit_h", 6),
+        ],
     )?;
     let by_bus: std::collections::HashMap<&str, &BusResult> =
         r.buses.iter().map(|b| (b.bus.as_str(), b)).collect();
-    let opt = |x: Option<f64>| x.map_or("nan".to_string(), |x| format!("{x:.6}"));
     for n in &r.nodes {
         let bus = by_bus.get(n.bus.as_str());
-        writeln!(
-            f,
-            "{},{},{:.6},{:.8},{:.6},{:.8},{:.6},{:.6},{:.6},{},{},{},{},{},{}",
-            n.bus,
-            n.node,
-            n.vbase_ln_kv,
-            n.vmin_pu,
-            n.vmin_hour_h,
-            n.vmax_pu,
-            n.vmax_hour_h,
-            n.below_band_h,
-            n.above_band_h,
-            n.voltage_class.name(),
-            n.band_low_pu,
-            n.band_high_pu,
-            opt(bus.and_then(|b| b.vuf_max_pct)),
-            opt(bus.and_then(|b| b.vuf_max_hour_h)),
-            opt(bus.and_then(|b| b.above_vuf_limit_h)),
-        )?;
+        t.row(&[
+            Value::Str(&n.bus),
+            Value::I64(i64::from(n.node)),
+            Value::F64(n.vbase_ln_kv),
+            Value::F64(n.vmin_pu),
+            Value::F64(n.vmin_hour_h),
+            Value::F64(n.vmax_pu),
+            Value::F64(n.vmax_hour_h),
+            Value::F64(n.below_band_h),
+            Value::F64(n.above_band_h),
+            Value::Str(n.voltage_class.name()),
+            Value::F64(n.band_low_pu),
+            Value::F64(n.band_high_pu),
+            bus.and_then(|b| b.vuf_max_pct).into(),
+            bus.and_then(|b| b.vuf_max_hour_h).into(),
+            bus.and_then(|b| b.above_vuf_limit_h).into(),
+        ])?;
     }
-    f.flush()
+    t.finish()
 }
 
 /// One row per line and transformer.
 pub(crate) fn write_elements(r: &StudyResults, path: &Path) -> std::io::Result<()> {
-    let mut f = BufWriter::new(File::create(path)?);
     let trip = fmt_pct(r.options.trip_pct);
     // at --trip-pct 100 the hours above the threshold are the hours above 100 %: one column
     let trip_column = r.options.trip_pct != 100.0;
-    let above_trip = if trip_column {
-        format!("above_{trip}pct_h,")
-    } else {
-        String::new()
-    };
-    writeln!(
-        f,
-        "element,i_rated_a,peak_i_a,peak_loading_pct,peak_hour_h,above_100pct_h,{above_trip}\
-         longest_above_{trip}pct_h,longest_above_{trip}pct_from_hour_h,energy_through_kwh,losses_kwh,\
-         trip_reference,trip_reference_a,trip_risk_episodes,trip_risk_h"
-    )?;
-    for e in &r.elements {
-        let (rated, pct) = match (e.i_rated_a, e.peak_loading_pct) {
-            (Some(a), Some(p)) => (format!("{a:.4}"), format!("{p:.3}")),
-            _ => ("nan".to_string(), "nan".to_string()),
-        };
-        let above_trip = if trip_column {
-            format!("{:.6},", e.above_trip_h)
-        } else {
-            String::new()
-        };
-        writeln!(
-            f,
-            "{},{},{:.4},{},{:.6},{:.6},{above_trip}{:.6},{:.6},{:.6},{:.6},{},{},{},{:.6}",
-            e.element,
-            rated,
-            e.peak_i_a,
-            pct,
-            e.peak_hour_h,
-            e.above_100pct_h,
-            e.longest_above_trip_h,
-            e.longest_above_trip_from_hour_h.unwrap_or(f64::NAN),
-            e.energy_through_kwh,
-            e.losses_kwh,
-            e.trip_reference,
-            e.trip_reference_a
-                .map_or("nan".to_string(), |a| format!("{a:.4}")),
-            e.trip_risk_episodes,
-            e.trip_risk_h,
-        )?;
+    let mut columns = vec![
+        Column::text("element"),
+        Column::f64("i_rated_a", 4),
+        Column::f64("peak_i_a", 4),
+        Column::f64("peak_loading_pct", 3),
+        Column::f64("peak_hour_h", 6),
+        Column::f64("above_100pct_h", 6),
+    ];
+    if trip_column {
+        columns.push(Column::f64(&format!("above_{trip}pct_h"), 6));
     }
-    f.flush()
+    columns.extend([
+        Column::f64(&format!("longest_above_{trip}pct_h"), 6),
+        Column::f64(&format!("longest_above_{trip}pct_from_hour_h"), 6),
+        Column::f64("energy_through_kwh", 6),
+        Column::f64("losses_kwh", 6),
+        Column::text("trip_reference"),
+        Column::f64("trip_reference_a", 4),
+        Column::i64("trip_risk_episodes"),
+        Column::f64("trip_risk_h", 6),
+    ]);
+    let mut t = Table::create(path, &columns)?;
+    let mut row = Vec::with_capacity(columns.len());
+    for e in &r.elements {
+        row.clear();
+        row.extend([
+            Value::Str(&e.element),
+            e.i_rated_a.into(),
+            Value::F64(e.peak_i_a),
+            e.peak_loading_pct.into(),
+            Value::F64(e.peak_hour_h),
+            Value::F64(e.above_100pct_h),
+        ]);
+        if trip_column {
+            row.push(Value::F64(e.above_trip_h));
+        }
+        row.extend([
+            Value::F64(e.longest_above_trip_h),
+            e.longest_above_trip_from_hour_h.into(),
+            Value::F64(e.energy_through_kwh),
+            Value::F64(e.losses_kwh),
+            Value::Str(&e.trip_reference),
+            e.trip_reference_a.into(),
+            Value::I64(i64::try_from(e.trip_risk_episodes).unwrap_or(i64::MAX)),
+            Value::F64(e.trip_risk_h),
+        ]);
+        t.row(&row)?;
+    }
+    t.finish()
 }
 
 /// One row per trip-risk episode, in order of start.
 fn write_trip_risks(r: &StudyResults, path: &Path) -> std::io::Result<()> {
-    let mut f = BufWriter::new(File::create(path)?);
-    writeln!(
-        f,
-        "element,reference,reference_a,threshold_a,start_hour_h,end_hour_h,duration_h,\
-         peak_loading_pct,peak_i_a,peak_hour_h"
+    let mut t = Table::create(
+        path,
+        &[
+            Column::text("element"),
+            Column::text("reference"),
+            Column::f64("reference_a", 4),
+            Column::f64("threshold_a", 4),
+            Column::f64("start_hour_h", 6),
+            Column::f64("end_hour_h", 6),
+            Column::f64("duration_h", 6),
+            Column::f64("peak_loading_pct", 3),
+            Column::f64("peak_i_a", 4),
+            Column::f64("peak_hour_h", 6),
+        ],
     )?;
-    for t in &r.trip_risks {
-        writeln!(
-            f,
-            "{},{},{:.4},{:.4},{:.6},{:.6},{:.6},{:.3},{:.4},{:.6}",
-            t.element,
-            t.reference,
-            t.reference_a,
-            t.threshold_a,
-            t.start_hour_h,
-            t.end_hour_h,
-            t.duration_h,
-            t.peak_loading_pct,
-            t.peak_i_a,
-            t.peak_hour_h,
-        )?;
+    for x in &r.trip_risks {
+        t.row(&[
+            Value::Str(&x.element),
+            Value::Str(&x.reference),
+            Value::F64(x.reference_a),
+            Value::F64(x.threshold_a),
+            Value::F64(x.start_hour_h),
+            Value::F64(x.end_hour_h),
+            Value::F64(x.duration_h),
+            Value::F64(x.peak_loading_pct),
+            Value::F64(x.peak_i_a),
+            Value::F64(x.peak_hour_h),
+        ])?;
     }
-    f.flush()
+    t.finish()
+}
+
+/// The per-step rows in Parquet: the columns of the engine's [`CsvSink`], with `converged`
+/// a boolean and the taps 32-bit integers.
+struct ParquetSteps {
+    table: Option<Table>,
+    path: std::path::PathBuf,
+    row: Vec<f64>,
+}
+
+impl StepSink for ParquetSteps {
+    fn begin(&mut self, header: &RunHeader) -> Result<(), SinkError> {
+        let mut columns = vec![
+            Column::i64("step"),
+            Column::f64("hour", 6),
+            Column::bool("converged"),
+            Column::i32("iterations"),
+            Column::i32("control_iterations"),
+        ];
+        for c in [
+            "p_source_kw",
+            "q_source_kvar",
+            "losses_kw",
+            "losses_kvar",
+            "vpu_min",
+            "vpu_max",
+        ] {
+            columns.push(Column::f64(c, 9));
+        }
+        columns.extend(
+            header
+                .regulators
+                .iter()
+                .map(|r| Column::i32(&format!("tap_{r}"))),
+        );
+        self.table = Some(Table::create(&self.path, &columns)?);
+        Ok(())
+    }
+
+    fn step(&mut self, r: &StepReport) -> Result<(), SinkError> {
+        let Some(t) = self.table.as_mut() else {
+            return Ok(());
+        };
+        self.row.clear();
+        self.row.extend([
+            r.p_source_kw,
+            r.q_source_kvar,
+            r.losses_kw,
+            r.losses_kvar,
+            r.vpu_min,
+            r.vpu_max,
+        ]);
+        let mut values = Vec::with_capacity(11 + r.tap_numbers.len());
+        values.extend([
+            Value::I64(i64::try_from(r.step).unwrap_or(i64::MAX)),
+            Value::F64(r.hour),
+            Value::Bool(r.converged),
+            Value::I32(i32::try_from(r.iterations).unwrap_or(i32::MAX)),
+            Value::I32(i32::try_from(r.control_iterations).unwrap_or(i32::MAX)),
+        ]);
+        values.extend(self.row.iter().map(|x| Value::F64(*x)));
+        values.extend(r.tap_numbers.iter().map(|t| Value::I32(*t)));
+        t.row(&values)?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), SinkError> {
+        match self.table.take() {
+            Some(t) => Ok(t.finish()?),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The `--per-step` file: the engine's CSV sink, or Parquet for a `.parquet` path.
+fn per_step_sink(path: &Path) -> Result<Box<dyn StepSink>> {
+    if table::is_parquet(path) {
+        return Ok(Box::new(ParquetSteps {
+            table: None,
+            path: path.to_path_buf(),
+            row: Vec::new(),
+        }));
+    }
+    Ok(Box::new(CsvSink::new(BufWriter::new(
+        File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    ))))
 }
 
 /// `120` → "120", `112.5` → "112.5" (for a column name).

@@ -404,6 +404,7 @@ fn help_explains_the_timeseries_options() {
         "GBT12325",
         "--no-elements",
         "--json",
+        ".parquet",
         "Examples:",
     ] {
         assert!(text.contains(flag), "help lacks {flag}:\n{text}");
@@ -737,4 +738,77 @@ fn trip_risk_lists_each_long_overload() {
             .sum::<f64>()
             > dur
     );
+}
+
+/// Every file as Parquet when its path ends in `.parquet`: the same columns and rows as the
+/// CSV of the same run. The files start and end with `PAR1`; with `VGRID_PYTHON` set (a Python
+/// with pyarrow) they are read back and compared with the CSV files value by value.
+#[test]
+fn parquet_files_hold_the_csv_tables() {
+    let names = ["per_step", "elements", "buses", "trip_risk"];
+    let csv: Vec<PathBuf> = names.iter().map(|n| tmp(&format!("pq_{n}.csv"))).collect();
+    let pq: Vec<PathBuf> = names
+        .iter()
+        .map(|n| tmp(&format!("pq_{n}.parquet")))
+        .collect();
+    for files in [&csv, &pq] {
+        let mut args = Vec::new();
+        for (n, p) in names.iter().zip(files.iter()) {
+            args.push(format!("--{}", n.replace('_', "-")));
+            args.push(p.to_str().unwrap().to_string());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (out, stdout) = village_peak_day(&args);
+        assert!(out.status.success(), "{stdout}\n{:?}", text(&out));
+    }
+    for p in &pq {
+        let bytes = std::fs::read(p).unwrap();
+        assert!(bytes.len() > 12, "{}", p.display());
+        assert_eq!(&bytes[..4], b"PAR1", "{}", p.display());
+        assert_eq!(&bytes[bytes.len() - 4..], b"PAR1", "{}", p.display());
+    }
+    let Some(python) = std::env::var_os("VGRID_PYTHON") else {
+        eprintln!("note: VGRID_PYTHON not set; Parquet files not read back");
+        return;
+    };
+    // column names, row count, and every value against the CSV (within its printed decimals)
+    let script = r#"
+import csv, math, sys
+import pyarrow.parquet as pq
+for pq_path, csv_path in zip(sys.argv[1::2], sys.argv[2::2]):
+    t = pq.read_table(pq_path)
+    rows = list(csv.reader(open(csv_path)))
+    assert t.column_names == rows[0], (pq_path, t.column_names, rows[0])
+    assert t.num_rows == len(rows) - 1, (pq_path, t.num_rows, len(rows) - 1)
+    assert t.num_rows > 0, pq_path
+    for r, p in zip(rows[1:], t.to_pylist()):
+        for name, c in zip(rows[0], r):
+            v = p[name]
+            if v is None:
+                assert c == "nan", (pq_path, name, c)
+            elif isinstance(v, str):
+                assert v == c, (pq_path, name, v, c)
+            elif isinstance(v, bool):
+                assert int(v) == int(c), (pq_path, name, v, c)
+            elif isinstance(v, int):
+                assert v == int(c), (pq_path, name, v, c)
+            elif math.isnan(v):
+                assert math.isnan(float(c)), (pq_path, name, c)
+            else:
+                assert abs(v - float(c)) <= 0.6 * 10 ** -len(c.split(".")[1]) if "." in c else v == float(c), (pq_path, name, v, c)
+    print(pq_path, t.num_rows, "rows")
+"#;
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg("-c").arg(script);
+    for (p, c) in pq.iter().zip(&csv) {
+        cmd.arg(p).arg(c);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "pyarrow read-back failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
