@@ -5,7 +5,8 @@
 //! OpenDSS commands; each section is prepared (errors name the file and line before anything
 //! runs), then every scenario's time series runs on its own worker thread (`--jobs`, default
 //! all cores) and is studied as `vgrid timeseries` studies a run ([`vgrid::timeseries::study`]).
-//! One line per finished scenario goes to stderr; the comparison goes to stdout: the run's
+//! One line per finished scenario goes to stderr (under a progress bar over all the
+//! scenarios' steps when stderr is a terminal); the comparison goes to stdout: the run's
 //! figures with each one's change against the reference (`[base]`, else the first section),
 //! then the most loaded lines and transformers, the same element on one row across scenarios.
 //!
@@ -21,10 +22,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use vgrid::scenario::{self, ScenarioFile, ScenarioOptions, ScenarioRun};
@@ -93,8 +96,34 @@ pub fn run(o: &Options) -> Result<ExitCode> {
         .map(|s| s.name.len())
         .max()
         .unwrap_or(4);
-    let runs = scenario::run_prepared(prepared, &opts, &|run, done, total| {
-        eprintln!("  [{done}/{total}] {}", progress_line(run, width));
+    let total_steps: u64 = prepared
+        .iter()
+        .map(|p| u64::from(p.network.settings.number))
+        .sum();
+    let steps_done = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
+    // characters of the progress bar on screen (cleared before a scenario's line)
+    let bar = Mutex::new(0usize);
+    let runs = std::thread::scope(|s| {
+        if std::io::stderr().is_terminal() {
+            s.spawn(|| draw_progress(&steps_done, total_steps, &finished, &bar));
+        }
+        let runs = scenario::run_prepared_counting(
+            prepared,
+            &opts,
+            &|run, done, total| {
+                let mut shown = bar.lock().unwrap_or_else(|e| e.into_inner());
+                let mut err = std::io::stderr().lock();
+                if *shown > 0 {
+                    let _ = write!(err, "\r{:w$}\r", "", w = *shown);
+                    *shown = 0;
+                }
+                let _ = writeln!(err, "  [{done}/{total}] {}", progress_line(run, width));
+            },
+            &steps_done,
+        );
+        finished.store(true, Ordering::Relaxed);
+        runs
     });
     let run_s = run_start.elapsed().as_secs_f64();
     let busy_s: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
@@ -131,6 +160,46 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A progress line on stderr, redrawn five times a second until `finished` (after half a
+/// second, so short runs stay quiet); cleared at the end.
+fn draw_progress(done: &AtomicU64, total: u64, finished: &AtomicBool, shown: &Mutex<usize>) {
+    let start = Instant::now();
+    while !finished.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(200));
+        if start.elapsed() < Duration::from_millis(500) || finished.load(Ordering::Relaxed) {
+            continue;
+        }
+        let n = done.load(Ordering::Relaxed).min(total);
+        let secs = start.elapsed().as_secs_f64();
+        let rate = n as f64 / secs.max(1e-9);
+        let eta = (total.saturating_sub(n) as f64 / rate.max(1e-9)).round() as u64;
+        let width = 30usize;
+        let filled = (n as f64 / total.max(1) as f64 * width as f64) as usize;
+        let bar: String = (0..width)
+            .map(|i| if i < filled { '#' } else { '.' })
+            .collect();
+        let line = format!(
+            "[{bar}] {n}/{total} steps  {rate:.0} steps/s  ETA {}:{:02}:{:02}",
+            eta / 3600,
+            (eta / 60) % 60,
+            eta % 60
+        );
+        let mut w = shown.lock().unwrap_or_else(|e| e.into_inner());
+        let pad = w.saturating_sub(line.len());
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{line}{:pad$}", "");
+        let _ = err.flush();
+        *w = line.len();
+    }
+    let mut w = shown.lock().unwrap_or_else(|e| e.into_inner());
+    if *w > 0 {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{:w$}\r", "", w = *w);
+        let _ = err.flush();
+        *w = 0;
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -98,7 +98,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use vgrid_dss::{Diagnostic, Directive, DssError, ReadOptions, Reader};
@@ -1122,14 +1122,34 @@ pub fn run_one(
     p: &Prepared,
     study: &StudyOptions,
 ) -> Result<StudyResults, vgrid_timeseries::Error> {
+    run_counting(p, study, None)
+}
+
+/// Steps between updates of the shared step counter (an atomic add every few milliseconds).
+const COUNT_EVERY: u64 = 64;
+
+fn run_counting(
+    p: &Prepared,
+    study: &StudyOptions,
+    steps_done: Option<&AtomicU64>,
+) -> Result<StudyResults, vgrid_timeseries::Error> {
     let mut sim = Simulation::new(&p.network)?;
     let mut study = Study::new(&sim, &p.network, study);
     // the step's report is borrowed from the simulation, which the study reads too: copy it
     // into a buffer that keeps its allocation
     let mut report = vgrid_timeseries::StepReport::default();
-    for _ in 0..p.network.settings.number {
+    let steps = u64::from(p.network.settings.number);
+    for k in 1..=steps {
         report.clone_from(sim.step()?);
         study.add_step(&sim, &report);
+        if k % COUNT_EVERY == 0 {
+            if let Some(c) = steps_done {
+                c.fetch_add(COUNT_EVERY, Ordering::Relaxed);
+            }
+        }
+    }
+    if let Some(c) = steps_done {
+        c.fetch_add(steps % COUNT_EVERY, Ordering::Relaxed);
     }
     Ok(study.finish())
 }
@@ -1172,6 +1192,17 @@ pub fn run_prepared(
     options: &ScenarioOptions,
     on_done: &OnDone,
 ) -> Vec<ScenarioRun> {
+    run_prepared_counting(prepared, options, on_done, &AtomicU64::new(0))
+}
+
+/// [`run_prepared`], adding the steps solved so far (of all scenarios) to `steps_done` as
+/// the runs go, for a progress bar drawn by another thread.
+pub fn run_prepared_counting(
+    prepared: Vec<Prepared>,
+    options: &ScenarioOptions,
+    on_done: &OnDone,
+    steps_done: &AtomicU64,
+) -> Vec<ScenarioRun> {
     let total = prepared.len();
     let done = AtomicUsize::new(0);
     let items: Vec<std::sync::Mutex<Option<Prepared>>> = prepared
@@ -1186,7 +1217,7 @@ pub fn run_prepared(
             .take()
             .expect("each scenario is handed out once");
         let start = Instant::now();
-        let outcome = run_one(&p, &options.study);
+        let outcome = run_counting(&p, &options.study, Some(steps_done));
         let wall = start.elapsed();
         let run = ScenarioRun {
             name: p.name,
