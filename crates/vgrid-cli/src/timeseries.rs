@@ -651,6 +651,8 @@ fn json_summary(
         .map(|n| {
             json!({
                 "node": n.name(),
+                "voltage_class": n.voltage_class.name(),
+                "band_pu": [n.band_low_pu, n.band_high_pu],
                 "vmin_pu": n.vmin_pu,
                 "vmax_pu": n.vmax_pu,
                 "below_band_h": n.below_band_h,

@@ -83,7 +83,7 @@ pub use shape::{Shape, ShapeError};
 pub use simulation::{RunSummary, Simulation};
 pub use sink::{CsvSink, RunHeader, SinkError, StepReport, StepSink};
 pub use storage::StorageStatus;
-pub use study::{Study, StudyOptions, StudyResults};
+pub use study::{Study, StudyOptions, StudyResults, TripRisk, VoltageBand, VoltageClass};
 
 use vgrid_powerflow::solve::PowerFlowError;
 

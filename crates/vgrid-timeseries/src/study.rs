@@ -1005,6 +1005,8 @@ struct Element {
     inv_rated2: Vec<f64>,
     /// Rated current of each terminal, A.
     rated_a: Vec<f64>,
+    /// The first positive rating, A (NaN when unrated).
+    first_rated_a: f64,
     /// The device whose pickup is the trip reference, when one monitors the element.
     pickup: Option<Pickup>,
     /// Phase conductors per terminal whose current counts.
@@ -1107,6 +1109,7 @@ impl ElementStats {
                     .iter()
                     .map(|r| if ok(r) { 1.0 / (r * r) } else { 0.0 })
                     .collect(),
+                first_rated_a: rated.iter().copied().find(ok).unwrap_or(f64::NAN),
                 rated_a: rated,
                 phases: phases.min(br.prim.conductors_per_terminal),
                 peak2: 0.0,
@@ -1180,8 +1183,9 @@ impl ElementStats {
             }
             e.losses_kwh += loss.re / 1000.0 * dt_h;
             e.through_kwh += p1.abs() / 1000.0 * dt_h;
-            // loading: largest |I|²/I_rated² over phase conductors of rated terminals
-            let mut worst = (0.0, 0.0, f64::NAN);
+            // loading: largest |I|²/I_rated² over phase conductors of rated terminals (with no
+            // current at all, the first rated terminal's rating stands for the element's)
+            let mut worst = (0.0, 0.0, e.first_rated_a);
             for (t, (&inv2, &rated)) in e.inv_rated2.iter().zip(&e.rated_a).enumerate() {
                 if inv2 <= 0.0 {
                     continue;
@@ -1529,6 +1533,7 @@ mod tests {
             branch: 0,
             inv_rated2: vec![1.0 / (100.0 * 100.0)],
             rated_a: vec![100.0],
+            first_rated_a: 100.0,
             pickup: None,
             phases: 3,
             peak2: 0.0,
@@ -1659,5 +1664,43 @@ mod tests {
             },
         );
         assert!(r.trip_risks.is_empty());
+    }
+    #[test]
+    fn totals_are_the_sums_of_the_steps() {
+        let net = read(GRID);
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut study = Study::new(&sim, &net, &StudyOptions::default());
+        let (mut kwh, mut loss_kwh, mut vmin) = (0.0, 0.0, f64::INFINITY);
+        for _ in 0..net.settings.number {
+            let r = sim.step().unwrap().clone();
+            kwh += r.p_source_kw; // 1-hour steps
+            loss_kwh += r.losses_kw;
+            vmin = vmin.min(r.vpu_min);
+            study.add_step(&sim, &r);
+        }
+        assert_eq!(study.steps(), 8);
+        let r = study.finish();
+        let t = &r.totals;
+        assert!((t.source_kwh - kwh).abs() < 1e-9 * kwh);
+        assert!((t.losses_kwh - loss_kwh).abs() < 1e-9);
+        assert_eq!((t.steps, t.steps_not_converged), (8, 0));
+        assert_eq!((t.first_hour_h, t.last_hour_h), (Some(1.0), 8.0));
+        assert!((t.v_min.as_ref().unwrap().vmag_pu - vmin).abs() < 1e-12);
+        // nothing is near its rating: no overload, no trip risk
+        assert_eq!(t.overload_h, Some(0.0));
+        assert!(r.trip_risks.is_empty());
+        // the elements' losses add up to the run's (no shunt elements here)
+        let el: f64 = r.elements.iter().map(|e| e.losses_kwh).sum();
+        assert!((el - loss_kwh).abs() < 1e-6, "{el} vs {loss_kwh}");
+        // without element statistics
+        let r = run(
+            &net,
+            &StudyOptions {
+                elements: false,
+                ..StudyOptions::default()
+            },
+        );
+        assert!(!r.elements_computed && r.elements.is_empty());
+        assert_eq!(r.totals.overload_h, None);
     }
 }
