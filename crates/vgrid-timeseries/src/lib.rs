@@ -52,6 +52,8 @@
 //! | storage following a daily shape (reserve and full reached), storage on charge/discharge triggers, idle storage, PV with a `TShape` and P-T and efficiency curves (`tests/storage.rs`) | 48 h | 1.4e-11 pu, storage kW 9e-12 and kWh 3e-12 of rating, PV 9e-12 of Pmpp |
 //! | a StorageController peak-shaving a transformer, charging at 2:00 | 192 × 15 min | 8e-11 pu, storage kW 2.7e-10, kWh 2.7e-10 of rating, source 6e-11 |
 //! | two weighted batteries, peak shaving and valley filling (`PeakShaveLow`) | 96 × 30 min | 8.5e-11 pu, storage kW 1.4e-10, kWh 1.8e-10 of rating |
+//! | a StorageController and a RegControl in one control loop (taps 3..5) | 96 × 15 min | 8e-11 pu, storage kW 1.9e-10, kWh 3.3e-10 of rating, source 1e-10 |
+//! | the bundled village with `examples/village/battery.dss` (3 line regulators, 200 kW / 1000 kWh peak-shaving `tb`), OpenDSS at 1e-8 | 35,040 × 15 min | battery kW 3e-6 kW, kWh 8e-6 kWh, source power 1.2e-8 relative, every step |
 //!
 //! Generators follow their shapes (kW × P multiplier, kvar × Q multiplier), PV systems their
 //! irradiance shapes (`yearly=`, else `daily=`) and temperature shapes. Not modelled yet: load

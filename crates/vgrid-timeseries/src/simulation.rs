@@ -258,7 +258,11 @@ impl Simulation {
         if let Some(mut fleet) = self.storage.take() {
             // storage controllers redispatch after each flow; then the state of charge moves
             let mut solved = Ok(());
-            while solved.is_ok() && fleet.has_controllers() && fleet.sample(&self.sys, &self.clock)
+            // (with regulators or capacitor controls this happened inside their loop)
+            while solved.is_ok()
+                && self.controls.is_none()
+                && fleet.has_controllers()
+                && fleet.sample(&self.sys, &self.clock)
             {
                 self.sys.set_storage(fleet.outputs());
                 quiet = false;
@@ -415,12 +419,22 @@ impl Simulation {
                 // Controls decide on voltages converged to 1e-6; the step is then polished.
                 let tight = self.sys.settings.tolerance;
                 self.sys.settings.tolerance = tight.max(CONTROL_TOLERANCE);
-                let r = c.solve_time_step(
-                    &mut self.sys,
-                    &self.net,
-                    self.clock.int_hour() as f64,
-                    self.clock.sec(),
-                );
+                let (hour, sec) = (self.clock.int_hour() as f64, self.clock.sec());
+                let r = match self.storage.as_mut().filter(|f| f.has_controllers()) {
+                    // storage controllers redispatch after each flow of the control loop
+                    Some(fleet) => c.solve_time_step(
+                        &mut crate::storage::WithStorage {
+                            sys: &mut self.sys,
+                            fleet,
+                            clock: self.clock,
+                            tolerance: tight,
+                        },
+                        &self.net,
+                        hour,
+                        sec,
+                    ),
+                    None => c.solve_time_step(&mut self.sys, &self.net, hour, sec),
+                };
                 self.sys.settings.tolerance = tight;
                 Some(r)
             }

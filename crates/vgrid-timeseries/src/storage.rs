@@ -56,15 +56,22 @@
 //! `Support`, `LoadShape`, `Schedule`, `I-PeakShave`, charge modes `LoadShape` and
 //! `I-PeakShaveLow`; seasonal targets. Silently as OpenDSS's defaults: the inverter efficiency
 //! curve (ideal inverter), `%CutIn`/`%CutOut` hysteresis inside a controller's dispatch,
-//! `VarFollowInverter`, kvar dispatch. With regulators or capacitor controls in the circuit,
-//! each controller iteration runs their control loop to the end (OpenDSS interleaves them in
-//! one loop), which can differ in the steps where both act.
+//! `VarFollowInverter`, kvar dispatch.
+//!
+//! With regulators or capacitor controls in the circuit, the storage controllers act inside
+//! their control loop ([`WithStorage`]): every power flow of the loop is followed by the
+//! storage controllers' redispatch until they settle, then the regulators and capacitors
+//! sample. OpenDSS samples all controls after each flow and lets the storage's "act now"
+//! actions go first; the two orders reach the same taps as long as a regulator's pending
+//! change is decided on the flow after the storage settled (OpenDSS re-samples an armed
+//! regulator each iteration). Control-iteration counts differ.
 
 use vgrid_model::{
     ControlMode, ElementId, Network, SolveMode, Storage, StorageChargeMode, StorageController,
     StorageDischargeMode, StorageState,
 };
 use vgrid_network::C64;
+use vgrid_powerflow::control::ControlledSystem;
 use vgrid_powerflow::injection::{idling_kw, storage_output, StorageDispatch, StorageOutput};
 use vgrid_powerflow::solve::System;
 
@@ -759,6 +766,56 @@ impl Controller {
             }
         };
         s.re * 0.001
+    }
+}
+
+/// The power-flow system as the regulator and capacitor controls see it when storage
+/// controllers act too: each power flow is solved to `tolerance` and followed by the storage
+/// controllers' redispatch (and another flow) until they settle.
+pub(crate) struct WithStorage<'a> {
+    pub sys: &'a mut System,
+    pub fleet: &'a mut Fleet,
+    pub clock: Clock,
+    /// Tolerance of the flows the storage controllers sample.
+    pub tolerance: f64,
+}
+
+impl ControlledSystem for WithStorage<'_> {
+    fn solve_power_flow(&mut self) -> bool {
+        let loop_tolerance = self.sys.settings.tolerance;
+        self.sys.settings.tolerance = self.tolerance;
+        let converged = loop {
+            let ok = self.sys.solve_power_flow();
+            if !ok || !self.fleet.sample(self.sys, &self.clock) {
+                break ok;
+            }
+            self.sys.set_storage(self.fleet.outputs());
+        };
+        self.sys.settings.tolerance = loop_tolerance;
+        converged
+    }
+    fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        self.sys.terminal_voltages(element, terminal)
+    }
+    fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        self.sys.terminal_currents(element, terminal)
+    }
+    fn terminal_current(
+        &self,
+        element: &ElementId,
+        terminal: usize,
+        conductor: usize,
+    ) -> Option<C64> {
+        self.sys.terminal_current(element, terminal, conductor)
+    }
+    fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
+        self.sys.node_voltage(bus, node)
+    }
+    fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64) {
+        ControlledSystem::set_tap(self.sys, transformer, winding, tap_pu);
+    }
+    fn set_capacitor_states(&mut self, capacitor: &str, states: &[bool]) {
+        ControlledSystem::set_capacitor_states(self.sys, capacitor, states);
     }
 }
 

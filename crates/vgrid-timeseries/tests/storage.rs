@@ -134,3 +134,10 @@ fn storage_controller_valley_filling_matches_opendss() {
     let w = run_case("valley", "storage_valley.dss", "daily", "30m");
     check(&w);
 }
+
+/// A StorageController and a RegControl in one control loop, 15-minute steps.
+#[test]
+fn storage_controller_with_a_regulator_matches_opendss() {
+    let w = run_case("regulated", "storage_regulated.dss", "daily", "15m");
+    check(&w);
+}

@@ -17,6 +17,7 @@ CASES = [
     ("follow", "storage_follow.dss", "daily", 48, "1h"),
     ("peakshave", "storage_peakshave.dss", "daily", 192, "15m"),
     ("valley", "storage_valley.dss", "daily", 96, "30m"),
+    ("regulated", "storage_regulated.dss", "daily", 96, "15m"),
 ]
 
 
@@ -47,6 +48,7 @@ for case, script, mode, steps, stepsize in CASES:
     header += [f"{p}.kw" for p in pvs]
     header += nodes
     rows = []
+    taps = []
     for k in range(1, steps + 1):
         dss.Solution.Solve()
         assert dss.Solution.Converged()
@@ -59,10 +61,11 @@ for case, script, mode, steps, stepsize in CASES:
         for pv in pvs:
             row.append(f"{powers('PVSystem', pv)[0]:.10f}")
         row += [f"{v:.12f}" for v in dss.Circuit.AllBusMagPu()]
+        taps.append(dss.RegControls.TapNumber() if dss.RegControls.First() else 0)
         rows.append(row)
     with open(os.path.join(HERE, f"storage_{case}.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         w.writerows(rows)
-    print(case, len(rows), "steps")
+    print(case, len(rows), "steps; regulator taps", min(taps), "..", max(taps))
 print(dss.Basic.Version().splitlines()[0])
