@@ -162,6 +162,9 @@ The file format, with every shorthand, is in examples/village/scenarios.txt and 
         /// of 15-minute steps).
         #[arg(long, value_name = "N")]
         number: Option<u32>,
+        /// Run only these scenarios, e.g. --only base,tb-630kVA (may be repeated).
+        #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+        only: Vec<String>,
         /// Write into DIR: scenarios.csv (one row per scenario, changes against the
         /// reference), elements_compared.csv (each line and transformer across scenarios), and
         /// per scenario <name>/elements.csv and <name>/nodes.csv (as vgrid timeseries writes).
@@ -256,6 +259,7 @@ fn main() -> ExitCode {
             file,
             jobs,
             number,
+            only,
             out,
             band,
             trip_pct,
@@ -265,6 +269,7 @@ fn main() -> ExitCode {
             file: &file,
             jobs,
             number,
+            only: &only,
             out: out.as_deref(),
             band,
             trip_pct,

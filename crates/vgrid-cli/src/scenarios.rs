@@ -42,6 +42,8 @@ const MAX_ELEMENT_ROWS: usize = 8;
 pub struct Options<'a> {
     pub file: &'a Path,
     pub jobs: Option<usize>,
+    /// Run only these scenarios (names from the file).
+    pub only: &'a [String],
     pub number: Option<u32>,
     pub out: Option<&'a Path>,
     pub band: VoltageBand,
@@ -52,7 +54,11 @@ pub struct Options<'a> {
 
 /// Parse, prepare, run, compare.
 pub fn run(o: &Options) -> Result<ExitCode> {
-    let file = ScenarioFile::read(o.file)?;
+    let mut file = ScenarioFile::read(o.file)?;
+    if !o.only.is_empty() {
+        let names: Vec<&str> = o.only.iter().map(String::as_str).collect();
+        file.select(&names)?;
+    }
     let mut opts = ScenarioOptions {
         lenient: o.lenient,
         number: o.number,

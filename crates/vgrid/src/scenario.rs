@@ -40,7 +40,7 @@
 //!
 //! | shorthand | runs |
 //! |---|---|
-//! | `load_growth_pct = P` | `Set loadmult=L` with `L` = the load multiplier in force × (1 + P/100): every load that follows `loadmult` draws P % more at every step (in yearly runs that is every load but `status=fixed` ones, as in OpenDSS) |
+//! | `load_growth_pct = P` | `Set loadmult=L` with `L` = the load multiplier in force × (1 + P/100): every load that follows `loadmult` draws P % more at every step (in yearly runs every load but `status=fixed` ones and those on shapes of actual values, `useactual=yes`; OpenDSS's `SetNominalLoad`) |
 //! | `pv bus=B kw=K [kva=S] [shape=N] [phases=n] [kv=V] [pf=F] [name=X]` | `New PVSystem.X bus1=B phases=n kv=V pmpp=K kva=S irradiance=1 pf=F %cutin=0.1 %cutout=0.1 yearly=N daily=N duty=N`; defaults: `kva` 1.1 × `kw`, `pf` 1, `phases` the bus's phase nodes (or the nodes written after the bus), `kv` the bus's voltage base (line-to-line, or line-to-neutral for one phase), `shape` the irradiance shape every existing PV system follows, `name` `pv_B` |
 //! | `replace Class.name prop=value ...` | `Edit Class.name prop=value ...`; for a transformer `kva=S` sets every winding (`kVAs=[S S]`) |
 //! | `battery bus=B kw=K kwh=E [kva=S] [stored_pct=P] [phases=n] [kv=V] [name=X] [peak_shave=Class.name target_kw=T [charge_hour=H]]` | `New Storage.X bus1=B phases=n kv=V kWrated=K kva=S kWhrated=E %stored=P` (defaults: `kva` = `kw`, `stored_pct` OpenDSS's 100, `name` `battery_B`, `phases` and `kv` as for `pv`); with `peak_shave`, also `New StorageController.X Element=Class.name Terminal=1 ElementList=[X] ModeDischarge=PeakShave kWTarget=T ModeCharge=Time TimeChargeTrigger=H` (`H` default 2): the battery discharges to hold the element's power at `T` kW and recharges from hour `H`. Other dispatch: write the `Storage`/`StorageController` lines yourself |
@@ -381,6 +381,35 @@ impl ScenarioFile {
     /// The directory relative paths are resolved against.
     pub fn dir(&self) -> PathBuf {
         dir_of(&self.path)
+    }
+
+    /// Keep only the scenarios named in `names` (in the file's order), e.g. to rerun one or
+    /// two; an unknown name is an error with the nearest name as a hint.
+    pub fn select(&mut self, names: &[&str]) -> Result<(), ScenarioError> {
+        for n in names {
+            if !self
+                .scenarios
+                .iter()
+                .any(|s| s.name.eq_ignore_ascii_case(n))
+            {
+                let all: Vec<&str> = self.scenarios.iter().map(|s| s.name.as_str()).collect();
+                let prefixed = all
+                    .iter()
+                    .copied()
+                    .find(|a| a.to_ascii_lowercase().starts_with(&n.to_ascii_lowercase()));
+                let hint = match prefixed.or_else(|| closest(n, &all)) {
+                    Some(c) => format!("did you mean '{c}'?"),
+                    None => format!("the file has {}", all.join(", ")),
+                };
+                return Err(ScenarioError::File {
+                    file: self.path.display().to_string(),
+                    message: format!("no scenario [{n}] (hint: {hint})"),
+                });
+            }
+        }
+        self.scenarios
+            .retain(|s| names.iter().any(|n| s.name.eq_ignore_ascii_case(n)));
+        Ok(())
     }
 
     /// Index of the reference scenario: the one named `base`, else the first.
@@ -1404,6 +1433,19 @@ mod tests {
         assert!(e.contains("no base script"), "{e}");
         let e = parse("base = a.dss\n").unwrap_err().to_string();
         assert!(e.contains("no scenarios"), "{e}");
+    }
+
+    #[test]
+    fn a_selection_keeps_the_file_order() {
+        let mut f = parse("base = a.dss\n[base]\n[b]\n[c]\n").unwrap();
+        f.select(&["c", "BASE"]).unwrap();
+        let names: Vec<&str> = f.scenarios.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["base", "c"]);
+        let e = f.select(&["cc"]).unwrap_err().to_string();
+        assert!(
+            e.contains("no scenario [cc] (hint: did you mean 'c'?)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -110,4 +110,15 @@ fn a_broken_scenario_file_names_its_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken-scenarios.txt:4: [bigger]"), "{err}");
     assert!(err.contains("did you mean 'Transformer.tb'"), "{err}");
+    // --only with a name the file does not have
+    let out = vgrid()
+        .arg("scenarios")
+        .arg(repo().join("examples/village/scenarios.txt"))
+        .args(["--only", "base,tb-400"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no scenario [tb-400]"), "{err}");
+    assert!(err.contains("tb-630kVA"), "{err}");
 }
