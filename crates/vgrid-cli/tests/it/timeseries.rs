@@ -812,3 +812,46 @@ for pq_path, csv_path in zip(sys.argv[1::2], sys.argv[2::2]):
     );
     eprintln!("{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// The voltage unbalance of all 147 three-phase buses of the village at its design peak
+/// (hour 4989.5) against OpenDSS's sequence voltages (`Bus.SeqVoltages`, |V2|/|V1|), generated
+/// by `tests/it/data/gen_village_vuf.py`.
+#[test]
+fn voltage_unbalance_matches_opendss() {
+    let want: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            super::repo().join("crates/vgrid-cli/tests/it/data/village_vuf_peak.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let want = want["vuf_pct"].as_object().unwrap();
+    // one step ending at the design peak; every bus above a tiny limit is listed with its VUF
+    let out = vgrid()
+        .arg("timeseries")
+        .arg(super::repo().join("examples/village/Run_year.dss"))
+        .args(["--number", "1", "-c", "set hour=4989.25"])
+        .args(["-c", "set tolerance=1e-10 maxiterations=1000"])
+        .args(["--json", "--vuf-limit", "0.000001", "--no-elements"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(j["last_hour_h"], 4989.5);
+    let got = j["buses_above_vuf_limit"].as_array().unwrap();
+    assert_eq!(got.len(), want.len());
+    let mut worst = 0.0f64;
+    for g in got {
+        let bus = g["bus"].as_str().unwrap();
+        let w = want[bus]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{bus} not in OpenDSS's list"));
+        worst = worst.max((g["vuf_max_pct"].as_f64().unwrap() - w).abs());
+    }
+    eprintln!(
+        "village peak: VUF of {} buses within {worst:.1e} % of OpenDSS",
+        got.len()
+    );
+    assert!(worst < 1e-6, "{worst}");
+}
