@@ -154,11 +154,10 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     };
     let mut study = Study::new(&sim, &net, &o.study);
     let mut progress = Progress::new(steps);
-    let mut report = StepReport::default();
     let setup_time = setup_start.elapsed();
     let start = Instant::now();
     for k in 0..steps {
-        report.clone_from(sim.step()?);
+        let report = study.step(&mut sim)?;
         if let Some((sink, path)) = csv.as_mut() {
             let r = (|| {
                 if k == 0 {
@@ -168,11 +167,10 @@ pub fn run(o: &Options) -> Result<ExitCode> {
                         step_size_s,
                     })?;
                 }
-                sink.step(&report)
+                sink.step(report)
             })();
             r.with_context(|| format!("writing {}", path.display()))?;
         }
-        study.add_step(&sim, &report);
         progress.tick(k + 1);
     }
     progress.clear();
@@ -675,6 +673,10 @@ fn json_summary(
                     "above_trip_h": x.above_trip_h,
                     "longest_above_trip_h": x.longest_above_trip_h,
                     "longest_above_trip_from_hour_h": x.longest_above_trip_from_hour_h,
+                    "trip_reference": x.trip_reference,
+                    "trip_reference_a": x.trip_reference_a,
+                    "trip_risk_episodes": x.trip_risk_episodes,
+                    "trip_risk_h": x.trip_risk_h,
                 })
             })
             .collect::<Vec<_>>()

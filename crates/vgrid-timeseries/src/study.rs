@@ -556,6 +556,8 @@ pub struct Study {
     totals: Totals,
     nodes: NodeStats,
     elements: Option<ElementStats>,
+    /// The report of the last step taken through [`Study::step`].
+    last: StepReport,
 }
 
 impl Study {
@@ -572,7 +574,34 @@ impl Study {
             elements: options
                 .elements
                 .then(|| ElementStats::new(sys, net, options)),
+            last: StepReport::default(),
         }
+    }
+
+    /// Solve the next step of `sim` and count it: [`Simulation::step`] then
+    /// [`Study::add_step`]. The step's report is returned (kept in the study until the next
+    /// step).
+    ///
+    /// ```no_run
+    /// # fn demo(net: &vgrid_model::Network) -> Result<(), vgrid_timeseries::Error> {
+    /// # use vgrid_timeseries::{Simulation, Study, StudyOptions};
+    /// let mut sim = Simulation::new(net)?;
+    /// let mut study = Study::new(&sim, net, &StudyOptions::default());
+    /// for _ in 0..net.settings.number {
+    ///     let report = study.step(&mut sim)?;
+    ///     if !report.converged {
+    ///         eprintln!("step {} did not converge", report.step);
+    ///     }
+    /// }
+    /// let results = study.finish();
+    /// # Ok(()) }
+    /// ```
+    pub fn step(&mut self, sim: &mut Simulation) -> Result<&StepReport, crate::Error> {
+        let mut last = std::mem::take(&mut self.last);
+        last.clone_from(sim.step()?);
+        self.add_solution(sim.system(), &last);
+        self.last = last;
+        Ok(&self.last)
     }
 
     /// Count the step just solved: `report` is what [`Simulation::step`] returned.
@@ -1692,6 +1721,15 @@ mod tests {
         // the elements' losses add up to the run's (no shunt elements here)
         let el: f64 = r.elements.iter().map(|e| e.losses_kwh).sum();
         assert!((el - loss_kwh).abs() < 1e-6, "{el} vs {loss_kwh}");
+        // Study::step is Simulation::step then add_step
+        let mut sim = Simulation::new(&net).unwrap();
+        let mut stepped = Study::new(&sim, &net, &StudyOptions::default());
+        for k in 0..net.settings.number {
+            assert_eq!(stepped.step(&mut sim).unwrap().step, u64::from(k) + 1);
+        }
+        let stepped = stepped.finish();
+        assert_eq!(stepped.totals, r.totals);
+        assert_eq!(stepped.elements, r.elements);
         // without element statistics
         let r = run(
             &net,
