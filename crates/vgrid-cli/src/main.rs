@@ -84,20 +84,20 @@ enum Command {
         stepsize: Option<f64>,
         /// Stream one row per step: step,hour,converged,iterations,control_iterations,
         /// p_source_kw,q_source_kvar,losses_kw,losses_kvar,vpu_min,vpu_max,tap_<regcontrol>...
-        #[arg(long, value_name = "FILE.csv")]
+        #[arg(long, value_name = "FILE.csv|.parquet")]
         per_step: Option<PathBuf>,
         /// One row per line and transformer: element,i_rated_a,peak_i_a,peak_loading_pct,
         /// peak_hour_h,above_100pct_h,above_<trip>pct_h (left out when --trip-pct is 100),
         /// longest_above_<trip>pct_h (longest unbroken stretch),longest_above_<trip>pct_from_hour_h,
         /// energy_through_kwh,losses_kwh,trip_reference,trip_reference_a,trip_risk_episodes,
         /// trip_risk_h.
-        #[arg(long, value_name = "FILE.csv")]
+        #[arg(long, value_name = "FILE.csv|.parquet")]
         elements: Option<PathBuf>,
         /// One row per bus node with a voltage base: bus,node,vbase_ln_kv,vmin_pu,vmin_hour_h,
         /// vmax_pu,vmax_hour_h,below_band_h,above_band_h,voltage_class,band_low_pu,band_high_pu,
         /// bus_vuf_max_pct,bus_vuf_max_hour_h,bus_above_vuf_limit_h (the voltage unbalance of
         /// the node's bus when it has three phases, else nan).
-        #[arg(long, value_name = "FILE.csv")]
+        #[arg(long, value_name = "FILE.csv|.parquet")]
         buses: Option<PathBuf>,
         /// Voltage band: GBT12325 (default) judges each node by its class: three-phase 20 kV
         /// and below ±7 % (0.93–1.07 pu); single-phase 220 V supply, i.e. low-voltage nodes
@@ -112,8 +112,9 @@ enum Command {
         #[arg(long, value_name = "PCT", default_value = "2", value_parser = timeseries::parse_pct)]
         vuf_limit: f64,
         /// Trip threshold, % of an element's reference current: the pickup of a protective
-        /// device monitoring it (Fuse RatedCurrent, Recloser/Relay PhaseTrip), else its rating.
-        /// Hours above it per element, and the trip-risk episodes.
+        /// device monitoring it (Fuse RatedCurrent, Recloser/Relay PhaseTrip), else its rating,
+        /// for the trip-risk episodes; % of rating for the hours above it and the longest
+        /// stretch in --elements.
         #[arg(long, value_name = "PCT", default_value = "100", value_parser = timeseries::parse_pct)]
         trip_pct: f64,
         /// Shortest stretch above --trip-pct that counts as a trip-risk episode: 30m (default;
@@ -122,7 +123,7 @@ enum Command {
         trip_after: f64,
         /// One row per trip-risk episode: element,reference,reference_a,threshold_a,
         /// start_hour_h,end_hour_h,duration_h,peak_loading_pct,peak_i_a,peak_hour_h.
-        #[arg(long, value_name = "FILE.csv")]
+        #[arg(long, value_name = "FILE.csv|.parquet")]
         trip_risk: Option<PathBuf>,
         /// Skip the per-step branch currents: no element statistics, about a third faster on
         /// large feeders.
