@@ -874,9 +874,13 @@ fn write_summary(
     let over: Vec<&&ElementResult> = ranked.iter().filter(|x| x.above_100pct_h > 0.0).collect();
     writeln!(
         o,
-        "  overloaded           {} of {} rated lines and transformers above 100 % at some step",
+        "  overloaded           {} of {} rated lines and transformers above 100 % at some step{}",
         over.len(),
-        ranked.len()
+        ranked.len(),
+        match t.overload_h {
+            Some(h) if h > 0.0 => format!(" ({} h with at least one)", trim_num(h)),
+            _ => String::new(),
+        }
     )?;
     let trip = trim_num(r.options.trip_pct);
     // `ranked` is highest peak first, and so is `over`

@@ -160,7 +160,7 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
         "at lv.",
         "3 of 9 nodes outside",
         "7 h below",
-        "1 of 2 rated lines and transformers above 100 %",
+        "1 of 2 rated lines and transformers above 100 % at some step (7 h with at least one)",
         "Line.feeder",
         "7 h above 100 %, 5 h above 120 %; longest stretch 5 h from day 1 19:00 (hour 19)",
     ] {
