@@ -59,7 +59,7 @@
 //! `VarFollowInverter`, kvar dispatch.
 //!
 //! With regulators or capacitor controls in the circuit, the storage controllers act inside
-//! their control loop ([`WithStorage`]): every power flow of the loop is followed by the
+//! their control loop (`WithStorage`): every power flow of the loop is followed by the
 //! storage controllers' redispatch until they settle, then the regulators and capacitors
 //! sample. OpenDSS samples all controls after each flow and lets the storage's "act now"
 //! actions go first; the two orders reach the same taps as long as a regulator's pending
