@@ -38,10 +38,14 @@ measured in one run, not absolute times across runs):
     pandapower and PGM per-step figures exclude loading SimBench and building the model; vgrid's
     process wall includes reading the CSV tables and profiles.
 
- 3. Peak memory (peak RSS of the vgrid process, from os.wait4's rusage of that child alone) of
+ 3. Peak memory (peak RSS of the vgrid process, measured by GNU time, /usr/bin/time) of
     `vgrid timeseries` on each SimBench grid for 1 day (96 steps), 1 month (2,976) and the year
-    (35,136), with the per-step rows streamed to a CSV file (--per-step) and the element and bus
-    tables written, and on IEEE 123 for 1 day, 1 month and the year (24, 744, 8,760 h).
+    (35,136), and on IEEE 123 for 1 day, 1 month and the year (24, 744, 8,760 h): once with the
+    per-step rows streamed to --per-step and the --elements, --buses, --trip-risk tables written
+    (text summary), once with --json (whose summary lists every trip-risk episode).
+
+ A summary table at the end gives each speed-up (peer time / vgrid time, by wall time and by
+ CPU time) against issue 3's targets: 20x OpenDSS, 200x pandapower, faster than power-grid-model.
 
 Set-up (once, from the repository root, with the shared data in ../shared):
 
@@ -108,9 +112,10 @@ def worker_opendss(script, runs):
     # the last solve is the timed series (as opendss_timeseries.py and run.dss's comment say)
     last = max(i for i, l in enumerate(lines) if l.lower().split()[0] == "solve")
     setup, timed = lines[:last], lines[last]
-    total, solve, cpu_solve = [], [], []
+    total, solve, cpu_solve, cpu_total = [], [], [], []
     for _ in range(runs):
         os.chdir(case_dir)  # run.dss's paths are relative to its folder; compile moves the cwd
+        c0 = time.process_time()
         t0 = time.perf_counter()
         for c in setup:
             dss.Text.Command(c)
@@ -122,11 +127,12 @@ def worker_opendss(script, runs):
         total.append(t2 - t0)
         solve.append(t2 - t1)
         cpu_solve.append(c2 - c1)
+        cpu_total.append(c2 - c0)
     return dict(engine=dss.Basic.Version().split("\n")[0][:60], setup_commands=setup, timed=timed,
                 converged=bool(dss.Solution.Converged()), number=dss.Solution.Number(),
                 hour=dss.Solution.DblHour(), nodes=dss.Circuit.NumNodes(),
                 tolerance=dss.Solution.Convergence(),
-                total_s=total, solve_s=solve, cpu_solve_s=cpu_solve)
+                total_s=total, solve_s=solve, cpu_solve_s=cpu_solve, cpu_total_s=cpu_total)
 
 
 def _load_sb(code, nsteps):
@@ -328,23 +334,41 @@ def table(header, rows, left=1):
         say("  " + " | ".join(str(c).rjust(w[i]) if i >= left else str(c).ljust(w[i]) for i, c in enumerate(r)))
 
 
-def vgrid_runs(vgrid, target, extra, runs, env):
-    """`vgrid timeseries target --json extra` in a fresh process per run."""
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+RSS_MARK = "timeseries_peers-rusage"
+
+
+def vgrid_runs(vgrid, target, extra, runs, env, json_summary=True):
+    """`vgrid timeseries target --json extra` in a fresh process per run.
+
+    Peak RSS and CPU come from GNU time (/usr/bin/time) when it is installed: a process
+    started straight from Python inherits Python's resident pages until its exec, and Linux
+    keeps that high-water mark in the child's ru_maxrss, so os.wait4 alone would report the
+    benchmark's own ~20 MB as a floor for every run. Without GNU time that floor is reported."""
     walls, loops, setups, rss, cpu, last = [], [], [], [], [], None
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             args = [a.replace("{tmp}", tmp) for a in extra]
-            rc, out, err, wall, ru = run_child([vgrid, "timeseries", target, "--json", *args], env=env)
+            cmd = [vgrid, "timeseries", target, *(["--json"] if json_summary else []), *args]
+            if GNU_TIME:
+                cmd = [GNU_TIME, "-f", f"{RSS_MARK} %U %S %M"] + cmd
+            rc, out, err, wall, ru = run_child(cmd, env=env)
         if rc not in (0, 1):
             raise SystemExit(f"vgrid timeseries {target} {' '.join(extra)} failed ({rc}):\n{err[-3000:]}")
-        j = json.loads(out)
+        j = json.loads(out) if json_summary else dict(run_time_s=float("nan"), setup_time_s=float("nan"))
         walls.append(wall); loops.append(j["run_time_s"]); setups.append(j["setup_time_s"])
-        rss.append(ru.ru_maxrss / 1024.0); cpu.append(ru.ru_utime + ru.ru_stime)
+        marks = [l.split() for l in err.splitlines() if l.startswith(RSS_MARK)]
+        if marks:
+            u, sy, kb = marks[-1][1:4]
+            rss.append(float(kb) / 1024.0); cpu.append(float(u) + float(sy))
+        else:
+            rss.append(ru.ru_maxrss / 1024.0); cpu.append(ru.ru_utime + ru.ru_stime)
         last = j
     return dict(wall_s=walls, run_time_s=loops, setup_time_s=setups, peak_rss_mb=rss, cpu_s=cpu,
-                steps=last["steps"], steps_not_converged=last["steps_not_converged"],
-                source_mwh=last["source_mwh"], losses_mwh=last["losses_mwh"],
-                v_min=last.get("v_min"), v_max=last.get("v_max"))
+                steps=last.get("steps"), steps_not_converged=last.get("steps_not_converged"),
+                source_mwh=last.get("source_mwh"), losses_mwh=last.get("losses_mwh"),
+                v_min=last.get("v_min"), v_max=last.get("v_max"),
+                trip_risk_episodes=len(last["trip_risks"]) if isinstance(last.get("trip_risks"), list) else None)
 
 
 def parse_opts(argv):
@@ -450,21 +474,24 @@ def main():
                 f"{cli['steps_not_converged']} steps not converged")
             rows = [
                 ["OpenDSS: the timed `solve` alone", fmt_s(ods_solve), f"{ods_solve / nsteps * 1e6:.1f}",
-                 " ".join(f"{x:.3f}" for x in d["solve_s"])],
+                 " ".join(f"{x:.3f}" for x in d["solve_s"]), fmt_s(med(d["cpu_solve_s"]))],
                 ["OpenDSS: set-up + solve (clear, compile, ...)", fmt_s(ods_total), f"{ods_total / nsteps * 1e6:.1f}",
-                 " ".join(f"{x:.3f}" for x in d["total_s"])],
+                 " ".join(f"{x:.3f}" for x in d["total_s"]), fmt_s(med(d["cpu_total_s"]))],
                 ["vgrid engine: step loop alone (yearly_timing)", fmt_s(eng["run_s_median"]), f"{eng['us_per_step']:.1f}",
-                 " ".join(f"{x:.3f}" for x in eng["run_s_all"])],
+                 " ".join(f"{x:.3f}" for x in eng["run_s_all"]), "-"],
                 ["vgrid CLI: run loop + statistics (run_time_s)", fmt_s(med(cli["run_time_s"])),
-                 f"{med(cli['run_time_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli["run_time_s"])],
+                 f"{med(cli['run_time_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli["run_time_s"]), "-"],
                 ["vgrid CLI --no-elements: run loop (run_time_s)", fmt_s(med(cli_ne["run_time_s"])),
-                 f"{med(cli_ne['run_time_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli_ne["run_time_s"])],
+                 f"{med(cli_ne['run_time_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli_ne["run_time_s"]),
+                 "-"],
                 ["vgrid CLI: whole process (wall)", fmt_s(med(cli["wall_s"])),
-                 f"{med(cli['wall_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli["wall_s"])],
+                 f"{med(cli['wall_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli["wall_s"]),
+                 fmt_s(med(cli["cpu_s"]))],
                 ["vgrid CLI --no-elements: whole process (wall)", fmt_s(med(cli_ne["wall_s"])),
-                 f"{med(cli_ne['wall_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli_ne["wall_s"])],
+                 f"{med(cli_ne['wall_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli_ne["wall_s"]),
+                 fmt_s(med(cli_ne["cpu_s"]))],
             ]
-            table(["what is timed", "median s", "us/step", "runs (s)"], rows)
+            table(["what is timed", "median s", "us/step", "runs (s)", "CPU s"], rows)
             say("  ratios (OpenDSS time / vgrid time = how many times faster vgrid is; vgrid/OpenDSS in brackets):")
             pairs = [
                 ("engine vs engine: OpenDSS solve / vgrid step loop", ods_solve, eng["run_s_median"]),
@@ -475,8 +502,12 @@ def main():
             ]
             for name, a, b in pairs:
                 say(f"    {name:58s} {a / b:6.1f}x  ({b / a:.3f})   target 20x: {'met' if a / b >= 20 else 'NOT met'}")
-            summary.append((case, "OpenDSS solve / vgrid engine step loop", ods_solve / eng["run_s_median"], 20))
-            summary.append((case, "OpenDSS set-up+solve / vgrid whole process", ods_total / med(cli["wall_s"]), 20))
+            summary.append((case, "OpenDSS solve / vgrid engine step loop", ods_solve / eng["run_s_median"], 20, None))
+            summary.append((case, "OpenDSS set-up+solve / vgrid whole process", ods_total / med(cli["wall_s"]), 20,
+                            med(d["cpu_total_s"]) / med(cli["cpu_s"])))
+            say(f"    by CPU time (user+system, less sensitive to the other jobs): OpenDSS solve / vgrid whole "
+                f"process {med(d['cpu_solve_s']) / med(cli['cpu_s']):.1f}x, set-up+solve / whole process "
+                f"{med(d['cpu_total_s']) / med(cli['cpu_s']):.1f}x")
 
     # ------------------------------------------------------------------ 2. SimBench
     if "simbench" in o["sections"]:
@@ -498,10 +529,11 @@ def main():
                 n = d["steps"]
                 rows.append([f"pandapower {d['pandapower']} run_timeseries, {variant}: whole call", n, fmt_s(m),
                              f"{m / n * 1e3:.4f}", f"{m - lp + lp / n * YEAR_STEPS:.1f} (extrapolated)",
-                             " ".join(f"{x:.2f}" for x in d["wall_s"])])
+                             " ".join(f"{x:.2f}" for x in d["wall_s"]), fmt_s(med(d["cpu_s"])),
+                             f"{d['process_peak_rss_mb']:.0f}"])
                 rows.append([f"pandapower {d['pandapower']} run_timeseries, {variant}: step loop", n, fmt_s(lp),
                              f"{lp / n * 1e3:.4f}", f"{lp / n * YEAR_STEPS:.1f} (extrapolated)",
-                             " ".join(f"{x:.2f}" for x in d["loop_s"])])
+                             " ".join(f"{x:.2f}" for x in d["loop_s"]), "-", ""])
             d = worker(["pgm", code, o["pgm_steps"], ",".join(o["pgm_methods"]), runs], env)
             if d is not None:
                 g["pgm"] = d
@@ -509,7 +541,8 @@ def main():
                     m = med(r["wall_s"])
                     year = f"{m / d['steps'] * YEAR_STEPS:.2f}" + ("" if d["steps"] == YEAR_STEPS else " (extrapolated)")
                     rows.append([f"power-grid-model {d['power_grid_model']} batch, {k}", d["steps"], fmt_s(m),
-                                 f"{m / d['steps'] * 1e3:.4f}", year, " ".join(f"{x:.2f}" for x in r["wall_s"])])
+                                 f"{m / d['steps'] * 1e3:.4f}", year, " ".join(f"{x:.2f}" for x in r["wall_s"]),
+                                 fmt_s(med(r["cpu_s"])), f"{d['process_peak_rss_mb']:.0f}"])
             vy = g["vgrid_year"] = vgrid_runs(vgrid, folder, [], runs, env)
             vyn = g["vgrid_year_no_elements"] = vgrid_runs(vgrid, folder, ["--no-elements"], runs, env)
             vn = g["vgrid_nsteps"] = vgrid_runs(vgrid, folder, ["--number", str(o["nsteps"])], runs, env)
@@ -521,9 +554,14 @@ def main():
                                  (f"vgrid timeseries --number {o['nsteps']}: run loop (run_time_s)", vn, "run_time_s")]:
                 m = med(r[key])
                 year = f"{m / r['steps'] * YEAR_STEPS:.2f}" + ("" if r["steps"] == YEAR_STEPS else " (extrapolated)")
+                whole = key == "wall_s"
                 rows.append([name, r["steps"], fmt_s(m), f"{m / r['steps'] * 1e3:.4f}", year,
-                             " ".join(f"{x:.2f}" for x in r[key])])
-            table(["tool, what is timed", "steps", "median s", "ms/step", "year s", "runs (s)"], rows)
+                             " ".join(f"{x:.2f}" for x in r[key]), fmt_s(med(r["cpu_s"])) if whole else "-",
+                             f"{max(r['peak_rss_mb']):.0f}" if whole else ""])
+            table(["tool, what is timed", "steps", "median s", "ms/step", "year s", "runs (s)", "CPU s",
+                   "peak RSS MB"], rows)
+            say("  CPU s: user+system of the timed part (peers) or of the whole vgrid process; peak RSS: of the"
+                " whole process (peers: the Python worker with all its runs and data; vgrid: GNU time)")
             say(f"  vgrid: {vy['steps_not_converged']} steps not converged; source {vy['source_mwh']:.3f} MWh, "
                 f"losses {vy['losses_mwh']:.3f} MWh over the year; peak RSS {max(vy['peak_rss_mb']):.1f} MB")
             if "pgm" in g:
@@ -532,6 +570,7 @@ def main():
             # ratios per step
             vw = med(vy["wall_s"]) / vy["steps"]
             vl = med(vy["run_time_s"]) / vy["steps"]
+            vc = med(vy["cpu_s"]) / vy["steps"]
             say("  per-step ratios, vgrid full year (whole process wall | run loop) against each peer;"
                 " vgrid/peer < 1 means vgrid is faster:")
             peers = []
@@ -539,15 +578,16 @@ def main():
                 if f"pandapower_{variant}" in g:
                     d = g[f"pandapower_{variant}"]
                     peers.append((f"pandapower {variant}, step loop ({d['steps']} steps)",
-                                  med(d["loop_s"]) / d["steps"], 200))
+                                  med(d["loop_s"]) / d["steps"], 200, med(d["cpu_s"]) / d["steps"]))
             if "pgm" in g:
                 for k, r in g["pgm"]["results"].items():
-                    peers.append((f"power-grid-model {k}", med(r["wall_s"]) / g["pgm"]["steps"], 1))
-            for name, p, target in peers:
+                    peers.append((f"power-grid-model {k}", med(r["wall_s"]) / g["pgm"]["steps"], 1,
+                                  med(r["cpu_s"]) / g["pgm"]["steps"]))
+            for name, p, target, pc in peers:
                 say(f"    vs {name:52s} vgrid/peer {vw / p:7.4f} | {vl / p:7.4f}   "
                     f"speed-up {p / vw:7.1f}x | {p / vl:7.1f}x   target {target:g}x: "
-                    f"{'met' if p / vw >= target else 'NOT met'}")
-                summary.append((code, f"{name} / vgrid whole process, year", p / vw, target))
+                    f"{'met' if p / vw >= target else 'NOT met'}   (by CPU time {pc / vc:.1f}x)")
+                summary.append((code, f"{name} / vgrid whole process, year", p / vw, target, pc / vc))
             say(f"  pandapower's per-step time is that of the first {o['nsteps']} steps (January, little PV);"
                 " vgrid's is the mean over the year")
             if "pgm" in g and max(r["maxdV_vs_pandapower_last_pu"] for r in g["pgm"]["results"].values()) > 1e-3:
@@ -561,7 +601,11 @@ def main():
         say()
         say("== 3. vgrid peak memory against the number of steps (peak RSS of the vgrid process) ==")
         say(f"  {loadavg()}")
-        say("  each run: --per-step (one CSV row per step, streamed), --elements and --buses files written")
+        say("  'files': the per-step rows streamed to --per-step, the --elements, --buses and --trip-risk tables"
+            " written, the text summary on the terminal (the normal use); '--json': no files, the JSON summary,"
+            " which lists every trip-risk episode and out-of-band node")
+        say(f"  peak RSS by {'GNU time' if GNU_TIME else 'os.wait4 (includes the spawning Python: a floor of ~20 MB)'};"
+            " one run each")
         raw["memory"] = []
         targets = [(code, os.path.join(o["shared"], "simbench", code), [96, 2976, YEAR_STEPS], "15 min")
                    for code in o["grids"]]
@@ -570,17 +614,23 @@ def main():
         rows = []
         for name, target, lengths, step in targets:
             for n in lengths:
-                r = vgrid_runs(vgrid, target, ["--number", str(n), "--per-step", "{tmp}/steps.csv",
-                                               "--elements", "{tmp}/el.csv", "--buses", "{tmp}/buses.csv"], 1, env)
-                raw["memory"].append(dict(case=name, **r))
-                rows.append([name, f"{n} x {step}", f"{r['peak_rss_mb'][0]:.1f}", fmt_s(r["wall_s"][0])])
-        table(["case", "steps", "peak RSS MB", "wall s"], rows)
+                files = vgrid_runs(vgrid, target, ["--number", str(n), "--per-step", "{tmp}/steps.csv",
+                                                   "--elements", "{tmp}/el.csv", "--buses", "{tmp}/buses.csv",
+                                                   "--trip-risk", "{tmp}/trip.csv"], 1, env, json_summary=False)
+                js = vgrid_runs(vgrid, target, ["--number", str(n)], 1, env)
+                raw["memory"].append(dict(case=name, steps=n, files=files, json=js))
+                rows.append([name, f"{n} x {step}", f"{files['peak_rss_mb'][0]:.1f}", fmt_s(files["wall_s"][0]),
+                             f"{js['peak_rss_mb'][0]:.1f}", fmt_s(js["wall_s"][0]),
+                             js["trip_risk_episodes"] if js["trip_risk_episodes"] is not None else "-"])
+        table(["case", "steps", "peak RSS MB (files)", "wall s", "peak RSS MB (--json)", "wall s",
+               "trip-risk episodes"], rows)
 
     if summary:
         say()
         say("== Summary: how many times faster vgrid is (peer time / vgrid time), against issue 3's targets ==")
-        table(["case", "comparison", "speed-up", "target", ""],
-              [[c, n, f"{x:.1f}x", f"{t:g}x", "met" if x >= t else "NOT met"] for c, n, x, t in summary], left=2)
+        table(["case", "comparison", "speed-up (wall)", "target", "", "speed-up (CPU)"],
+              [[c, n, f"{x:.1f}x", f"{t:g}x", "met" if x >= t else "NOT met", f"{xc:.1f}x" if xc else "-"]
+               for c, n, x, t, xc in summary], left=2)
     raw["summary"] = summary
     say()
     say(f"  {loadavg()}; total bench time {time.perf_counter() - t_start:.0f} s")
