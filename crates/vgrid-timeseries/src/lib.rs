@@ -9,7 +9,7 @@
 //! | `LoadShape` (`mult`, `qmult`, `interval`/`sinterval`/`minterval`, `hour=[...]`, `useactual`) | [`Shape`], sampled by [`Shape::at_hour`] exactly as `GetMultAtHour` |
 //! | `Load.yearly=` / `daily=` / `duty=`, `status=fixed/exempt`, `Set loadmult` | what a load draws at each hour (see below) |
 //! | `Generator.yearly=`..., `PVSystem.yearly=`... (irradiance), `PVSystem.Tyearly=`... (`TShape`, panel temperature) | their output at each hour |
-//! | `Storage` (`dispmode=follow`/`default`, state of charge), `StorageController` (peak shaving, valley filling, time triggers) | [`storage`]; [`Simulation::storages`] after each step |
+//! | `Storage` (`dispmode=follow`/`default`, state of charge), `StorageController` (peak shaving, support, valley filling, time triggers, its own load shape) | [`storage`]; [`Simulation::storages`] after each step |
 //! | `Set mode=`, `number=`, `stepsize=`, `hour=`, `sec=` | [`Simulation::new`] reads them from `Network::settings` |
 //! | `Increment_time` then `SolveSnap` per step | [`Simulation::step`], [`Simulation::run`] |
 //! | `controlmode=static` (default) / `time` / `off` | the controls of `vgrid-powerflow`, kept across steps |
@@ -52,6 +52,7 @@
 //! | storage following a daily shape (reserve and full reached), storage on charge/discharge triggers, idle storage, PV with a `TShape` and P-T and efficiency curves (`tests/storage.rs`) | 48 h | 1.4e-11 pu, storage kW 9e-12 and kWh 3e-12 of rating, PV 9e-12 of Pmpp |
 //! | a StorageController peak-shaving a transformer, charging at 2:00 | 192 × 15 min | 8e-11 pu, storage kW 2.7e-10, kWh 2.7e-10 of rating, source 6e-11 |
 //! | two weighted batteries, peak shaving and valley filling (`PeakShaveLow`) | 96 × 30 min | 8.5e-11 pu, storage kW 1.4e-10, kWh 1.8e-10 of rating |
+//! | a StorageController in `LoadShape` modes (two batteries) and one in `Support` mode | 96 × 30 min | 8.7e-11 pu, storage kW 1.4e-11, kWh 4e-12 of rating |
 //! | a StorageController and a RegControl in one control loop (taps 3..5) | 96 × 15 min | 8e-11 pu, storage kW 1.9e-10, kWh 3.3e-10 of rating, source 1e-10 |
 //! | the bundled village with `examples/village/battery.dss` (3 line regulators, 200 kW / 1000 kWh peak-shaving `tb`), OpenDSS at 1e-8 | 35,040 × 15 min | battery kW 3e-6 kW, kWh 8e-6 kWh, source power 1.2e-8 relative, every step |
 //!

@@ -40,7 +40,13 @@
 //!   kW while it charges), when `|ΔP| > HalfkWBand` every element discharges at
 //!   `min(kWrated, kW_now + ΔP·weight/Σweights)` (idles if that is ≤ 0), while the fleet has
 //!   more than its reserve; when `ΔP` is below the band, charging is allowed.
+//! - **`ModeDischarge=Support`**: as peak shaving with `ΔP = P + kWTarget` (keeps a
+//!   generating feeder's power above `−kWTarget`).
 //! - **`ModeDischarge=Time`**: discharging at `%RatekW` starts at `TimeDischargeTrigger`.
+//! - **`ModeDischarge=LoadShape`** (and `ModeCharge=LoadShape`): the controller's own shape
+//!   (`yearly=`, `daily=`, `duty=` as for a storage element) sets the fleet's rate: a value
+//!   `m > 0` discharges at `m·kWrated`, `m < 0` charges at `|m|·kWrated`, 0 idles (a rate
+//!   is applied when it changes).
 //! - **`ModeCharge=Time`** (default): at `TimeChargeTrigger` o'clock the fleet charges at
 //!   `%RateCharge` until full; discharging is inhibited for `InhibitTime` hours (in OpenDSS's
 //!   static control mode the inhibit is released within the same step, as here).
@@ -51,10 +57,15 @@
 //! The fleet is the controller's `ElementList`, or every storage element not already under a
 //! controller; it is switched to external dispatch at `%RatekW` / `%RateCharge`.
 //!
+//! A grounded conductor of the monitored terminal (the 4th conductor of a delta transformer
+//! winding) counts 0 kW here. OpenDSS 0.14.5 (`GetPhasePower`) leaves its entry unset, so
+//! with `MonPhase=max` or `avg` on such a terminal OpenDSS reads whatever the memory holds —
+//! usually 0, sometimes a huge number that makes the fleet discharge at full power at night.
+//! The reference cases therefore monitor lines (or one phase of a transformer).
+//!
 //! ## Not modelled (an error names them when a script uses them)
 //! Storage dispatch modes `loadlevel` and `price`; controller discharge modes `Follow`,
-//! `Support`, `LoadShape`, `Schedule`, `I-PeakShave`, charge modes `LoadShape` and
-//! `I-PeakShaveLow`; seasonal targets. Silently as OpenDSS's defaults: the inverter efficiency
+//! `Schedule`, `I-PeakShave`, charge mode `I-PeakShaveLow`; seasonal targets. Silently as OpenDSS's defaults: the inverter efficiency
 //! curve (ideal inverter), `%CutIn`/`%CutOut` hysteresis inside a controller's dispatch,
 //! `VarFollowInverter`, kvar dispatch.
 //!
@@ -136,9 +147,15 @@ struct Controller {
     discharge_inhibited: bool,
     out_of_oomph: bool,
     wait4step: bool,
-    /// Monitored element and its phases.
-    element: ElementId,
+    /// Monitored element (not needed in `LoadShape` and `Time` modes) and its phases.
+    element: Option<ElementId>,
     phases: usize,
+    /// The controller's own shape (`LoadShape` modes) and its value this step.
+    shape: Option<usize>,
+    shape_mult: f64,
+    /// Fleet rates, % of kWrated (`%RatekW`, `%RateCharge`; `LoadShape` mode changes them).
+    pct_rate_kw: f64,
+    pct_rate_charge: f64,
 }
 
 /// The storage elements of a run, their controllers and the control queue.
@@ -217,7 +234,7 @@ impl Fleet {
         }
         let mut controllers = Vec::new();
         for c in net.storage_controllers.iter().filter(|c| c.enabled) {
-            controllers.push(Controller::new(c, net, &mut units)?);
+            controllers.push(Controller::new(c, net, &mut units, mode, shapes)?);
         }
         let outputs = units
             .iter()
@@ -285,6 +302,9 @@ impl Fleet {
                 }
             }
             self.refresh(u);
+        }
+        for c in &mut self.controllers {
+            c.shape_mult = c.shape.map_or(1.0, |i| shapes[i].at_hour(hour).0);
         }
         self.control_iteration = 0;
     }
@@ -357,8 +377,10 @@ impl Fleet {
         self.controllers[c].charging_allowed = false;
         self.controllers[c].wait4step = false;
         match self.controllers[c].cfg.mode_discharge {
-            StorageDischargeMode::PeakShave => self.peak_shave(c, sys),
+            StorageDischargeMode::PeakShave => self.peak_shave(c, sys, false),
+            StorageDischargeMode::Support => self.peak_shave(c, sys, true),
             StorageDischargeMode::Time => self.time_mode(c, clock, true),
+            StorageDischargeMode::LoadShape => self.load_shape_mode(c),
             _ => {}
         }
         if self.controllers[c].charging_allowed {
@@ -447,8 +469,46 @@ impl Fleet {
         }
     }
 
-    /// `DoLoadFollowMode` in `PeakShave` discharge mode.
-    fn peak_shave(&mut self, c: usize, sys: &System) {
+    /// `DoLoadShapeMode`: the fleet charges (shape < 0) or discharges (> 0) at the shape's
+    /// value times its kWrated, idles at 0.
+    fn load_shape_mode(&mut self, c: usize) {
+        let saved = self.controllers[c].fleet_state;
+        let mut rate_changed = false;
+        let mult = self.controllers[c].shape_mult;
+        if mult < 0.0 {
+            self.controllers[c].charging_allowed = true;
+            let rate = mult.abs() * 100.0;
+            if rate != self.controllers[c].pct_rate_charge {
+                rate_changed = true;
+                self.controllers[c].pct_rate_charge = rate;
+                for k in 0..self.controllers[c].fleet.len() {
+                    let u = self.controllers[c].fleet[k];
+                    self.units[u].dispatch.pct_charge = rate;
+                }
+                self.set_fleet_state(c, StorageState::Charging);
+            }
+        } else if mult == 0.0 {
+            self.set_fleet_idle(c);
+        } else {
+            let rate = mult * 100.0;
+            if rate != self.controllers[c].pct_rate_kw {
+                rate_changed = true;
+                self.controllers[c].pct_rate_kw = rate;
+                for k in 0..self.controllers[c].fleet.len() {
+                    let u = self.controllers[c].fleet[k];
+                    self.units[u].dispatch.pct_discharge = rate;
+                }
+                self.set_fleet_state(c, StorageState::Discharging);
+            }
+        }
+        if self.controllers[c].fleet_state != saved || rate_changed {
+            self.pushed_now = true;
+        }
+    }
+
+    /// `DoLoadFollowMode` in `PeakShave` discharge mode (`support`: `Support` mode, which
+    /// keeps the monitored power above −kWTarget: `ΔP = P + kWTarget`).
+    fn peak_shave(&mut self, c: usize, sys: &System, support: bool) {
         if self.controllers[c].fleet.is_empty() {
             return;
         }
@@ -456,7 +516,7 @@ impl Fleet {
         let target = self.controllers[c].cfg.kw_target;
         let half_band = self.controllers[c].cfg.half_kw_band;
         let disp_factor = self.controllers[c].cfg.disp_factor;
-        let mut pdiff = s - target;
+        let mut pdiff = if support { s + target } else { s - target };
         let kw_needed = pdiff;
         self.update_fleet_idle(c);
         let mut skip = false;
@@ -550,7 +610,7 @@ impl Fleet {
                         && remaining > reserve
                     {
                         self.set_fleet_state(c, StorageState::Discharging);
-                        let rate = self.controllers[c].cfg.pct_rate_kw;
+                        let rate = self.controllers[c].pct_rate_kw;
                         for k in 0..self.controllers[c].fleet.len() {
                             let u = self.controllers[c].fleet[k];
                             self.units[u].dispatch.pct_discharge = rate;
@@ -661,20 +721,40 @@ impl Controller {
         cfg: &StorageController,
         net: &Network,
         units: &mut [Unit],
+        mode: SolveMode,
+        shapes: &mut Vec<Shape>,
     ) -> Result<Controller, Error> {
         let name = format!("StorageController.{}", cfg.name);
+        use StorageDischargeMode as D;
         match cfg.mode_discharge {
-            StorageDischargeMode::PeakShave | StorageDischargeMode::Time => {}
+            D::PeakShave | D::Support | D::Time | D::LoadShape => {}
             m => return Err(unsupported(format!("{name}: ModeDischarge={m:?}"))),
         }
         match cfg.mode_charge {
-            StorageChargeMode::Time | StorageChargeMode::PeakShaveLow => {}
+            StorageChargeMode::Time
+            | StorageChargeMode::PeakShaveLow
+            | StorageChargeMode::LoadShape => {}
             m => return Err(unsupported(format!("{name}: ModeCharge={m:?}"))),
         }
-        let element = cfg
-            .element
-            .clone()
-            .ok_or_else(|| unsupported(format!("{name} without a monitored Element")))?;
+        let shape_name = match mode {
+            SolveMode::Yearly => cfg.yearly.as_deref().or(cfg.daily.as_deref()),
+            SolveMode::Daily => cfg.daily.as_deref(),
+            SolveMode::Duty => cfg.duty.as_deref().or(cfg.daily.as_deref()),
+            SolveMode::Snapshot => None,
+        };
+        let shape = match shape_name {
+            Some(n) => Some(shape_index(net, &name, n, shapes)?),
+            None => None,
+        };
+        let needs_element = !matches!(cfg.mode_discharge, D::LoadShape | D::Time)
+            || cfg.mode_charge == StorageChargeMode::PeakShaveLow;
+        let element = match (&cfg.element, needs_element) {
+            (Some(e), _) => Some(e.clone()),
+            (None, false) => None,
+            (None, true) => {
+                return Err(unsupported(format!("{name} without a monitored Element")));
+            }
+        };
         // MakeFleetList
         let (fleet, weights): (Vec<usize>, Vec<f64>) = if cfg.elements.is_empty() {
             units
@@ -701,10 +781,13 @@ impl Controller {
             }
             (f, w)
         };
-        let phases = element_phases(net, &element).ok_or_else(|| Error::MissingElement {
-            element: name.clone(),
-            missing: element.to_string(),
-        })?;
+        let phases = match &element {
+            Some(e) => element_phases(net, e).ok_or_else(|| Error::MissingElement {
+                element: name.clone(),
+                missing: e.to_string(),
+            })?,
+            None => 1,
+        };
         // SetFleetToExternal, SetAllFleetValues
         for &u in &fleet {
             let unit = &mut units[u];
@@ -725,15 +808,22 @@ impl Controller {
             wait4step: false,
             element,
             phases,
+            shape,
+            shape_mult: 1.0,
+            pct_rate_kw: cfg.pct_rate_kw,
+            pct_rate_charge: cfg.pct_rate_charge,
         })
     }
 
     /// The monitored active power, kW (`GetControlPower`).
     fn control_power_kw(&self, sys: &System) -> f64 {
         let t = self.cfg.terminal;
+        let Some(element) = &self.element else {
+            return 0.0;
+        };
         let (Some(v), Some(i)) = (
-            sys.terminal_voltages(&self.element, t),
-            sys.terminal_currents(&self.element, t),
+            sys.terminal_voltages(element, t),
+            sys.terminal_currents(element, t),
         ) else {
             return 0.0;
         };

@@ -141,3 +141,11 @@ fn storage_controller_with_a_regulator_matches_opendss() {
     let w = run_case("regulated", "storage_regulated.dss", "daily", "15m");
     check(&w);
 }
+
+/// A controller dispatching two batteries from its own shape (LoadShape modes), and one in
+/// Support mode, 30-minute steps.
+#[test]
+fn storage_controller_load_shape_and_support_modes_match_opendss() {
+    let w = run_case("loadshape", "storage_loadshape.dss", "daily", "30m");
+    check(&w);
+}

@@ -6,8 +6,11 @@ tolerance 1e-10 and writes storage_<case>.csv beside this script: per step the h
 source power, every storage element's terminal kW and kvar (discharging positive) and its kWh
 after the step, every PV system's kW, and every node's voltage magnitude in pu.
 
-Run with a Python that has OpenDSSDirect.py:
-    /work/.venv-peers/bin/python gen_storage.py
+Run with a Python that has OpenDSSDirect.py (optionally naming the cases to regenerate):
+    /work/.venv-peers/bin/python gen_storage.py [follow peakshave valley regulated loadshape]
+The controllers monitor lines, or one phase of a transformer: OpenDSS's GetPhasePower leaves
+the entry of a grounded conductor (a delta winding's 4th conductor) unset, so MonPhase=max
+or avg on such a terminal reads whatever memory holds (see vgrid_timeseries::storage).
 """
 import csv, os
 import opendssdirect as dss
@@ -18,6 +21,7 @@ CASES = [
     ("peakshave", "storage_peakshave.dss", "daily", 192, "15m"),
     ("valley", "storage_valley.dss", "daily", 96, "30m"),
     ("regulated", "storage_regulated.dss", "daily", 96, "15m"),
+    ("loadshape", "storage_loadshape.dss", "daily", 96, "30m"),
 ]
 
 
@@ -34,7 +38,11 @@ def variable(name, var):
     return d[var]
 
 
+import sys
+ONLY = sys.argv[1:]  # case names to regenerate (default: all)
 for case, script, mode, steps, stepsize in CASES:
+    if ONLY and case not in ONLY:
+        continue
     dss.Text.Command("clear")
     dss.Text.Command(f'compile "{os.path.join(HERE, script)}"')
     dss.Text.Command("set tolerance=1e-10 maxiterations=1000")
