@@ -65,7 +65,9 @@
 //!
 //! ## Not modelled (an error names them when a script uses them)
 //! Storage dispatch modes `loadlevel` and `price`; controller discharge modes `Follow`,
-//! `Schedule`, `I-PeakShave`, charge mode `I-PeakShaveLow`; seasonal targets. Silently as OpenDSS's defaults: the inverter efficiency
+//! `Schedule`, `I-PeakShave`, charge mode `I-PeakShaveLow`; seasonal targets. Storage
+//! controllers act in time series only: a snapshot solve (`vgrid solve`) keeps every storage
+//! element in the state its script gives it. Silently as OpenDSS's defaults: the inverter efficiency
 //! curve (ideal inverter), `%CutIn`/`%CutOut` hysteresis inside a controller's dispatch,
 //! `VarFollowInverter`, kvar dispatch.
 //!
