@@ -63,7 +63,8 @@
 //! `RemotePTRatio` (the PT ratio is used), `leadlag` (ANSI assumed for the delta rotation),
 //! AutoTrans; CapControl `VBus` (the monitored terminal is used), user models, `pctMinkvar`
 //! (OpenDSS's 50 %), the kvar of µF-rated banks (taken as ω·C·kV²); the MULTIRATE control mode;
-//! other control classes (SwtControl, relays, reclosers, fuses, InvControl, StorageController).
+//! other control classes (SwtControl, relays, reclosers, fuses, InvControl; StorageControllers
+//! act in time series, from `vgrid-timeseries`, which wraps this loop).
 //! OpenDSS samples controls in creation order across classes; here regulators are sampled
 //! before capacitor controls, which only changes the order of simultaneous actions in the log.
 
