@@ -158,9 +158,11 @@ impl Reader {
         self.network
     }
 
-    /// Run a script file. Relative `Redirect`s resolve against the file's directory.
+    /// Run a script file as OpenDSS's `Compile` does: relative `Redirect`s resolve against the
+    /// file's directory, and so do the paths of later commands ([`Reader::run_command`], e.g.
+    /// `Redirect battery.dss` typed after the script), as in OpenDSS after a `Compile`.
     pub fn run_file(&mut self, path: &Path, host: &mut Host<'_>) -> Result<(), DssError> {
-        self.top_level(|r| r.run_path(path, false, None, host))
+        self.top_level(|r| r.run_path(path, true, None, host))
     }
 
     /// Run `text` as if it were a file named `origin` in `base_dir`.

@@ -385,6 +385,14 @@ fn redirect_compile_case_insensitive_and_relative() {
     let mut r = Reader::new(ReadOptions::default());
     r.run_file(&d.join("run.dss"), &mut |_, _| Ok(()))
         .unwrap_or_else(|e| panic!("{e}"));
+    // A script run as a file is compiled: commands typed after it resolve from its folder.
+    std::fs::write(d.join("extra.dss"), "New Load.extra kw=2\n").unwrap();
+    let mut r = Reader::new(ReadOptions::default());
+    r.run_file(&d.join("master.dss"), &mut |_, _| Ok(()))
+        .unwrap();
+    r.run_command("Redirect extra.dss", &mut |_, _| Ok(()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.network().loads.iter().any(|l| l.name == "extra"));
     std::fs::remove_dir_all(&d).ok();
 }
 
