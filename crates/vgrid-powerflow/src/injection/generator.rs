@@ -101,8 +101,27 @@ impl GeneratorLaw {
         }
     }
 
-    /// Current delivered by one phase branch at branch voltage `v` (generator sense).
+    /// Current delivered by one phase branch at branch voltage `v` (generator sense). The
+    /// wye constant-PQ law (most generators) is inlined into the caller.
+    #[inline(always)]
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
+        if self.model == GenModel::ConstantPq && !self.delta {
+            let vmag = v.norm_sqr().sqrt();
+            if vmag <= self.v_base95 {
+                self.yeq95 * v
+            } else if vmag > self.v_base105 {
+                self.yeq105 * v
+            } else {
+                (C64::new(self.p_w, self.q_var) / v).conj()
+            }
+        } else {
+            self.any_phase_current(v)
+        }
+    }
+
+    /// [`GeneratorLaw::phase_current`] of any model and connection.
+    #[inline(never)]
+    fn any_phase_current(&self, v: C64) -> C64 {
         let mut vmag = v.norm_sqr().sqrt();
         let s = C64::new(self.p_w, self.q_var);
         // Delta branches see line-line volts; impedance modes use the delta equivalent Y/3.

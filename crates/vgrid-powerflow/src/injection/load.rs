@@ -129,8 +129,29 @@ impl LoadLaw {
         (self.i_low + self.m95i * (vmag - self.v_base_low)) / vmag
     }
 
-    /// Current through one phase branch at branch voltage `v` (load sense).
+    /// Current through one phase branch at branch voltage `v` (load sense). The constant-PQ
+    /// law (most loads) is inlined into the caller; the other models are one call away.
+    #[inline(always)]
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
+        if self.model == LoadModel::ConstantPq {
+            let vmag = v.norm_sqr().sqrt();
+            if vmag <= self.v_base_low {
+                self.yeq * v
+            } else if vmag <= self.v_base95 {
+                self.y95_low(vmag) * v
+            } else if vmag > self.v_base105 {
+                self.yeq105 * v
+            } else {
+                (C64::new(self.w_nominal, self.var_nominal) / v).conj()
+            }
+        } else {
+            self.other_phase_current(v)
+        }
+    }
+
+    /// [`LoadLaw::phase_current`] of the models other than constant PQ.
+    #[inline(never)]
+    fn other_phase_current(&self, v: C64) -> C64 {
         let vmag = v.norm_sqr().sqrt();
         let s = C64::new(self.w_nominal, self.var_nominal);
         match self.model {

@@ -171,6 +171,67 @@ fn conductors_for(conn: Connection, phases: usize) -> usize {
     }
 }
 
+/// A phase branch's current law in load sense (generators, PV systems and storage deliver
+/// current: their law is negated).
+trait BranchLaw {
+    fn load_current(&self, v: C64) -> C64;
+}
+
+impl BranchLaw for LoadLaw {
+    #[inline(always)]
+    fn load_current(&self, v: C64) -> C64 {
+        self.phase_current(v)
+    }
+}
+
+impl BranchLaw for GeneratorLaw {
+    #[inline(always)]
+    fn load_current(&self, v: C64) -> C64 {
+        -self.phase_current(v)
+    }
+}
+
+impl BranchLaw for PvLaw {
+    #[inline(always)]
+    fn load_current(&self, v: C64) -> C64 {
+        -self.phase_current(v)
+    }
+}
+
+impl BranchLaw for StorageLaw {
+    #[inline(always)]
+    fn load_current(&self, v: C64) -> C64 {
+        -self.phase_current(v)
+    }
+}
+
+/// The compensation of a `P`-phase wye element (`P + 1` conductors, neutral last): each
+/// branch ends at the neutral, whose current is accumulated locally in the same order as
+/// branch by branch (the same sums to the last bit).
+#[inline(always)]
+fn compensate_wye<L: BranchLaw, const P: usize>(
+    law: &L,
+    yprim: &[C64],
+    v: &[C64],
+    out: &mut [C64],
+) {
+    let n = P + 1;
+    let (yprim, v, out) = (&yprim[..n * n], &v[..n], &mut out[..n]);
+    let vn = v[P];
+    let mut out_n = out[P];
+    let mut y_sum = C64::new(0.0, 0.0);
+    for k in 0..P {
+        let y = -yprim[k * n + P];
+        y_sum += y;
+        let vb = v[k] - vn;
+        let c = y * vb - law.load_current(vb);
+        out[k] += c;
+        out_n -= c;
+    }
+    out_n += (yprim[P * n + P] - y_sum) * vn;
+    out[P] = out_n;
+}
+
 impl Injection {
     fn new(conn: Connection, phases: usize, frequency_hz: f64, enabled: bool, law: Law) -> Self {
         Injection {
@@ -349,28 +410,49 @@ impl Injection {
     /// any power. It is evaluated branch by branch (`y·V_k − I_k(V_k)` with `y` read back from
     /// `yprim`), plus the wye neutral's diagonal excess (OpenDSS's 1 ppm), instead of a dense
     /// product: 4 complex products per 3-phase wye load instead of 16. Allocation-free.
+    #[inline]
     pub fn add_compensation(&self, yprim: &[C64], v: &[C64], out: &mut [C64]) {
         let n = self.conductors;
-        if matches!(self.law, Law::Off)
-            || n == 0
-            || v.len() < n
-            || out.len() < n
-            || yprim.len() < n * n
-        {
+        if n == 0 || v.len() < n || out.len() < n || yprim.len() < n * n {
             return;
         }
-        let mut y_sum = C64::new(0.0, 0.0);
+        // one monomorphised loop per law: no per-phase dispatch, the law inlined
+        match &self.law {
+            Law::Off => {}
+            Law::Load(l) => self.compensate(l, yprim, v, out),
+            Law::Generator(g) => self.compensate(g, yprim, v, out),
+            Law::Pv(p) => self.compensate(p, yprim, v, out),
+            Law::Storage(s) => self.compensate(s, yprim, v, out),
+        }
+    }
+
+    /// [`Injection::add_compensation`] with the branch law `law`; the slices are at least as
+    /// long as the conductors (checked by the caller). 1- and 3-phase wye elements (most
+    /// loads, generators and PV systems) get loops of fixed length.
+    #[inline(always)]
+    fn compensate<L: BranchLaw>(&self, law: &L, yprim: &[C64], v: &[C64], out: &mut [C64]) {
+        match (self.conn, self.phases, self.conductors) {
+            (Connection::Wye, 1, 2) => compensate_wye::<L, 1>(law, yprim, v, out),
+            (Connection::Wye, 3, 4) => compensate_wye::<L, 3>(law, yprim, v, out),
+            _ => self.compensate_any(law, yprim, v, out),
+        }
+    }
+
+    /// [`Injection::compensate`] for any connection and number of phases.
+    #[inline(never)]
+    fn compensate_any<L: BranchLaw>(&self, law: &L, yprim: &[C64], v: &[C64], out: &mut [C64]) {
+        let n = self.conductors;
         for k in 0..self.phases {
             let j = self.other_end(k);
             let y = -yprim[k * n + j];
-            y_sum += y;
             let vb = v[k] - v[j];
-            let c = y * vb - self.branch_current(vb);
+            let c = y * vb - law.load_current(vb);
             out[k] += c;
             out[j] -= c;
         }
         if self.conn == Connection::Wye {
             let nn = n - 1;
+            let y_sum = (0..self.phases).fold(C64::new(0.0, 0.0), |s, k| s - yprim[k * n + nn]);
             out[nn] += (yprim[nn * n + nn] - y_sum) * v[nn];
         }
     }
