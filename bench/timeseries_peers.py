@@ -69,7 +69,7 @@ Options (argv, or the environment variable in brackets):
     --shared DIR    [VGRID_SHARED] the shared data folder (default ../shared from the repository)
     --json FILE     [BENCH_JSON] also write every raw figure as JSON
     --no-build                   do not run cargo build first
-A full run with the defaults takes about 10 minutes on 2 cores.
+A full run with the defaults takes 6 to 9 minutes on 2 shared cores.
 Internally the script re-invokes itself (`--worker ...`) so that every peer measurement runs in
 a fresh Python process of its own (no shared state, memory of each measured on its own).
 """
