@@ -176,6 +176,35 @@ fn zero() -> C64 {
     C64::new(0.0, 0.0)
 }
 
+/// Adds the compensation of `p`, a `P`-phase wye load or generator, to `rhs` at voltages `v`
+/// (see [`Injection::add_compensation_wye`]); false, nothing added, for any other element.
+#[inline(always)]
+fn compensate_wye_at<const P: usize>(p: &PcElement, v: &[C64], rhs: &mut [C64]) -> bool {
+    let n = P + 1;
+    let mut vp = [zero(); 4];
+    let mut c = [zero(); 4];
+    if n > vp.len() || p.nodes.len() != n {
+        return false;
+    }
+    for (x, node) in vp[..n].iter_mut().zip(&p.nodes) {
+        if let Some(i) = *node {
+            *x = v[i];
+        }
+    }
+    if !p
+        .injection
+        .add_compensation_wye::<P>(p.yprim.as_slice(), &vp[..n], &mut c[..n])
+    {
+        return false;
+    }
+    for (&c, node) in c[..n].iter().zip(&p.nodes) {
+        if let Some(i) = *node {
+            rhs[i] += c;
+        }
+    }
+    true
+}
+
 impl System {
     /// Lower and assemble `model`.
     pub fn new(model: &Network) -> Result<System, PowerFlowError> {
@@ -663,6 +692,12 @@ impl System {
         const SMALL: usize = 8;
         for p in &self.pc {
             let m = p.nodes.len();
+            // 1- and 3-phase wye loads and generators: gathered, evaluated and scattered inline
+            if (m == 2 && compensate_wye_at::<1>(p, &self.v, &mut self.rhs))
+                || (m == 4 && compensate_wye_at::<3>(p, &self.v, &mut self.rhs))
+            {
+                continue;
+            }
             if m <= SMALL && p.injection.conductors() == m {
                 // branch by branch on stack arrays (see Injection::add_compensation)
                 let mut v = [zero(); SMALL];

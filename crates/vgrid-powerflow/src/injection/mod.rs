@@ -426,6 +426,34 @@ impl Injection {
         }
     }
 
+    /// [`Injection::add_compensation`] of a `P`-phase wye load or generator (`P + 1`
+    /// conductors), inlined into the caller; false (nothing added) for any other element,
+    /// which then takes [`Injection::add_compensation`]. The same sums to the last bit.
+    #[inline(always)]
+    pub fn add_compensation_wye<const P: usize>(
+        &self,
+        yprim: &[C64],
+        v: &[C64],
+        out: &mut [C64],
+    ) -> bool {
+        let n = P + 1;
+        if self.conn != Connection::Wye
+            || self.phases != P
+            || self.conductors != n
+            || v.len() < n
+            || out.len() < n
+            || yprim.len() < n * n
+        {
+            return false;
+        }
+        match &self.law {
+            Law::Load(l) => compensate_wye::<_, P>(l, yprim, v, out),
+            Law::Generator(g) => compensate_wye::<_, P>(g, yprim, v, out),
+            _ => return false,
+        }
+        true
+    }
+
     /// [`Injection::add_compensation`] with the branch law `law`; the slices are at least as
     /// long as the conductors (checked by the caller). 1- and 3-phase wye elements (most
     /// loads, generators and PV systems) get loops of fixed length.
