@@ -987,7 +987,7 @@ struct ElementStats {
     elements: Vec<Element>,
     /// Finished trip-risk episodes.
     episodes: Vec<TripRisk>,
-    /// Work space: conductor voltages and currents of one branch.
+    /// Work space: conductor voltages and currents of one branch (more than 8 conductors).
     work_v: Vec<C64>,
     work_i: Vec<C64>,
 }
@@ -1030,12 +1030,16 @@ struct Element {
     name: String,
     /// Branch index in the system.
     branch: usize,
+    /// A line's `Yprim` in terminal-symmetric form, when it has one (see [`SymmetricPrim`]).
+    symmetric: Option<SymmetricPrim>,
     /// `1 / rated current²` of each terminal, 1/A² (0 when the terminal has no rating).
     inv_rated2: Vec<f64>,
     /// Rated current of each terminal, A.
     rated_a: Vec<f64>,
     /// The first positive rating, A (NaN when unrated).
     first_rated_a: f64,
+    /// Some terminal has a rating ([`Element::rated`]).
+    is_rated: bool,
     /// The device whose pickup is the trip reference, when one monitors the element.
     pickup: Option<Pickup>,
     /// Phase conductors per terminal whose current counts.
@@ -1061,13 +1065,84 @@ struct Element {
 
 impl Element {
     fn rated(&self) -> bool {
-        self.inv_rated2.iter().any(|r| *r > 0.0)
+        self.is_rated
     }
 
     fn reference_name(&self) -> String {
         match &self.pickup {
             Some(p) => p.device.clone(),
             None => "rating".to_string(),
+        }
+    }
+}
+
+/// A two-terminal `Yprim = [[A, B], [B, A]]` (a line: series admittance and equal shunt halves
+/// at both ends) as `S = (A + B)/2` and `D = (A − B)/2`, so that the branch currents are
+/// `I₁ = S·(V₁ + V₂) + D·(V₁ − V₂)` and `I₂ = S·(V₁ + V₂) − D·(V₁ − V₂)`: half the products of
+/// `Yprim·V` (a quarter without shunt admittance, `S = 0`), and the series current from the
+/// voltage difference rather than from two large opposite terms.
+#[derive(Debug, Clone)]
+struct SymmetricPrim {
+    /// Conductors per terminal.
+    c: usize,
+    s: Vec<C64>,
+    d: Vec<C64>,
+    /// `S` is zero: no shunt admittance.
+    s_zero: bool,
+}
+
+impl SymmetricPrim {
+    /// The form of `y` (row-major, `2c × 2c`), when its blocks are exactly symmetric.
+    fn of(y: &[C64], c: usize) -> Option<SymmetricPrim> {
+        let m = 2 * c;
+        if c == 0 || y.len() != m * m {
+            return None;
+        }
+        let at = |i: usize, j: usize| y[i * m + j];
+        let mut s = Vec::with_capacity(c * c);
+        let mut d = Vec::with_capacity(c * c);
+        for i in 0..c {
+            for j in 0..c {
+                let (a, b) = (at(i, j), at(i, j + c));
+                if at(i + c, j + c) != a || at(i + c, j) != b {
+                    return None;
+                }
+                s.push((a + b) * 0.5);
+                d.push((a - b) * 0.5);
+            }
+        }
+        let s_zero = s.iter().all(|x| *x == C64::new(0.0, 0.0));
+        Some(SymmetricPrim { c, s, d, s_zero })
+    }
+
+    /// The currents into the `2c` conductors at voltages `v`, into `i` (both `2c` entries,
+    /// `c ≤ 4`).
+    #[inline]
+    fn currents(&self, v: &[C64], i: &mut [C64]) {
+        let c = self.c;
+        let zero = C64::new(0.0, 0.0);
+        let (mut sum, mut diff) = ([zero; 4], [zero; 4]);
+        let (v1, v2) = v.split_at(c);
+        for (((s, d), a), b) in sum.iter_mut().zip(diff.iter_mut()).zip(v1).zip(v2) {
+            *s = a + b;
+            *d = a - b;
+        }
+        let (sum, diff) = (&sum[..c], &diff[..c]);
+        let (i1, i2) = i.split_at_mut(c);
+        for (((x1, x2), d_row), s_row) in i1
+            .iter_mut()
+            .zip(i2.iter_mut())
+            .zip(self.d.chunks_exact(c))
+            .zip(self.s.chunks_exact(c))
+        {
+            let q: C64 = d_row.iter().zip(diff).map(|(a, b)| a * b).sum();
+            let p: C64 = if self.s_zero {
+                zero
+            } else {
+                s_row.iter().zip(sum).map(|(a, b)| a * b).sum()
+            };
+            *x1 = p + q;
+            *x2 = p - q;
         }
     }
 }
@@ -1130,14 +1205,25 @@ impl ElementStats {
             };
             let ok = |r: &f64| r.is_finite() && *r > 0.0;
             let name = br.id.to_string();
+            // lines keep their Yprim through a run (taps and capacitor steps change others')
+            let symmetric = match br.id.kind {
+                ElementKind::Line => {
+                    SymmetricPrim::of(br.prim.y.as_slice(), br.prim.conductors_per_terminal)
+                        .filter(|_| br.nodes.len() == 2 * br.prim.conductors_per_terminal)
+                }
+                _ => None,
+            };
+            let inv_rated2: Vec<f64> = rated
+                .iter()
+                .map(|r| if ok(r) { 1.0 / (r * r) } else { 0.0 })
+                .collect();
             elements.push(Element {
                 pickup: devices.remove(&name.to_ascii_lowercase()),
                 name,
                 branch: b,
-                inv_rated2: rated
-                    .iter()
-                    .map(|r| if ok(r) { 1.0 / (r * r) } else { 0.0 })
-                    .collect(),
+                symmetric,
+                is_rated: inv_rated2.iter().any(|r| *r > 0.0),
+                inv_rated2,
                 first_rated_a: rated.iter().copied().find(ok).unwrap_or(f64::NAN),
                 rated_a: rated,
                 phases: phases.min(br.prim.conductors_per_terminal),
@@ -1178,10 +1264,13 @@ impl ElementStats {
 
     /// Count one step; true when some element was above 100 % of its rating.
     fn add(&mut self, sys: &System, hour: f64, dt_h: f64) -> bool {
+        /// Elements of up to this many conductors are evaluated on stack arrays.
+        const SMALL: usize = 8;
         let v = sys.voltages();
         let zero = C64::new(0.0, 0.0);
         let trip2 = self.trip2;
         let mut any_over = false;
+        let (mut v_small, mut i_small) = ([zero; SMALL], [zero; SMALL]);
         for e in &mut self.elements {
             let br = &sys.net.branches[e.branch];
             let m = br.nodes.len();
@@ -1189,21 +1278,38 @@ impl ElementStats {
             if y.len() != m * m {
                 continue;
             }
-            self.work_v.clear();
-            self.work_v
-                .extend(br.nodes.iter().map(|n| n.map_or(zero, |i| v[i])));
-            self.work_i.clear();
-            self.work_i.extend(y.chunks_exact(m).map(|row| {
-                row.iter()
-                    .zip(&self.work_v)
-                    .map(|(a, b)| a * b)
-                    .sum::<C64>()
-            }));
+            let (vs, is): (&[C64], &[C64]) = if m <= SMALL {
+                let (vs, is) = (&mut v_small[..m], &mut i_small[..m]);
+                for (x, n) in vs.iter_mut().zip(&br.nodes) {
+                    *x = n.map_or(zero, |i| v[i]);
+                }
+                match &e.symmetric {
+                    Some(sym) if m <= 2 * 4 => sym.currents(vs, is),
+                    _ => {
+                        for (x, row) in is.iter_mut().zip(y.chunks_exact(m)) {
+                            *x = row.iter().zip(vs.iter()).map(|(a, b)| a * b).sum();
+                        }
+                    }
+                }
+                (vs, is)
+            } else {
+                self.work_v.clear();
+                self.work_v
+                    .extend(br.nodes.iter().map(|n| n.map_or(zero, |i| v[i])));
+                self.work_i.clear();
+                self.work_i.extend(y.chunks_exact(m).map(|row| {
+                    row.iter()
+                        .zip(&self.work_v)
+                        .map(|(a, b)| a * b)
+                        .sum::<C64>()
+                }));
+                (&self.work_v, &self.work_i)
+            };
             let c = br.prim.conductors_per_terminal;
             // losses: Σ V·conj(I) over all conductors; power into terminal 1
             let mut loss = zero;
             let mut p1 = 0.0;
-            for (k, (vk, ik)) in self.work_v.iter().zip(&self.work_i).enumerate() {
+            for (k, (vk, ik)) in vs.iter().zip(is).enumerate() {
                 let s = vk * ik.conj();
                 loss += s;
                 if k < c {
@@ -1220,7 +1326,7 @@ impl ElementStats {
                     continue;
                 }
                 for k in 0..e.phases {
-                    let i2 = self.work_i.get(t * c + k).map_or(0.0, |x| x.norm_sqr());
+                    let i2 = is.get(t * c + k).map_or(0.0, |x| x.norm_sqr());
                     if i2 * inv2 > worst.0 {
                         worst = (i2 * inv2, i2, rated);
                     }
@@ -1252,16 +1358,20 @@ impl ElementStats {
             let reference = match &e.pickup {
                 Some(p) => {
                     let i2 = (0..e.phases)
-                        .filter_map(|k| self.work_i.get(p.terminal * c + k))
+                        .filter_map(|k| is.get(p.terminal * c + k))
                         .map(|x| x.norm_sqr())
                         .fold(0.0, f64::max);
                     Some((i2 / (p.pickup_a * p.pickup_a), i2, p.pickup_a))
                 }
-                None => e.rated().then_some(worst),
+                None => e.is_rated.then_some(worst),
             };
             if let Some((r2, i2, ref_a)) = reference {
-                self.rule
-                    .track(e, r2 > trip2, (r2, i2, ref_a), hour, &mut self.episodes);
+                let above = r2 > trip2;
+                // below the threshold with no episode going on: nothing to track
+                if above || e.episode.is_some() {
+                    self.rule
+                        .track(e, above, (r2, i2, ref_a), hour, &mut self.episodes);
+                }
             }
         }
         any_over
@@ -1560,9 +1670,11 @@ mod tests {
         Element {
             name: name.into(),
             branch: 0,
+            symmetric: None,
             inv_rated2: vec![1.0 / (100.0 * 100.0)],
             rated_a: vec![100.0],
             first_rated_a: 100.0,
+            is_rated: true,
             pickup: None,
             phases: 3,
             peak2: 0.0,
@@ -1579,6 +1691,58 @@ mod tests {
             through_kwh: 0.0,
             losses_kwh: 0.0,
         }
+    }
+
+    #[test]
+    fn symmetric_line_currents_are_the_dense_product() {
+        // a 2-conductor line: series block A, shunt halves C at both ends
+        let a = [
+            C64::new(3.0, -7.0),
+            C64::new(-1.0, 2.0),
+            C64::new(-1.0, 2.0),
+            C64::new(2.5, -6.0),
+        ];
+        let sh = [C64::new(0.0, 0.01), C64::new(0.0, -0.002)];
+        let c = 2;
+        let mut y = vec![C64::new(0.0, 0.0); 16];
+        for i in 0..c {
+            for j in 0..c {
+                let shunt = if i == j { sh[0] } else { sh[1] };
+                y[i * 4 + j] = a[i * c + j] + shunt;
+                y[(i + c) * 4 + j + c] = a[i * c + j] + shunt;
+                y[i * 4 + j + c] = -a[i * c + j];
+                y[(i + c) * 4 + j] = -a[i * c + j];
+            }
+        }
+        let sym = SymmetricPrim::of(&y, c).unwrap();
+        assert!(!sym.s_zero);
+        let v = [
+            C64::new(230.0, 1.0),
+            C64::new(-115.0, 199.0),
+            C64::new(228.0, 0.5),
+            C64::new(-114.0, 197.5),
+        ];
+        let mut i = [C64::new(0.0, 0.0); 4];
+        sym.currents(&v, &mut i);
+        for (k, ik) in i.iter().enumerate() {
+            let dense: C64 = (0..4).map(|j| y[k * 4 + j] * v[j]).sum();
+            assert!((ik - dense).norm() < 1e-12 * dense.norm().max(1.0), "{k}");
+        }
+        // without shunt S = 0; an unsymmetric matrix has no such form
+        let series: Vec<C64> = y
+            .iter()
+            .enumerate()
+            .map(|(k, x)| {
+                if (k / 4 < 2) == (k % 4 < 2) {
+                    -y[(k / 4) * 4 + (k % 4 + 2) % 4]
+                } else {
+                    *x
+                }
+            })
+            .collect();
+        assert!(SymmetricPrim::of(&series, c).unwrap().s_zero);
+        y[1] += C64::new(1.0, 0.0);
+        assert!(SymmetricPrim::of(&y, c).is_none());
     }
 
     #[test]
