@@ -480,7 +480,7 @@ impl System {
             if let (Some(&(p_kw, q_kvar)), Some(load)) =
                 (powers.get(r.index), self.model.loads.get(r.index))
             {
-                p.injection = Injection::load_with_power(load, p_kw, q_kvar, f);
+                p.injection.set_load_power(load, p_kw, q_kvar, f);
             }
         }
     }

@@ -36,6 +36,14 @@ pub(crate) struct LoadLaw {
     cvr_watts: f64,
     cvr_vars: f64,
     zipv: [f64; 7],
+    /// Phases, as a number; `vminpu`, `vmaxpu`.
+    nphases: f64,
+    vmin_pu: f64,
+    vmax_pu: f64,
+    /// The nominal `(kW, kvar)` the power-dependent fields were computed from.
+    power: (f64, f64),
+    /// The load's `(kV, kvar, cvrwatts, cvrvars)` the law was built from.
+    source: (f64, f64, f64, f64),
 }
 
 /// `VBase` of `Load.pas`: phase-branch volts at nominal.
@@ -65,19 +73,76 @@ impl LoadLaw {
     pub(crate) fn with_power(l: &Load, p_kw: f64, q_kvar: f64) -> LoadLaw {
         let nphases = l.phases as f64;
         let v_base = v_base_volts(l.conn, l.phases, l.kv);
-        let v_base_low = VLOW_PU * v_base;
-        let v_base95 = l.vmin_pu * v_base;
-        let v_base105 = l.vmax_pu * v_base;
+        let var_base = 1000.0 * l.q_kvar / nphases;
+        let mut zipv = [0.0; 7];
+        for (z, &c) in zipv.iter_mut().zip(&l.zipv) {
+            *z = c;
+        }
+        let zero = C64::new(0.0, 0.0);
+        let mut law = LoadLaw {
+            model: l.model,
+            v_base,
+            v_base_low: VLOW_PU * v_base,
+            v_base95: l.vmin_pu * v_base,
+            v_base105: l.vmax_pu * v_base,
+            w_nominal: 0.0,
+            var_nominal: 0.0,
+            var_base,
+            yeq: zero,
+            yeq95: zero,
+            yeq105: zero,
+            yeq105i: zero,
+            yq_fixed: -var_base / (v_base * v_base),
+            i_low: zero,
+            m95: zero,
+            m95i: zero,
+            cvr_watts: l.cvr_watts,
+            cvr_vars: l.cvr_vars,
+            zipv,
+            nphases,
+            vmin_pu: l.vmin_pu,
+            vmax_pu: l.vmax_pu,
+            power: (f64::NAN, f64::NAN),
+            source: (l.kv, l.q_kvar, l.cvr_watts, l.cvr_vars),
+        };
+        law.set_power(p_kw, q_kvar);
+        law
+    }
+
+    /// Whether this law was built from `l` (everything but the power: base voltage, model,
+    /// limits, fixed vars, CVR and ZIPV coefficients).
+    #[inline]
+    pub(crate) fn is_of(&self, l: &Load) -> bool {
+        self.model == l.model
+            && self.source == (l.kv, l.q_kvar, l.cvr_watts, l.cvr_vars)
+            && self.vmin_pu == l.vmin_pu
+            && self.vmax_pu == l.vmax_pu
+            && self.nphases == l.phases as f64
+            && (l.zipv.is_empty() || self.zipv.get(..l.zipv.len()) == Some(&l.zipv[..]))
+            && (l.zipv.len() >= 7 || self.zipv[l.zipv.len()..].iter().all(|z| *z == 0.0))
+    }
+
+    /// Give the law the nominal power `p_kw + j q_kvar` (as [`LoadLaw::with_power`], the same
+    /// numbers); nothing to do when it has it already.
+    #[inline]
+    pub(crate) fn set_power(&mut self, p_kw: f64, q_kvar: f64) {
+        if self.power == (p_kw, q_kvar) {
+            return;
+        }
+        self.power = (p_kw, q_kvar);
+        let nphases = self.nphases;
+        let (v_base, v_base_low, v_base95) = (self.v_base, self.v_base_low, self.v_base95);
+        let (vmin_pu, vmax_pu) = (self.vmin_pu, self.vmax_pu);
         let w_nominal = 1000.0 * p_kw / nphases;
         let var_nominal = 1000.0 * q_kvar / nphases;
         let yeq = C64::new(w_nominal, -var_nominal) / (v_base * v_base);
-        let yeq95 = if l.vmin_pu != 0.0 {
-            yeq / (l.vmin_pu * l.vmin_pu)
+        let yeq95 = if vmin_pu != 0.0 {
+            yeq / (vmin_pu * vmin_pu)
         } else {
             C64::new(0.0, 0.0)
         };
-        let (yeq105, yeq105i) = if l.vmax_pu != 0.0 {
-            (yeq / (l.vmax_pu * l.vmax_pu), yeq / l.vmax_pu)
+        let (yeq105, yeq105i) = if vmax_pu != 0.0 {
+            (yeq / (vmax_pu * vmax_pu), yeq / vmax_pu)
         } else {
             (yeq, yeq)
         };
@@ -86,32 +151,15 @@ impl LoadLaw {
         let m95 = (i95 - i_low) / (v_base95 - v_base_low);
         let i_base = yeq * v_base;
         let m95i = (i_base - i_low) / (v_base95 - v_base_low);
-        let var_base = 1000.0 * l.q_kvar / nphases;
-        let mut zipv = [0.0; 7];
-        for (z, &c) in zipv.iter_mut().zip(&l.zipv) {
-            *z = c;
-        }
-        LoadLaw {
-            model: l.model,
-            v_base,
-            v_base_low,
-            v_base95,
-            v_base105,
-            w_nominal,
-            var_nominal,
-            var_base,
-            yeq,
-            yeq95,
-            yeq105,
-            yeq105i,
-            yq_fixed: -var_base / (v_base * v_base),
-            i_low,
-            m95,
-            m95i,
-            cvr_watts: l.cvr_watts,
-            cvr_vars: l.cvr_vars,
-            zipv,
-        }
+        self.w_nominal = w_nominal;
+        self.var_nominal = var_nominal;
+        self.yeq = yeq;
+        self.yeq95 = yeq95;
+        self.yeq105 = yeq105;
+        self.yeq105i = yeq105i;
+        self.i_low = i_low;
+        self.m95 = m95;
+        self.m95i = m95i;
     }
 
     /// The admittance OpenDSS stamps into Yprim for each phase branch.
@@ -309,5 +357,58 @@ impl LoadLaw {
             }
         }
         curr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vgrid_model::BusRef;
+
+    fn load(model: LoadModel, zipv: Vec<f64>) -> Load {
+        Load {
+            name: "l".into(),
+            bus1: BusRef::parse("b"),
+            phases: 3,
+            conn: Connection::Wye,
+            kv: 12.47,
+            p_kw: 300.0,
+            q_kvar: 100.0,
+            model,
+            zipv,
+            cvr_watts: 1.0,
+            cvr_vars: 2.0,
+            vmin_pu: 0.95,
+            vmax_pu: 1.05,
+            status: LoadStatus::Variable,
+            yearly: None,
+            daily: None,
+            duty: None,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn a_new_power_in_place_is_the_law_built_with_it() {
+        for l in [
+            load(LoadModel::ConstantPq, vec![]),
+            load(LoadModel::Zip, vec![0.2, 0.3, 0.5, 0.1, 0.1, 0.8, 0.6]),
+        ] {
+            let mut law = LoadLaw::with_power(&l, 10.0, 2.0);
+            assert!(law.is_of(&l));
+            law.set_power(123.0, -45.0);
+            assert_eq!(law, LoadLaw::with_power(&l, 123.0, -45.0));
+            law.set_power(123.0, -45.0); // unchanged: nothing to do
+            assert_eq!(law, LoadLaw::with_power(&l, 123.0, -45.0));
+        }
+        // another load's constants: not a law of it
+        let law = LoadLaw::with_power(&load(LoadModel::ConstantPq, vec![]), 1.0, 1.0);
+        let mut other = load(LoadModel::ConstantPq, vec![]);
+        other.vmin_pu = 0.9;
+        assert!(!law.is_of(&other));
+        other = load(LoadModel::ConstantZ, vec![]);
+        assert!(!law.is_of(&other));
+        other = load(LoadModel::ConstantPq, vec![1.0]);
+        assert!(!law.is_of(&other));
     }
 }

@@ -258,6 +258,25 @@ impl Injection {
         Injection::new(l.conn, l.phases, frequency_hz, l.enabled, law)
     }
 
+    /// Make this injection [`Injection::load_with_power`]`(l, p_kw, q_kvar, frequency_hz)`: in
+    /// place, recomputing only what depends on the power (nothing when the power is the one
+    /// it has), when it is already a law of `l`; rebuilt otherwise. A time series calls it for
+    /// every load at every step.
+    pub fn set_load_power(&mut self, l: &Load, p_kw: f64, q_kvar: f64, frequency_hz: f64) {
+        match &mut self.law {
+            Law::Load(law)
+                if l.enabled
+                    && self.frequency_hz == frequency_hz
+                    && self.conn == l.conn
+                    && self.phases == l.phases
+                    && law.is_of(l) =>
+            {
+                law.set_power(p_kw, q_kvar)
+            }
+            _ => *self = Injection::load_with_power(l, p_kw, q_kvar, frequency_hz),
+        }
+    }
+
     /// A generator (models 1, 2, 4, 5, 7; 3 and 6 as 1, see the module docs).
     pub fn generator(g: &Generator, frequency_hz: f64) -> Injection {
         let law = Law::Generator(GeneratorLaw::new(g));
