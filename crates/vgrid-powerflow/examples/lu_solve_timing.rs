@@ -1,6 +1,9 @@
 //! Time of one sparse LU solve (forward and backward substitution) on the admittance
 //! matrix of real feeders: the kernel every power-flow iteration runs.
 //!
+//! The last field printed is a checksum of the bits of the answer: two builds of the solve
+//! that print the same checksum compute bit-identical results.
+//!
 //! ```sh
 //! cargo run --release -p vgrid-powerflow --example lu_solve_timing -- ../shared/feeders/eulv/Master.dss [REPS]
 //! ```
@@ -56,8 +59,17 @@ fn main() {
         times.push(t.elapsed().as_secs_f64() / reps as f64);
     }
     times.sort_by(f64::total_cmp);
+    // FNV-1a over the bits of the answer: equal checksums mean bit-identical solves, to compare
+    // two builds of the solve (an A/B of a layout change must not change the operation order).
+    let checksum = x
+        .iter()
+        .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, w| {
+            (h ^ w).wrapping_mul(0x0000_0100_0000_01b3)
+        });
     println!(
-        "{script}: n {} nnz(L+U) {}: solve {:.2} µs (median of 7 × {reps}; min {:.2} µs)",
+        "{script}: n {} nnz(L+U) {}: solve {:.2} µs (median of 7 × {reps}; min {:.2} µs), \
+         answer checksum {checksum:016x}",
         y.n(),
         symbolic.nnz_factors(),
         times[3] * 1e6,
