@@ -789,6 +789,23 @@ impl System {
         const SMALL: usize = 8;
         let mut total = zero();
         for p in &self.pc {
+            // 1- and 3-phase wye loads and generators inline
+            let m = p.nodes.len();
+            if m == 2 || m == 4 {
+                let mut v = [zero(); 4];
+                for (x, n) in v.iter_mut().zip(&p.nodes) {
+                    *x = n.map_or(zero(), |i| self.v[i]);
+                }
+                let s = if m == 2 {
+                    p.injection.power_kva_wye::<1>(&v[..2])
+                } else {
+                    p.injection.power_kva_wye::<3>(&v)
+                };
+                if let Some(s) = s {
+                    total += s;
+                    continue;
+                }
+            }
             if p.nodes.len() <= SMALL {
                 let mut v = [zero(); SMALL];
                 for (x, n) in v.iter_mut().zip(&p.nodes) {

@@ -232,6 +232,18 @@ fn compensate_wye<L: BranchLaw, const P: usize>(
     out[P] = out_n;
 }
 
+/// `Σ V_k·conj(I_k)` over the branches of a `P`-phase wye element, kW + j kvar.
+#[inline(always)]
+fn power_wye<L: BranchLaw, const P: usize>(law: &L, v: &[C64]) -> C64 {
+    let v = &v[..P + 1];
+    let mut s = C64::new(0.0, 0.0);
+    for k in 0..P {
+        let vb = v[k] - v[P];
+        s += vb * law.load_current(vb).conj();
+    }
+    s / 1000.0
+}
+
 impl Injection {
     fn new(conn: Connection, phases: usize, frequency_hz: f64, enabled: bool, law: Law) -> Self {
         Injection {
@@ -471,6 +483,21 @@ impl Injection {
             _ => return false,
         }
         true
+    }
+
+    /// [`Injection::power_kva`] of a `P`-phase wye load or generator at its `P + 1` conductor
+    /// voltages `v`, inlined into the caller (the same number); `None` for any other element.
+    #[inline(always)]
+    pub fn power_kva_wye<const P: usize>(&self, v: &[C64]) -> Option<C64> {
+        let n = P + 1;
+        if self.conn != Connection::Wye || self.phases != P || self.conductors != n || v.len() < n {
+            return None;
+        }
+        match &self.law {
+            Law::Load(l) => Some(power_wye::<_, P>(l, v)),
+            Law::Generator(g) => Some(power_wye::<_, P>(g, v)),
+            _ => None,
+        }
     }
 
     /// [`Injection::add_compensation`] with the branch law `law`; the slices are at least as
