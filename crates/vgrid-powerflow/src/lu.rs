@@ -69,26 +69,30 @@
 //! result of the one just before it (806 of the 905 neighbouring pairs on the European LV
 //! feeder), so the substitution was one chain of dependent loads, products and stores, about
 //! 120 cycles per supernode however few the instructions. The solve now visits the
-//! supernodes level by level (`solve_schedule`; 173 levels on EULV), those of one size
-//! together, so that neighbours are independent and the processor overlaps them. Every row receives
-//! its updates in elimination order, so the answers are the same to the last bit (a test
-//! compares them bit for bit with a column-by-column solve in that order).
+//! supernodes level by level (`solve_schedule`; 173 levels on EULV), those of one kind
+//! together, so that neighbours are independent and the processor overlaps them, and it
+//! dispatches on the kind once per run of equal kinds. Every row receives its updates in
+//! elimination order, so the answers are the same to the last bit (a test compares them bit
+//! for bit with a column-by-column solve in that order).
 //!
 //! | feeder (unknowns; supernodes) | instructions per solve | branch misses (conditional + indirect) | solve, min of 7 |
 //! |---|---|---|---|
-//! | European LV (2,721; 906) | 397k → 332k | 3 + 0 → 2 + 4 | 39.1 → 26.0 µs |
-//! | IEEE 123 (278; 134) | 40.3k → 33.4k | 27 + 52 → 16 + 36 | 3.44 → 2.38 µs |
-//! | village (936; 643) | 134k → 108k | 11 + 140 → 7 + 34 | 10.0 → 7.0 µs |
+//! | European LV (2,721; 906) | 397k → 313k | 3 + 0 → 3 + 4 | 38.5 → 25.0 µs |
+//! | IEEE 123 (278; 134) | 40.3k → 31.5k | 27 + 52 → 43 + 32 | 3.45 → 2.30 µs |
+//! | village (936; 643) | 134k → 94k | 11 + 140 → 23 + 22 | 9.7 → 6.1 µs |
 //!
 //! (`valgrind --tool=cachegrind --branch-sim=yes` on the `lu_solve_timing` example, per solve;
-//! wall times A/B in the same minute on the shared 2-core machine.) Tried and not kept:
-//! dispatching once per run of equal-size supernodes in elimination order (348k → 334k
-//! instructions on EULV, but a mispredicted loop exit per run: IEEE 123 3.05 → 3.14 µs); an
-//! unrolled backward path for three columns with three rows (LLVM's vectoriser then emits
-//! scalar code: 335k → 353k instructions); two copies of the three-column backward path (one
-//! per shape) cost a mispredicted branch per supernode (EULV 2 → 908 misses). Values are not
-//! the bottleneck: with every supernode reading the same values (no value traffic at all),
-//! the elimination-order solve of EULV went only from 35.6 to 35.3 µs.
+//! wall times A/B in the same minute on the shared 2-core machine.) Alone, without the level
+//! schedule, dispatching per run of equal sizes did not pay (348k → 334k instructions on
+//! EULV, but IEEE 123 3.05 → 3.14 µs: short runs, a mispredicted loop exit per run); with it
+//! (kinds sorted within a level, ascending and descending on alternate levels so that
+//! neighbouring levels join their runs) it saves 6–13 % of the instructions and up to 10 % of
+//! the time (village). Tried and not kept: an unrolled backward path for three columns with
+//! three rows (LLVM's vectoriser then emits scalar code: 335k → 353k instructions); two
+//! copies of the three-column backward path, one per shape (a mispredicted branch per
+//! supernode: EULV 2 → 908 misses). Value traffic matters little: with every supernode
+//! reading the same values (wrong answers, no value traffic at all), EULV's solve went from
+//! 35.6 to 35.3 µs in elimination order, from 25.9 to 24.1 µs with the schedule.
 //!
 //! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
 //! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
@@ -200,7 +204,8 @@ pub struct SymbolicLu {
     /// The solve's view of each supernode (see [`Block`]): a chain of columns of the
     /// elimination tree whose patterns nest (`pattern(j) = {j + 1} ∪ pattern(j + 1)`), like the
     /// phase nodes of one bus; at most [`MAX_SUPERNODE`] columns.
-    blocks: Vec<Block>,
+    runs: Vec<Run>,
+    block_rows: Vec<u32>,
     /// The solve's index stream, supernode after supernode: the original indices of its
     /// columns, then of its shared rows.
     solve_idx: Vec<u32>,
@@ -255,7 +260,8 @@ impl SymbolicLu {
             row_ptr,
             row_col,
             row_pos,
-            blocks: layout.blocks,
+            runs: layout.runs,
+            block_rows: layout.block_rows,
             solve_idx: layout.idx,
             l_src: layout.l_src,
             u_src: layout.u_src,
@@ -506,31 +512,50 @@ impl NumericLu {
             b.fill(C64::new(f64::NAN, f64::NAN));
             return;
         }
+        // One dispatch per run of supernodes of one kind (see [`Run`]).
         let (mut idx, mut vals) = (&s.solve_idx[..], &self.block_l[..]);
-        for blk in &s.blocks {
-            let rows = blk.rows as usize;
-            match blk.kind {
-                Block::ONE_BY_ONE => forward_block::<1, 1>(rows, &mut idx, &mut vals, b),
-                Block::THREE_BY_THREE => forward_block::<3, 3>(rows, &mut idx, &mut vals, b),
-                1 => forward_block::<1, 0>(rows, &mut idx, &mut vals, b),
-                2 => forward_block::<2, 0>(rows, &mut idx, &mut vals, b),
-                3 => forward_block::<3, 0>(rows, &mut idx, &mut vals, b),
-                4 => forward_block::<4, 0>(rows, &mut idx, &mut vals, b),
-                5 => forward_block::<5, 0>(rows, &mut idx, &mut vals, b),
-                _ => forward_block::<6, 0>(rows, &mut idx, &mut vals, b),
+        let mut block_rows = &s.block_rows[..];
+        for run in &s.runs {
+            let (rows, rest) = block_rows.split_at(run.blocks as usize);
+            block_rows = rest;
+            macro_rules! forward {
+                ($S:literal, $R:literal) => {
+                    for &r in rows {
+                        forward_block::<$S, $R>(r as usize, &mut idx, &mut vals, b);
+                    }
+                };
+            }
+            match run.kind {
+                Block::ONE_BY_ONE => forward!(1, 1),
+                Block::THREE_BY_THREE => forward!(3, 3),
+                1 => forward!(1, 0),
+                2 => forward!(2, 0),
+                3 => forward!(3, 0),
+                4 => forward!(4, 0),
+                5 => forward!(5, 0),
+                _ => forward!(6, 0),
             }
         }
         let (mut idx, mut vals) = (&s.solve_idx[..], &self.block_u[..]);
-        for blk in s.blocks.iter().rev() {
-            let rows = blk.rows as usize;
-            match blk.kind {
-                Block::ONE_BY_ONE => backward_block::<1, 1>(rows, &mut idx, &mut vals, b),
-                1 => backward_block::<1, 0>(rows, &mut idx, &mut vals, b),
-                2 => backward_block::<2, 0>(rows, &mut idx, &mut vals, b),
-                3 | Block::THREE_BY_THREE => backward_block::<3, 0>(rows, &mut idx, &mut vals, b),
-                4 => backward_block::<4, 0>(rows, &mut idx, &mut vals, b),
-                5 => backward_block::<5, 0>(rows, &mut idx, &mut vals, b),
-                _ => backward_block::<6, 0>(rows, &mut idx, &mut vals, b),
+        let mut block_rows = &s.block_rows[..];
+        for run in s.runs.iter().rev() {
+            let (rest, rows) = block_rows.split_at(block_rows.len() - run.blocks as usize);
+            block_rows = rest;
+            macro_rules! backward {
+                ($S:literal, $R:literal) => {
+                    for &r in rows.iter().rev() {
+                        backward_block::<$S, $R>(r as usize, &mut idx, &mut vals, b);
+                    }
+                };
+            }
+            match run.kind {
+                Block::ONE_BY_ONE => backward!(1, 1),
+                1 => backward!(1, 0),
+                2 => backward!(2, 0),
+                3 | Block::THREE_BY_THREE => backward!(3, 0),
+                4 => backward!(4, 0),
+                5 => backward!(5, 0),
+                _ => backward!(6, 0),
             }
         }
     }
@@ -1222,23 +1247,34 @@ fn mul(a: &[f64; 4], b_re: f64, b_im: f64) -> [f64; 2] {
 /// number of shared rows below them. Its indices and values are the next ones in the solve's
 /// streams ([`SymbolicLu::solve_idx`], [`NumericLu::block_l`], [`NumericLu::block_u`]).
 #[derive(Debug, Clone, Copy)]
-struct Block {
-    /// The number of columns (1 to [`MAX_SUPERNODE`]), or one of the shapes with a dedicated
-    /// (fully unrolled) solve path.
+struct Run {
     kind: u32,
-    rows: u32,
+    blocks: u32,
 }
+
+/// Kinds of supernodes: the number of columns (1 to [`MAX_SUPERNODE`]), or one of the shapes
+/// with a dedicated (fully unrolled) solve path.
+struct Block;
 
 impl Block {
     /// One column with one shared row: a single-phase node hanging from one other node.
     const ONE_BY_ONE: u32 = 7;
     /// Three columns with three shared rows: a three-phase bus below another one.
     const THREE_BY_THREE: u32 = 8;
+
+    fn kind(size: usize, rows: usize) -> u32 {
+        match (size, rows) {
+            (1, 1) => Block::ONE_BY_ONE,
+            (3, 3) => Block::THREE_BY_THREE,
+            _ => size as u32,
+        }
+    }
 }
 
 /// The solve's streams, built by [`block_layout`].
 struct BlockLayout {
-    blocks: Vec<Block>,
+    runs: Vec<Run>,
+    block_rows: Vec<u32>,
     idx: Vec<u32>,
     l_src: Vec<u32>,
     u_src: Vec<u32>,
@@ -1263,7 +1299,8 @@ fn block_layout(
     }
     let blocks_count = supernode_ptr.len().saturating_sub(1);
     let mut layout = BlockLayout {
-        blocks: Vec::with_capacity(blocks_count),
+        runs: Vec::new(),
+        block_rows: Vec::with_capacity(blocks_count),
         idx: Vec::with_capacity(n + nnz_l),
         l_src: Vec::with_capacity(nnz_l),
         u_src: Vec::with_capacity(nnz_l + n),
@@ -1272,14 +1309,14 @@ fn block_layout(
         let (first, size) = (supernode_ptr[b], supernode_ptr[b + 1] - supernode_ptr[b]);
         let last = first + size - 1;
         let rows = l_col_ptr[last + 1] - l_col_ptr[last];
-        layout.blocks.push(Block {
-            kind: match (size, rows) {
-                (1, 1) => Block::ONE_BY_ONE,
-                (3, 3) => Block::THREE_BY_THREE,
-                _ => size as u32,
-            },
-            rows: u32::try_from(rows).map_err(|_| too_big())?,
-        });
+        layout
+            .block_rows
+            .push(u32::try_from(rows).map_err(|_| too_big())?);
+        let kind = Block::kind(size, rows);
+        match layout.runs.last_mut() {
+            Some(run) if run.kind == kind => run.blocks += 1,
+            _ => layout.runs.push(Run { kind, blocks: 1 }),
+        }
         layout
             .idx
             .extend(perm[first..first + size].iter().map(|&i| i as u32));
@@ -1340,10 +1377,13 @@ fn solve_schedule(supernode_ptr: &[usize], l_col_ptr: &[usize], l_rows: &[u32]) 
             last_update[r as usize] = b;
         }
         level[b] = l;
-        key.push((l, end - first, rows.len(), b));
+        // Kinds ascending on even levels, descending on odd ones: a level ends with the kind
+        // the next one starts with.
+        let kind = Block::kind(end - first, rows.len());
+        key.push((l, if l % 2 == 0 { kind } else { u32::MAX - kind }, b));
     }
     key.sort_unstable();
-    key.into_iter().map(|(_, _, _, b)| b).collect()
+    key.into_iter().map(|(_, _, b)| b).collect()
 }
 
 /// Row view of the column pattern: for each row, its columns (ascending) and their positions.
