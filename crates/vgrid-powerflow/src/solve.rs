@@ -502,7 +502,7 @@ impl System {
             match p.id.kind {
                 ElementKind::Generator => {
                     if let Some(g) = generators.get(r.index) {
-                        p.injection = Injection::generator(g, f);
+                        p.injection.set_generator(g, f);
                     }
                 }
                 ElementKind::PvSystem => {

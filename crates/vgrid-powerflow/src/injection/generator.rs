@@ -58,6 +58,8 @@ pub(crate) struct GeneratorLaw {
     /// Model 7: current at nominal power and `vminpu`, and its magnitude.
     phase_current_limit: C64,
     max_phase_current: f64,
+    /// The generator's `(kW, kvar, kV, vminpu, vmaxpu, model)` the law was built from.
+    source: (f64, f64, f64, f64, f64, u32),
 }
 
 impl GeneratorLaw {
@@ -89,7 +91,14 @@ impl GeneratorLaw {
             yeq105,
             phase_current_limit,
             max_phase_current: phase_current_limit.norm(),
+            source: (g.p_kw, g.q_kvar, g.kv, g.vmin_pu, g.vmax_pu, g.model),
         }
+    }
+
+    /// Whether [`GeneratorLaw::new`]`(g)` is this law (given `g`'s phases and connection).
+    #[inline]
+    pub(crate) fn is_of(&self, g: &Generator) -> bool {
+        self.source == (g.p_kw, g.q_kvar, g.kv, g.vmin_pu, g.vmax_pu, g.model)
     }
 
     /// The admittance OpenDSS stamps into Yprim for each phase branch (`-Yeq`, `-Yeq/3` for delta).

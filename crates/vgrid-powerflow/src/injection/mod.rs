@@ -295,6 +295,22 @@ impl Injection {
         Injection::new(g.conn, g.phases, frequency_hz, g.enabled, law)
     }
 
+    /// Make this injection [`Injection::generator`]`(g, frequency_hz)`, keeping it when it
+    /// already is (a time step in which the generator's output did not change).
+    pub fn set_generator(&mut self, g: &Generator, frequency_hz: f64) {
+        if let Law::Generator(law) = &self.law {
+            if g.enabled
+                && self.frequency_hz == frequency_hz
+                && self.conn == g.conn
+                && self.phases == g.phases
+                && law.is_of(g)
+            {
+                return;
+            }
+        }
+        *self = Injection::generator(g, frequency_hz);
+    }
+
     /// A PV system in snapshot mode; `curves` holds the efficiency and P-T curves it names
     /// (a name not found counts as no curve, factor 1).
     pub fn pv_system(p: &PvSystem, curves: &[XyCurve], frequency_hz: f64) -> Injection {
