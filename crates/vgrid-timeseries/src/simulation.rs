@@ -104,7 +104,8 @@ struct Predictor {
     last_delta: Vec<(f64, f64)>,
     /// Voltages at the start of the last step (the solution of the step before).
     last_v: Vec<C64>,
-    start_v: Vec<C64>,
+    /// Work space: the last step's voltage change.
+    dv: Vec<C64>,
 }
 
 impl Simulation {
@@ -293,13 +294,16 @@ impl Simulation {
         let v = self.sys.voltages();
         let ready = p.valid && p.enabled && p.last_v.len() == v.len() && norm2 > 0.0;
         if ready {
-            let alpha = (dot / norm2).clamp(-4.0, 4.0);
-            p.start_v.clear();
-            p.start_v.extend(
-                v.iter()
-                    .zip(&p.last_v)
-                    .map(|(now, last)| now + (now - last) * alpha),
-            );
+            // the last step's change, and the history shifted, in one pass
+            p.dv.clear();
+            p.dv.extend(p.last_v.iter_mut().zip(v).map(|(last, &now)| {
+                let d = now - *last;
+                *last = now;
+                d
+            }));
+        } else {
+            p.last_v.clear();
+            p.last_v.extend_from_slice(v);
         }
         // shift the history: this step's load change and starting voltages
         p.last_delta.clear();
@@ -320,10 +324,10 @@ impl Simulation {
             p.last_delta.iter_mut().for_each(|d| *d = (0.0, 0.0));
         }
         p.last_powers.clone_from(&self.powers);
-        p.last_v.clear();
-        p.last_v.extend_from_slice(v);
         if ready {
-            self.sys.set_start_voltages(&p.start_v);
+            // now + (now − last)·α, in place
+            self.sys
+                .shift_start_voltages(&p.dv, (dot / norm2).clamp(-4.0, 4.0));
         }
     }
 
