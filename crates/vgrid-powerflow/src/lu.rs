@@ -63,9 +63,10 @@
 //! supernode, the caller's indices of its columns, then of its shared rows, as `u32`), the
 //! forward values (triangle, then rows) and the backward values (inverted pivots, triangle,
 //! rows; read from the end). A supernode is then described by its size and row count only;
-//! the two commonest shapes (one column with one row, three columns with three rows) have
-//! unrolled forward paths, and the triangles and pivots use the split values too, bit for bit
-//! the same products. But elimination order is a postorder: nearly every supernode needs the
+//! a run of the two commonest shapes (one column with one row, three columns with three rows)
+//! takes its part of the streams at once and walks it in fixed-size pieces (no per-supernode
+//! bounds checks, unrolled forward rows), and the triangles and pivots use the split values
+//! too, bit for bit the same products. But elimination order is a postorder: nearly every supernode needs the
 //! result of the one just before it (806 of the 905 neighbouring pairs on the European LV
 //! feeder), so the substitution was one chain of dependent loads, products and stores, about
 //! 120 cycles per supernode however few the instructions. The solve now visits the
@@ -77,9 +78,9 @@
 //!
 //! | feeder (unknowns; supernodes) | instructions per solve | branch misses (conditional + indirect) | solve, min of 7 |
 //! |---|---|---|---|
-//! | European LV (2,721; 906) | 397k → 313k | 3 + 0 → 3 + 4 | 38.5 → 25.0 µs |
-//! | IEEE 123 (278; 134) | 40.3k → 31.5k | 27 + 52 → 43 + 32 | 3.45 → 2.30 µs |
-//! | village (936; 643) | 134k → 94k | 11 + 140 → 23 + 22 | 9.7 → 6.1 µs |
+//! | European LV (2,721; 906) | 397k → 301k | 3 + 0 → 3 + 4 | 38.9 → 25.7 µs |
+//! | IEEE 123 (278; 134) | 40.3k → 29.1k | 27 + 52 → 46 + 32 | 3.49 → 2.30 µs |
+//! | village (936; 643) | 134k → 79k | 11 + 140 → 25 + 22 | 9.9 → 6.1 µs |
 //!
 //! (`valgrind --tool=cachegrind --branch-sim=yes` on the `lu_solve_timing` example, per solve;
 //! wall times A/B in the same minute on the shared 2-core machine.) Alone, without the level
@@ -519,21 +520,22 @@ impl NumericLu {
             let (rows, rest) = block_rows.split_at(run.blocks as usize);
             block_rows = rest;
             macro_rules! forward {
-                ($S:literal, $R:literal) => {
+                ($S:literal) => {
                     for &r in rows {
-                        forward_block::<$S, $R>(r as usize, &mut idx, &mut vals, b);
+                        forward_block::<$S>(r as usize, &mut idx, &mut vals, b);
                     }
                 };
             }
+            let blocks = rows.len();
             match run.kind {
-                Block::ONE_BY_ONE => forward!(1, 1),
-                Block::THREE_BY_THREE => forward!(3, 3),
-                1 => forward!(1, 0),
-                2 => forward!(2, 0),
-                3 => forward!(3, 0),
-                4 => forward!(4, 0),
-                5 => forward!(5, 0),
-                _ => forward!(6, 0),
+                Block::ONE_BY_ONE => forward_run::<1, 2, 1>(blocks, &mut idx, &mut vals, b),
+                Block::THREE_BY_THREE => forward_run::<3, 6, 12>(blocks, &mut idx, &mut vals, b),
+                1 => forward!(1),
+                2 => forward!(2),
+                3 => forward!(3),
+                4 => forward!(4),
+                5 => forward!(5),
+                _ => forward!(6),
             }
         }
         let (mut idx, mut vals) = (&s.solve_idx[..], &self.block_u[..]);
@@ -542,20 +544,21 @@ impl NumericLu {
             let (rest, rows) = block_rows.split_at(block_rows.len() - run.blocks as usize);
             block_rows = rest;
             macro_rules! backward {
-                ($S:literal, $R:literal) => {
+                ($S:literal) => {
                     for &r in rows.iter().rev() {
-                        backward_block::<$S, $R>(r as usize, &mut idx, &mut vals, b);
+                        backward_block::<$S>(r as usize, &mut idx, &mut vals, b);
                     }
                 };
             }
             match run.kind {
-                Block::ONE_BY_ONE => backward!(1, 1),
-                1 => backward!(1, 0),
-                2 => backward!(2, 0),
-                3 | Block::THREE_BY_THREE => backward!(3, 0),
-                4 => backward!(4, 0),
-                5 => backward!(5, 0),
-                _ => backward!(6, 0),
+                Block::ONE_BY_ONE => backward_run::<1, 2, 2>(rows.len(), &mut idx, &mut vals, b),
+                1 => backward!(1),
+                2 => backward!(2),
+                // (three shared rows unrolled make LLVM's vectoriser emit scalar code)
+                3 | Block::THREE_BY_THREE => backward!(3),
+                4 => backward!(4),
+                5 => backward!(5),
+                _ => backward!(6),
             }
         }
     }
@@ -625,22 +628,53 @@ impl NumericLu {
 }
 
 /// Forward substitution over one supernode of `S` columns with `rows` shared rows, taking its
-/// indices and values from the front of the streams: the small unit triangle in registers,
-/// then one update of every shared row below it, whose `S` values are adjacent.
+/// indices and values from the front of the streams.
 #[inline(always)]
-fn forward_block<const S: usize, const R: usize>(
+fn forward_block<const S: usize>(
     rows: usize,
     idx: &mut &[u32],
     vals: &mut &[[f64; 4]],
     b: &mut [C64],
 ) {
-    let rows = if R > 0 { R } else { rows };
     let (cols, rest) = idx.split_at(S);
     let (row_idx, rest) = rest.split_at(rows);
     *idx = rest;
     let (tri, rest) = vals.split_at(S * (S - 1) / 2);
     let (rect, rest) = rest.split_at(rows * S);
     *vals = rest;
+    forward_core::<S>(cols, row_idx, tri, rect, b);
+}
+
+/// Forward substitution over a run of supernodes of `S` columns and `R` shared rows each
+/// (`I = S + R` indices, `V = S(S − 1)/2 + R·S` values), taken from the front of the streams:
+/// one split for the whole run, fixed-size pieces after it.
+#[inline(always)]
+fn forward_run<const S: usize, const I: usize, const V: usize>(
+    blocks: usize,
+    idx: &mut &[u32],
+    vals: &mut &[[f64; 4]],
+    b: &mut [C64],
+) {
+    let (run_idx, rest) = idx.split_at(blocks * I);
+    *idx = rest;
+    let (run_vals, rest) = vals.split_at(blocks * V);
+    *vals = rest;
+    let tri = S * (S - 1) / 2;
+    for (i, v) in run_idx.chunks_exact(I).zip(run_vals.chunks_exact(V)) {
+        forward_core::<S>(&i[..S], &i[S..], &v[..tri], &v[tri..], b);
+    }
+}
+
+/// The forward substitution of one supernode: the small unit triangle in registers, then one
+/// update of every shared row below it, whose `S` values are adjacent.
+#[inline(always)]
+fn forward_core<const S: usize>(
+    cols: &[u32],
+    row_idx: &[u32],
+    tri: &[[f64; 4]],
+    rect: &[[f64; 4]],
+    b: &mut [C64],
+) {
     let mut y = [[0.0; 2]; S];
     for t in 0..S {
         let z = b[cols[t] as usize];
@@ -668,16 +702,14 @@ fn forward_block<const S: usize, const R: usize>(
 }
 
 /// Backward substitution over one supernode of `S` columns with `rows` shared rows, taking its
-/// indices and values from the back of the streams: one gather of every solved shared row,
-/// then the small triangle and the inverted pivots in registers.
+/// indices and values from the back of the streams.
 #[inline(always)]
-fn backward_block<const S: usize, const R: usize>(
+fn backward_block<const S: usize>(
     rows: usize,
     idx: &mut &[u32],
     vals: &mut &[[f64; 4]],
     b: &mut [C64],
 ) {
-    let rows = if R > 0 { R } else { rows };
     let (rest, row_idx) = idx.split_at(idx.len() - rows);
     let (rest, cols) = rest.split_at(rest.len() - S);
     *idx = rest;
@@ -687,6 +719,44 @@ fn backward_block<const S: usize, const R: usize>(
     let (rest, tri) = rest.split_at(rest.len() - S * (S - 1) / 2);
     let (rest, diag_inv) = rest.split_at(rest.len() - S);
     *vals = rest;
+    backward_core::<S>(cols, row_idx, diag_inv, tri, rect, b);
+}
+
+/// Backward substitution over a run of supernodes of `S` columns and `R` shared rows each
+/// (`I = S + R` indices, `V = S + S(S − 1)/2 + R·S` values), taken from the back of the
+/// streams: one split for the whole run, fixed-size pieces after it.
+#[inline(always)]
+fn backward_run<const S: usize, const I: usize, const V: usize>(
+    blocks: usize,
+    idx: &mut &[u32],
+    vals: &mut &[[f64; 4]],
+    b: &mut [C64],
+) {
+    let (rest, run_idx) = idx.split_at(idx.len() - blocks * I);
+    *idx = rest;
+    let (rest, run_vals) = vals.split_at(vals.len() - blocks * V);
+    *vals = rest;
+    let tri_end = S + S * (S - 1) / 2;
+    for (i, v) in run_idx
+        .chunks_exact(I)
+        .rev()
+        .zip(run_vals.chunks_exact(V).rev())
+    {
+        backward_core::<S>(&i[..S], &i[S..], &v[..S], &v[S..tri_end], &v[tri_end..], b);
+    }
+}
+
+/// The backward substitution of one supernode: one gather of every solved shared row, then
+/// the small triangle and the inverted pivots in registers.
+#[inline(always)]
+fn backward_core<const S: usize>(
+    cols: &[u32],
+    row_idx: &[u32],
+    diag_inv: &[[f64; 4]],
+    tri: &[[f64; 4]],
+    rect: &[[f64; 4]],
+    b: &mut [C64],
+) {
     let mut acc = [[0.0; 2]; S];
     for t in 0..S {
         let z = b[cols[t] as usize];
