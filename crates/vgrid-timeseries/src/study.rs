@@ -1269,6 +1269,8 @@ impl ElementStats {
         let v = sys.voltages();
         let zero = C64::new(0.0, 0.0);
         let trip2 = self.trip2;
+        // watts over the step to kWh: a product per element, not a division
+        let kwh_per_w = dt_h / 1000.0;
         let mut any_over = false;
         let (mut v_small, mut i_small) = ([zero; SMALL], [zero; SMALL]);
         for e in &mut self.elements {
@@ -1316,8 +1318,8 @@ impl ElementStats {
                     p1 += s.re;
                 }
             }
-            e.losses_kwh += loss.re / 1000.0 * dt_h;
-            e.through_kwh += p1.abs() / 1000.0 * dt_h;
+            e.losses_kwh += loss.re * kwh_per_w;
+            e.through_kwh += p1.abs() * kwh_per_w;
             // loading: largest |I|²/I_rated² over phase conductors of rated terminals (with no
             // current at all, the first rated terminal's rating stands for the element's)
             let mut worst = (0.0, 0.0, e.first_rated_a);

@@ -24,15 +24,8 @@ pub(crate) struct LoadLaw {
     var_base: f64,
     /// Nominal admittance per phase branch and its variants.
     yeq: C64,
-    yeq95: C64,
-    yeq105: C64,
-    yeq105i: C64,
     /// Imaginary admittance of the fixed reactive part (models 6 and 7), `-varBase / VBase²`.
     yq_fixed: f64,
-    /// Straight-line interpolation between `VBaseLow` and `VBase95` (`ILow`, `M95`, `M95I`).
-    i_low: C64,
-    m95: C64,
-    m95i: C64,
     cvr_watts: f64,
     cvr_vars: f64,
     zipv: [f64; 7],
@@ -89,13 +82,7 @@ impl LoadLaw {
             var_nominal: 0.0,
             var_base,
             yeq: zero,
-            yeq95: zero,
-            yeq105: zero,
-            yeq105i: zero,
             yq_fixed: -var_base / (v_base * v_base),
-            i_low: zero,
-            m95: zero,
-            m95i: zero,
             cvr_watts: l.cvr_watts,
             cvr_vars: l.cvr_vars,
             zipv,
@@ -130,36 +117,12 @@ impl LoadLaw {
             return;
         }
         self.power = (p_kw, q_kvar);
-        let nphases = self.nphases;
-        let (v_base, v_base_low, v_base95) = (self.v_base, self.v_base_low, self.v_base95);
-        let (vmin_pu, vmax_pu) = (self.vmin_pu, self.vmax_pu);
-        let w_nominal = 1000.0 * p_kw / nphases;
-        let var_nominal = 1000.0 * q_kvar / nphases;
-        let yeq = C64::new(w_nominal, -var_nominal) / (v_base * v_base);
-        let yeq95 = if vmin_pu != 0.0 {
-            yeq / (vmin_pu * vmin_pu)
-        } else {
-            C64::new(0.0, 0.0)
-        };
-        let (yeq105, yeq105i) = if vmax_pu != 0.0 {
-            (yeq / (vmax_pu * vmax_pu), yeq / vmax_pu)
-        } else {
-            (yeq, yeq)
-        };
-        let i_low = yeq * v_base_low;
-        let i95 = yeq95 * v_base95;
-        let m95 = (i95 - i_low) / (v_base95 - v_base_low);
-        let i_base = yeq * v_base;
-        let m95i = (i_base - i_low) / (v_base95 - v_base_low);
+        // what depends on the power; the admittances outside the band follow from `yeq`
+        let w_nominal = 1000.0 * p_kw / self.nphases;
+        let var_nominal = 1000.0 * q_kvar / self.nphases;
         self.w_nominal = w_nominal;
         self.var_nominal = var_nominal;
-        self.yeq = yeq;
-        self.yeq95 = yeq95;
-        self.yeq105 = yeq105;
-        self.yeq105i = yeq105i;
-        self.i_low = i_low;
-        self.m95 = m95;
-        self.m95i = m95i;
+        self.yeq = C64::new(w_nominal, -var_nominal) / (self.v_base * self.v_base);
     }
 
     /// The admittance OpenDSS stamps into Yprim for each phase branch.
@@ -167,14 +130,60 @@ impl LoadLaw {
         self.yeq
     }
 
+    /// The admittance that draws the nominal power at `vminpu` (0 when `vminpu` is 0); this
+    /// and the following are evaluated where needed (outside the band), not at every change
+    /// of power.
+    fn yeq95(&self) -> C64 {
+        if self.vmin_pu != 0.0 {
+            self.yeq / (self.vmin_pu * self.vmin_pu)
+        } else {
+            C64::new(0.0, 0.0)
+        }
+    }
+
+    /// The admittance that draws the nominal power at `vmaxpu` (`Yeq` when `vmaxpu` is 0).
+    fn yeq105(&self) -> C64 {
+        if self.vmax_pu != 0.0 {
+            self.yeq / (self.vmax_pu * self.vmax_pu)
+        } else {
+            self.yeq
+        }
+    }
+
+    /// The constant-current model's admittance at `vmaxpu` (`Yeq` when `vmaxpu` is 0).
+    fn yeq105i(&self) -> C64 {
+        if self.vmax_pu != 0.0 {
+            self.yeq / self.vmax_pu
+        } else {
+            self.yeq
+        }
+    }
+
+    /// `ILow`: the constant-Z current at `VBaseLow`.
+    fn i_low(&self) -> C64 {
+        self.yeq * self.v_base_low
+    }
+
+    /// `M95`: slope of the straight line from `ILow` to the current at `VBase95`.
+    fn m95(&self) -> C64 {
+        let i95 = self.yeq95() * self.v_base95;
+        (i95 - self.i_low()) / (self.v_base95 - self.v_base_low)
+    }
+
+    /// `M95I`: the same for the constant-current model.
+    fn m95i(&self) -> C64 {
+        let i_base = self.yeq * self.v_base;
+        (i_base - self.i_low()) / (self.v_base95 - self.v_base_low)
+    }
+
     /// `InterpolateY95_YLow`: equivalent admittance between `VBaseLow` and `VBase95`.
     fn y95_low(&self, vmag: f64) -> C64 {
-        (self.i_low + self.m95 * (vmag - self.v_base_low)) / vmag
+        (self.i_low() + self.m95() * (vmag - self.v_base_low)) / vmag
     }
 
     /// `InterpolateY95I_YLow`: the same for the constant-current model.
     fn y95i_low(&self, vmag: f64) -> C64 {
-        (self.i_low + self.m95i * (vmag - self.v_base_low)) / vmag
+        (self.i_low() + self.m95i() * (vmag - self.v_base_low)) / vmag
     }
 
     /// Current through one phase branch at branch voltage `v` (load sense). The constant-PQ
@@ -183,21 +192,19 @@ impl LoadLaw {
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
         if self.model == LoadModel::ConstantPq {
             let vmag = v.norm_sqr().sqrt();
-            if vmag <= self.v_base_low {
-                self.yeq * v
-            } else if vmag <= self.v_base95 {
-                self.y95_low(vmag) * v
-            } else if vmag > self.v_base105 {
-                self.yeq105 * v
-            } else {
+            // inside the band inline; the rest (rare) one call away
+            if vmag > self.v_base_low && vmag > self.v_base95 && vmag <= self.v_base105 {
                 (C64::new(self.w_nominal, self.var_nominal) / v).conj()
+            } else {
+                self.other_phase_current(v)
             }
         } else {
             self.other_phase_current(v)
         }
     }
 
-    /// [`LoadLaw::phase_current`] of the models other than constant PQ.
+    /// [`LoadLaw::phase_current`] of the models other than constant PQ, and of constant PQ
+    /// outside its voltage band.
     #[inline(never)]
     fn other_phase_current(&self, v: C64) -> C64 {
         let vmag = v.norm_sqr().sqrt();
@@ -210,7 +217,7 @@ impl LoadLaw {
                 } else if vmag <= self.v_base95 {
                     self.y95_low(vmag) * v
                 } else if vmag > self.v_base105 {
-                    self.yeq105 * v
+                    self.yeq105() * v
                 } else {
                     (s / v).conj()
                 }
@@ -221,7 +228,7 @@ impl LoadLaw {
                 } else if vmag <= self.v_base95 {
                     self.y95_low(vmag) * v
                 } else if vmag > self.v_base105 {
-                    self.yeq105 * v
+                    self.yeq105() * v
                 } else {
                     (C64::new(self.w_nominal, 0.0) / v).conj() + C64::new(0.0, self.yeq.im) * v
                 }
@@ -233,7 +240,7 @@ impl LoadLaw {
                 } else if vmag <= self.v_base95 {
                     self.y95i_low(vmag) * v
                 } else if vmag > self.v_base105 {
-                    self.yeq105i * v
+                    self.yeq105i() * v
                 } else {
                     (s / ((v / vmag) * self.v_base)).conj()
                 }
@@ -242,9 +249,9 @@ impl LoadLaw {
                 if vmag <= self.v_base_low {
                     self.yeq * v
                 } else if vmag <= self.v_base95 {
-                    C64::new(self.yeq95.re, self.yq_fixed) * v
+                    C64::new(self.yeq95().re, self.yq_fixed) * v
                 } else if vmag > self.v_base105 {
-                    C64::new(self.yeq105.re, self.yq_fixed) * v
+                    C64::new(self.yeq105().re, self.yq_fixed) * v
                 } else {
                     (C64::new(self.w_nominal, self.var_base) / v).conj()
                 }
@@ -253,9 +260,9 @@ impl LoadLaw {
                 if vmag <= self.v_base_low {
                     self.yeq * v
                 } else if vmag <= self.v_base95 {
-                    C64::new(self.yeq95.re, self.yq_fixed) * v
+                    C64::new(self.yeq95().re, self.yq_fixed) * v
                 } else if vmag > self.v_base105 {
-                    C64::new(self.yeq105.re, self.yq_fixed) * v
+                    C64::new(self.yeq105().re, self.yq_fixed) * v
                 } else {
                     (C64::new(self.w_nominal, 0.0) / v).conj() + C64::new(0.0, self.yq_fixed) * v
                 }
@@ -273,7 +280,7 @@ impl LoadLaw {
             return self.y95_low(vmag) * v;
         }
         if vmag > self.v_base105 {
-            return self.yeq105 * v;
+            return self.yeq105() * v;
         }
         let v_ratio = vmag / self.v_base;
         let watt_factor = if self.cvr_watts != 1.0 {
@@ -327,10 +334,10 @@ impl LoadLaw {
                 curr_z = C64::new(self.yeq.re * z[0], self.yeq.im * z[3]);
             }
             if z[2] != 0.0 || z[5] != 0.0 {
-                curr_p = C64::new(self.yeq105.re * z[2], self.yeq105.im * z[5]);
+                curr_p = C64::new(self.yeq105().re * z[2], self.yeq105().im * z[5]);
             }
             if z[1] != 0.0 || z[4] != 0.0 {
-                curr_i = C64::new(self.yeq105i.re * z[1], self.yeq105i.im * z[4]);
+                curr_i = C64::new(self.yeq105i().re * z[1], self.yeq105i().im * z[4]);
             }
             (curr_z + curr_i + curr_p) * v
         } else {
