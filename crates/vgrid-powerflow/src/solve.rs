@@ -160,6 +160,8 @@ pub struct System {
     change2: Vec<f64>,
     /// Squared voltage level of each node, the yardstick of the convergence test.
     v_ref2: Vec<f64>,
+    /// `1 / v_ref2`.
+    v_inv_ref2: Vec<f64>,
     /// The load-node system, where iterating on the load nodes pays (see `reduced.rs`).
     load_space: Option<LoadSpace>,
     /// Counts factorisations; the load-node system remembers the one it was built with.
@@ -312,6 +314,7 @@ impl System {
             iteration_count: 0,
             change2: Vec::new(),
             v_ref2: Vec::new(),
+            v_inv_ref2: Vec::new(),
             newton: None,
             load_space,
             factor_generation: 0,
@@ -400,6 +403,7 @@ impl System {
             lu.solve_in_place(&mut self.v);
         }
         self.v_ref2 = self.voltage_levels();
+        self.v_inv_ref2 = self.v_ref2.iter().map(|r| 1.0 / r).collect();
         self.initialized = true;
         Ok(())
     }
@@ -606,14 +610,15 @@ impl System {
             max_change2 = 0.0;
             let mut finite = true;
             // one pass, no bounds checks: what `relative_change2` computes, node by node
-            for (((v, &new), c2_out), &ref2) in self
+            for (((v, &new), c2_out), &inv_ref2) in self
                 .v
                 .iter_mut()
                 .zip(&self.rhs)
                 .zip(change2.iter_mut())
-                .zip(&self.v_ref2)
+                .zip(&self.v_inv_ref2)
             {
-                let c2 = (new - *v).norm_sqr() / ref2;
+                // a product, not a division, per node and iteration
+                let c2 = (new - *v).norm_sqr() * inv_ref2;
                 *c2_out = c2;
                 if c2 > max_change2 {
                     max_change2 = c2;
