@@ -774,7 +774,15 @@ pub fn prepare(
     index: usize,
     options: &ScenarioOptions,
 ) -> Result<Prepared, ScenarioError> {
-    let scenario = &file.scenarios[index];
+    let Some(scenario) = file.scenarios.get(index) else {
+        return Err(ScenarioError::File {
+            file: file.path.display().to_string(),
+            message: format!(
+                "there is no scenario {index}: the file has {}",
+                file.scenarios.len()
+            ),
+        });
+    };
     let name = scenario.name.clone();
     let mut reader = Reader::new(ReadOptions {
         lenient: options.lenient,
@@ -826,11 +834,8 @@ pub fn prepare(
             }
             commands.push(cmd);
         }
-        if !matches!(
-            change.what,
-            ChangeKind::Dss(_) | ChangeKind::LoadGrowth { .. }
-        ) {
-            // a new element or an edit changes the circuit the bases were found on
+        if !matches!(change.what, ChangeKind::LoadGrowth { .. }) {
+            // a new element or an edit may change the buses and bases found before
             buses = None;
         }
     }

@@ -260,6 +260,20 @@ fn errors_name_the_scenario_file_and_line_with_a_hint() {
 }
 
 #[test]
+fn a_shorthand_sees_the_buses_the_lines_before_it_added() {
+    let path = files(
+        "newbus",
+        "[ext]\nNew Line.ext bus1=lv1 bus2=far r1=0.05 x1=0.02 length=0.1 units=km\n\
+         pv bus=far kw=20 shape=sun\n",
+    );
+    let file = ScenarioFile::read(&path).unwrap();
+    let p = prepare(&file, 0, &options(1)).unwrap();
+    let pv = &p.network.pv_systems[0];
+    assert_eq!((pv.name.as_str(), pv.phases, pv.kv), ("pv_far", 3, 0.48));
+    assert!(prepare(&file, 7, &options(1)).is_err(), "no such scenario");
+}
+
+#[test]
 fn paths_in_a_scenario_are_relative_to_the_scenario_file() {
     let path = files("redirect", "[more]\nRedirect extra/more.dss\n");
     let dir = path.parent().unwrap();
