@@ -9,7 +9,7 @@
 //! | [`SymbolicLu::analyze`] | once per topology | ordering, elimination tree, factor pattern | ≈ 7 ms |
 //! | [`NumericLu::factor`] | once | allocates the value arrays, then refactors | ≈ 1.9 ms |
 //! | [`NumericLu::refactor`] | when values of `Y` change | flat arrays, no allocation | ≈ 1.7 ms |
-//! | [`NumericLu::solve_in_place`] | every iteration | one forward and one backward pass, no allocation | ≈ 0.45 ms |
+//! | [`NumericLu::solve_in_place`] | every iteration | one forward and one backward pass, no allocation | ≈ 0.4 ms |
 //!
 //! (Criterion means on the project's 2-core machine, `cargo bench -p vgrid-powerflow --bench lu`;
 //! KLU needs 5–7, 7–10, 4–5 and 1.0 ms on the same matrix.)
@@ -62,38 +62,42 @@
 //! everything as streams, in the order it visits the supernodes: one index stream (per
 //! supernode, the caller's indices of its columns, then of its shared rows, as `u32`), the
 //! forward values (triangle, then rows) and the backward values (inverted pivots, triangle,
-//! rows; read from the end). A supernode is then described by its size and row count only;
-//! a run of the two commonest shapes (one column with one row, three columns with three rows)
+//! rows; read from the end). A supernode is then described by its size and row count only; a
+//! run of the two commonest shapes (one column with one row, three columns with three rows)
 //! takes its part of the streams at once and walks it in fixed-size pieces (no per-supernode
-//! bounds checks, unrolled forward rows), and the triangles and pivots use the split values
-//! too, bit for bit the same products. But elimination order is a postorder: nearly every supernode needs the
-//! result of the one just before it (806 of the 905 neighbouring pairs on the European LV
-//! feeder), so the substitution was one chain of dependent loads, products and stores, about
-//! 120 cycles per supernode however few the instructions. The solve now visits the
-//! supernodes level by level (`solve_schedule`; 173 levels on EULV), those of one kind
+//! bounds checks, unrolled rows), and the triangles and pivots use the split values too, bit
+//! for bit the same products. But elimination order is a postorder: nearly every supernode
+//! needs the result of the one just before it (806 of the 905 neighbouring pairs on the
+//! European LV feeder), so the substitution was one chain of dependent loads, products and
+//! stores, about 120 cycles per supernode however few the instructions. The solve now visits
+//! the supernodes level by level (`solve_schedule`; 173 levels on EULV), those of one kind
 //! together, so that neighbours are independent and the processor overlaps them, and it
 //! dispatches on the kind once per run of equal kinds. Every row receives its updates in
 //! elimination order, so the answers are the same to the last bit (a test compares them bit
-//! for bit with a column-by-column solve in that order).
+//! for bit with a column-by-column solve in that order; the examples print a checksum).
 //!
 //! | feeder (unknowns; supernodes) | instructions per solve | branch misses (conditional + indirect) | solve, min of 7 |
 //! |---|---|---|---|
-//! | European LV (2,721; 906) | 397k → 301k | 3 + 0 → 3 + 4 | 38.9 → 25.7 µs |
-//! | IEEE 123 (278; 134) | 40.3k → 29.1k | 27 + 52 → 46 + 32 | 3.49 → 2.30 µs |
-//! | village (936; 643) | 134k → 79k | 11 + 140 → 25 + 22 | 9.9 → 6.1 µs |
+//! | European LV (2,721; 906) | 397k → 274k | 3 + 0 → 4 + 4 | 39.2 → 24.3 µs |
+//! | IEEE 123 (278; 134) | 40.3k → 27.2k | 27 + 52 → 46 + 32 | 3.48 → 2.22 µs |
+//! | village (936; 643) | 134k → 74k | 11 + 140 → 34 + 22 | 9.97 → 5.75 µs |
+//! | bench's radial feeder (25,500; 8,500) | 3.72M → 2.57M | 3 + 0 → 4 + 4 | 471 → 383 µs |
+//! | bench's meshed feeder (25,500; 1M fill-in) | 12.3M → 12.1M | 14.1k + 0 → 13.9k + 52 | 2.23 → 2.02 ms |
 //!
-//! (`valgrind --tool=cachegrind --branch-sim=yes` on the `lu_solve_timing` example, per solve;
-//! wall times A/B in the same minute on the shared 2-core machine.) Alone, without the level
+//! (`valgrind --tool=cachegrind --branch-sim=yes` on the `lu_solve_timing` and
+//! `lu_solve_synthetic` examples, per solve; wall times A/B in the same minute on the shared
+//! 2-core machine, the meshed one within its noise.) Alone, without the level
 //! schedule, dispatching per run of equal sizes did not pay (348k → 334k instructions on
 //! EULV, but IEEE 123 3.05 → 3.14 µs: short runs, a mispredicted loop exit per run); with it
 //! (kinds sorted within a level, ascending and descending on alternate levels so that
 //! neighbouring levels join their runs) it saves 6–13 % of the instructions and up to 10 % of
-//! the time (village). Tried and not kept: an unrolled backward path for three columns with
-//! three rows (LLVM's vectoriser then emits scalar code: 335k → 353k instructions); two
-//! copies of the three-column backward path, one per shape (a mispredicted branch per
-//! supernode: EULV 2 → 908 misses). Value traffic matters little: with every supernode
-//! reading the same values (wrong answers, no value traffic at all), EULV's solve went from
-//! 35.6 to 35.3 µs in elimination order, from 25.9 to 24.1 µs with the schedule.
+//! the time (village). Tried and not kept: a backward path for three columns with a constant
+//! three rows (LLVM's vectoriser then emits scalar code: 335k → 353k instructions; the row
+//! count is read from the data instead, see `backward_run`); two copies of the three-column
+//! backward path, one per shape (a mispredicted branch per supernode: EULV 2 → 908 misses).
+//! Value traffic matters little: with every supernode reading the same values (wrong answers,
+//! no value traffic at all), EULV's solve went from 35.6 to 35.3 µs in elimination order,
+//! from 25.9 to 24.1 µs with the schedule.
 //!
 //! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
 //! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
@@ -551,11 +555,11 @@ impl NumericLu {
                 };
             }
             match run.kind {
-                Block::ONE_BY_ONE => backward_run::<1, 2, 2>(rows.len(), &mut idx, &mut vals, b),
+                Block::ONE_BY_ONE => backward_run::<1, 2, 2>(rows, &mut idx, &mut vals, b),
+                Block::THREE_BY_THREE => backward_run::<3, 6, 15>(rows, &mut idx, &mut vals, b),
                 1 => backward!(1),
                 2 => backward!(2),
-                // (three shared rows unrolled make LLVM's vectoriser emit scalar code)
-                3 | Block::THREE_BY_THREE => backward!(3),
+                3 => backward!(3),
                 4 => backward!(4),
                 5 => backward!(5),
                 _ => backward!(6),
@@ -725,24 +729,33 @@ fn backward_block<const S: usize>(
 /// Backward substitution over a run of supernodes of `S` columns and `R` shared rows each
 /// (`I = S + R` indices, `V = S + S(S − 1)/2 + R·S` values), taken from the back of the
 /// streams: one split for the whole run, fixed-size pieces after it.
+///
+/// The row count is read from `rows` (where it is `R`) instead of being the constant: with a
+/// constant, LLVM unrolls the row loop and its vectoriser then pairs values of different rows,
+/// emitting scalar code (EULV 335k → 353k instructions); with a count known to be at most `R`
+/// it unrolls with early exits and keeps each row's update packed (EULV 301k → 274k).
 #[inline(always)]
 fn backward_run<const S: usize, const I: usize, const V: usize>(
-    blocks: usize,
+    rows: &[u32],
     idx: &mut &[u32],
     vals: &mut &[[f64; 4]],
     b: &mut [C64],
 ) {
-    let (rest, run_idx) = idx.split_at(idx.len() - blocks * I);
+    let (rest, run_idx) = idx.split_at(idx.len() - rows.len() * I);
     *idx = rest;
-    let (rest, run_vals) = vals.split_at(vals.len() - blocks * V);
+    let (rest, run_vals) = vals.split_at(vals.len() - rows.len() * V);
     *vals = rest;
     let tri_end = S + S * (S - 1) / 2;
-    for (i, v) in run_idx
+    for ((i, v), &r) in run_idx
         .chunks_exact(I)
         .rev()
         .zip(run_vals.chunks_exact(V).rev())
+        .zip(rows.iter().rev())
     {
-        backward_core::<S>(&i[..S], &i[S..], &v[..S], &v[S..tri_end], &v[tri_end..], b);
+        let r = (r as usize).min(I - S);
+        let (cols, row_idx) = (&i[..S], &i[S..S + r]);
+        let (diag_inv, tri, rect) = (&v[..S], &v[S..tri_end], &v[tri_end..tri_end + S * r]);
+        backward_core::<S>(cols, row_idx, diag_inv, tri, rect, b);
     }
 }
 
