@@ -181,6 +181,9 @@ The file format, with every shorthand, is in examples/village/scenarios.txt and 
         /// Skip the per-step branch currents: no element statistics, faster.
         #[arg(long)]
         no_elements: bool,
+        /// Print the comparison as JSON (every figure, its change, the most loaded elements).
+        #[arg(long)]
+        json: bool,
         /// Unknown properties become warnings instead of errors.
         #[arg(long)]
         lenient: bool,
@@ -265,6 +268,7 @@ fn main() -> ExitCode {
             band,
             trip_pct,
             no_elements,
+            json,
             lenient,
         } => scenarios::run(&scenarios::Options {
             file: &file,
@@ -275,6 +279,7 @@ fn main() -> ExitCode {
             band,
             trip_pct,
             no_elements,
+            json,
             lenient,
         }),
         Command::Check { script, lenient } => check(&script, lenient),

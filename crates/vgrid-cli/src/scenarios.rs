@@ -50,6 +50,8 @@ pub struct Options<'a> {
     pub trip_pct: f64,
     pub no_elements: bool,
     pub lenient: bool,
+    /// Print the comparison as JSON.
+    pub json: bool,
 }
 
 /// Parse, prepare, run, compare.
@@ -135,18 +137,27 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     let busy_s: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
     let reference = file.reference();
     let mut out = std::io::stdout().lock();
-    write_comparison(&mut out, &file, &runs, reference)?;
-    writeln!(
-        out,
-        "  wall time            {:.2} s ({prepare_s:.2} s reading the scenarios, {run_s:.2} s \
-         running {n} scenario{} on {jobs} job{}; each run's own wall time adds up to {busy_s:.2} s)",
-        prepare_s + run_s,
-        plural(n),
-        plural(jobs),
-    )?;
-    if let Some(dir) = o.out {
-        let written = write_out(dir, &runs, reference)?;
-        writeln!(out, "  written              {written}")?;
+    let written = match o.out {
+        Some(dir) => Some(write_out(dir, &runs, reference)?),
+        None => None,
+    };
+    if o.json {
+        let j = json_comparison(&file, &runs, reference, (prepare_s, run_s), jobs);
+        serde_json::to_writer_pretty(&mut out, &j)?;
+        writeln!(out)?;
+    } else {
+        write_comparison(&mut out, &file, &runs, reference)?;
+        writeln!(
+            out,
+            "  wall time            {:.2} s ({prepare_s:.2} s reading the scenarios, {run_s:.2} s \
+             running {n} scenario{} on {jobs} job{}; each run's own wall time adds up to {busy_s:.2} s)",
+            prepare_s + run_s,
+            plural(n),
+            plural(jobs),
+        )?;
+        if let Some(w) = written {
+            writeln!(out, "  written              {w}")?;
+        }
     }
     for r in &runs {
         if let Err(e) = &r.outcome {
@@ -515,6 +526,70 @@ fn write_comparison(
         )?;
     }
     Ok(())
+}
+
+/// The comparison as JSON: per scenario every figure of the table (units in the key names),
+/// its change against the reference, and the most loaded elements.
+fn json_comparison(
+    file: &ScenarioFile,
+    runs: &[ScenarioRun],
+    reference: usize,
+    (prepare_s, run_s): (f64, f64),
+    jobs: usize,
+) -> serde_json::Value {
+    use serde_json::json;
+    let base = runs.get(reference).and_then(|r| r.outcome.as_ref().ok());
+    let worst = scenario::worst_elements(runs, WORST_PER_SCENARIO);
+    let scenarios: Vec<_> = runs
+        .iter()
+        .map(|r| {
+            let mut o = serde_json::Map::new();
+            o.insert("name".into(), json!(r.name));
+            o.insert("reference".into(), json!(r.index == reference));
+            o.insert("wall_s".into(), json!(r.wall.as_secs_f64()));
+            o.insert("commands".into(), json!(r.commands));
+            match &r.outcome {
+                Ok(s) => {
+                    o.insert("steps".into(), json!(s.totals.steps));
+                    for m in METRICS {
+                        let v = (m.value)(s);
+                        o.insert(m.column.into(), json!(v));
+                        if m.delta != Delta::None {
+                            let d = v.zip(base.and_then(|b| (m.value)(b))).map(|(v, b)| v - b);
+                            o.insert(format!("delta_{}", m.column), json!(d));
+                        }
+                    }
+                    let elements: Vec<_> = worst
+                        .iter()
+                        .filter_map(|name| s.elements.iter().find(|e| e.element == *name))
+                        .map(|e| {
+                            json!({
+                                "element": e.element,
+                                "peak_loading_pct": e.peak_loading_pct,
+                                "peak_hour_h": e.peak_hour_h,
+                                "above_100pct_h": e.above_100pct_h,
+                                "above_trip_h": e.above_trip_h,
+                            })
+                        })
+                        .collect();
+                    o.insert("most_loaded".into(), json!(elements));
+                }
+                Err(e) => {
+                    o.insert("error".into(), json!(e.to_string()));
+                }
+            }
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    json!({
+        "file": file.path.display().to_string(),
+        "base_script": file.base.display().to_string(),
+        "reference": runs.get(reference).map(|r| r.name.clone()),
+        "jobs": jobs,
+        "prepare_s": prepare_s,
+        "run_s": run_s,
+        "scenarios": scenarios,
+    })
 }
 
 fn round2(x: f64) -> f64 {

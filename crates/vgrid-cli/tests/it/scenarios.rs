@@ -122,3 +122,33 @@ fn a_broken_scenario_file_names_its_line() {
     assert!(err.contains("no scenario [tb-400]"), "{err}");
     assert!(err.contains("tb-630kVA"), "{err}");
 }
+
+#[test]
+fn json_compares_for_machines() {
+    let out = vgrid()
+        .arg("scenarios")
+        .arg(repo().join("examples/village/scenarios.txt"))
+        .args(["--number", "8", "--json", "--only", "base,tb-630kVA"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["reference"], "base");
+    let s = j["scenarios"].as_array().unwrap();
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[1]["name"], "tb-630kVA");
+    assert_eq!(s[1]["steps"], 8);
+    assert!(s[1]["commands"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("Edit Transformer.tb kVAs=[630 630]"));
+    assert_eq!(s[0]["delta_source_mwh"], 0.0);
+    assert!(s[1]["losses_mwh"].as_f64().unwrap() > 0.0);
+    assert!(s[1]["most_loaded"]
+        .as_array()
+        .is_some_and(|m| !m.is_empty()));
+}
