@@ -719,19 +719,27 @@ struct NodeStats {
     /// bus.
     nodes: Vec<(String, u32, usize, f64)>,
     class: Vec<VoltageClass>,
-    inv_base2: Vec<f64>,
     band: Vec<(f64, f64)>,
-    /// Squared band limits of each node.
-    band2: Vec<(f64, f64)>,
-    /// Squared per-unit extremes and the hour of each.
-    min2: Vec<(f64, f64)>,
-    max2: Vec<(f64, f64)>,
-    steps_below: Vec<u32>,
-    steps_above: Vec<u32>,
+    /// What each step reads and updates, node by node in one table.
+    hot: Vec<NodeHot>,
     /// Buses: their nodes' range in `nodes`, and steps with a node below / above its band.
     buses: Vec<BusSpan>,
     /// `(limit / 100)²` of the unbalance factor.
     vuf_limit2: f64,
+}
+
+/// One node's per-step data: where to read it, its squared base and band, its squared
+/// per-unit extremes with their hours, and its steps outside the band.
+#[derive(Debug, Clone)]
+struct NodeHot {
+    /// System node index.
+    index: usize,
+    inv_base2: f64,
+    band2: (f64, f64),
+    min2: (f64, f64),
+    max2: (f64, f64),
+    steps_below: u32,
+    steps_above: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -829,18 +837,24 @@ impl NodeStats {
                 });
             }
         }
-        let n = nodes.len();
         let limits: Vec<(f64, f64)> = class.iter().map(|c| band.limits_pu(*c)).collect();
         NodeStats {
-            inv_base2: nodes.iter().map(|n| 1.0 / (n.3 * n.3)).collect(),
+            hot: nodes
+                .iter()
+                .zip(&limits)
+                .map(|(n, (l, h))| NodeHot {
+                    index: n.2,
+                    inv_base2: 1.0 / (n.3 * n.3),
+                    band2: (l * l, h * h),
+                    min2: (f64::INFINITY, f64::NAN),
+                    max2: (f64::NEG_INFINITY, f64::NAN),
+                    steps_below: 0,
+                    steps_above: 0,
+                })
+                .collect(),
             nodes,
             class,
-            band2: limits.iter().map(|(l, h)| (l * l, h * h)).collect(),
             band: limits,
-            min2: vec![(f64::INFINITY, f64::NAN); n],
-            max2: vec![(f64::NEG_INFINITY, f64::NAN); n],
-            steps_below: vec![0; n],
-            steps_above: vec![0; n],
             buses,
             vuf_limit2: (vuf_limit_pct / 100.0).powi(2),
         }
@@ -851,22 +865,22 @@ impl NodeStats {
         let floor2 = VPU_FLOOR * VPU_FLOOR;
         for bus in &mut self.buses {
             let (mut below, mut above) = (false, false);
-            for k in bus.nodes.clone() {
-                let pu2 = v[self.nodes[k].2].norm_sqr() * self.inv_base2[k];
+            for h in &mut self.hot[bus.nodes.clone()] {
+                let pu2 = v[h.index].norm_sqr() * h.inv_base2;
                 if pu2 <= floor2 {
                     continue;
                 }
-                if pu2 < self.min2[k].0 {
-                    self.min2[k] = (pu2, hour);
+                if pu2 < h.min2.0 {
+                    h.min2 = (pu2, hour);
                 }
-                if pu2 > self.max2[k].0 {
-                    self.max2[k] = (pu2, hour);
+                if pu2 > h.max2.0 {
+                    h.max2 = (pu2, hour);
                 }
-                if pu2 < self.band2[k].0 {
-                    self.steps_below[k] += 1;
+                if pu2 < h.band2.0 {
+                    h.steps_below += 1;
                     below = true;
-                } else if pu2 > self.band2[k].1 {
-                    self.steps_above[k] += 1;
+                } else if pu2 > h.band2.1 {
+                    h.steps_above += 1;
                     above = true;
                 }
             }
@@ -875,7 +889,7 @@ impl NodeStats {
             if let Some(u) = bus.vuf.as_mut() {
                 let ph = u.phases.map(|i| v[i]);
                 // energised phases only (the bus's base applies to all three)
-                let inv2 = self.inv_base2[bus.nodes.start];
+                let inv2 = self.hot[bus.nodes.start].inv_base2;
                 if ph.iter().all(|x| x.norm_sqr() * inv2 > floor2) {
                     let r2 = unbalance2(ph);
                     if r2 > u.max2 {
@@ -891,7 +905,7 @@ impl NodeStats {
 
     /// The node was energised above the floor at some step.
     fn seen_node(&self, k: usize) -> bool {
-        self.max2[k].0.is_finite()
+        self.hot[k].max2.0.is_finite()
     }
 
     /// Indices of the nodes that were energised above the floor at some step.
@@ -914,11 +928,11 @@ impl NodeStats {
     ) -> Option<(Extreme, Extreme)> {
         let lo = nodes
             .clone()
-            .min_by(|&a, &b| self.min2[a].0.total_cmp(&self.min2[b].0))?;
-        let hi = nodes.max_by(|&a, &b| self.max2[a].0.total_cmp(&self.max2[b].0))?;
+            .min_by(|&a, &b| self.hot[a].min2.0.total_cmp(&self.hot[b].min2.0))?;
+        let hi = nodes.max_by(|&a, &b| self.hot[a].max2.0.total_cmp(&self.hot[b].max2.0))?;
         Some((
-            (self.min2[lo].0.sqrt(), self.min2[lo].1, lo),
-            (self.max2[hi].0.sqrt(), self.max2[hi].1, hi),
+            (self.hot[lo].min2.0.sqrt(), self.hot[lo].min2.1, lo),
+            (self.hot[hi].max2.0.sqrt(), self.hot[hi].max2.1, hi),
         ))
     }
 
@@ -933,12 +947,12 @@ impl NodeStats {
                     voltage_class: self.class[k],
                     band_low_pu: self.band[k].0,
                     band_high_pu: self.band[k].1,
-                    vmin_pu: self.min2[k].0.sqrt(),
-                    vmin_hour_h: self.min2[k].1,
-                    vmax_pu: self.max2[k].0.sqrt(),
-                    vmax_hour_h: self.max2[k].1,
-                    below_band_h: f64::from(self.steps_below[k]) * dt_h,
-                    above_band_h: f64::from(self.steps_above[k]) * dt_h,
+                    vmin_pu: self.hot[k].min2.0.sqrt(),
+                    vmin_hour_h: self.hot[k].min2.1,
+                    vmax_pu: self.hot[k].max2.0.sqrt(),
+                    vmax_hour_h: self.hot[k].max2.1,
+                    below_band_h: f64::from(self.hot[k].steps_below) * dt_h,
+                    above_band_h: f64::from(self.hot[k].steps_above) * dt_h,
                 }
             })
             .collect()
