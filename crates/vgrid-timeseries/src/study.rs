@@ -1130,9 +1130,44 @@ impl SymmetricPrim {
     }
 
     /// The currents into the `2c` conductors at voltages `v`, into `i` (both `2c` entries,
-    /// `c ≤ 4`).
+    /// `c ≤ 4`); loops of fixed length for 1, 3 and 4 conductors per terminal.
     #[inline]
     fn currents(&self, v: &[C64], i: &mut [C64]) {
+        match self.c {
+            1 => self.currents_of::<1>(v, i),
+            3 => self.currents_of::<3>(v, i),
+            4 => self.currents_of::<4>(v, i),
+            _ => self.currents_any(v, i),
+        }
+    }
+
+    #[inline(always)]
+    fn currents_of<const C: usize>(&self, v: &[C64], i: &mut [C64]) {
+        let zero = C64::new(0.0, 0.0);
+        let (v, i) = (&v[..2 * C], &mut i[..2 * C]);
+        let (d, s) = (&self.d[..C * C], &self.s[..C * C]);
+        let (mut sum, mut diff) = ([zero; C], [zero; C]);
+        for j in 0..C {
+            sum[j] = v[j] + v[j + C];
+            diff[j] = v[j] - v[j + C];
+        }
+        for k in 0..C {
+            let mut q = zero;
+            for j in 0..C {
+                q += d[k * C + j] * diff[j];
+            }
+            let mut p = zero;
+            if !self.s_zero {
+                for j in 0..C {
+                    p += s[k * C + j] * sum[j];
+                }
+            }
+            i[k] = p + q;
+            i[k + C] = p - q;
+        }
+    }
+
+    fn currents_any(&self, v: &[C64], i: &mut [C64]) {
         let c = self.c;
         let zero = C64::new(0.0, 0.0);
         let (mut sum, mut diff) = ([zero; 4], [zero; 4]);
@@ -1711,54 +1746,53 @@ mod tests {
 
     #[test]
     fn symmetric_line_currents_are_the_dense_product() {
-        // a 2-conductor line: series block A, shunt halves C at both ends
-        let a = [
-            C64::new(3.0, -7.0),
-            C64::new(-1.0, 2.0),
-            C64::new(-1.0, 2.0),
-            C64::new(2.5, -6.0),
-        ];
-        let sh = [C64::new(0.0, 0.01), C64::new(0.0, -0.002)];
-        let c = 2;
-        let mut y = vec![C64::new(0.0, 0.0); 16];
-        for i in 0..c {
-            for j in 0..c {
-                let shunt = if i == j { sh[0] } else { sh[1] };
-                y[i * 4 + j] = a[i * c + j] + shunt;
-                y[(i + c) * 4 + j + c] = a[i * c + j] + shunt;
-                y[i * 4 + j + c] = -a[i * c + j];
-                y[(i + c) * 4 + j] = -a[i * c + j];
-            }
-        }
-        let sym = SymmetricPrim::of(&y, c).unwrap();
-        assert!(!sym.s_zero);
-        let v = [
-            C64::new(230.0, 1.0),
-            C64::new(-115.0, 199.0),
-            C64::new(228.0, 0.5),
-            C64::new(-114.0, 197.5),
-        ];
-        let mut i = [C64::new(0.0, 0.0); 4];
-        sym.currents(&v, &mut i);
-        for (k, ik) in i.iter().enumerate() {
-            let dense: C64 = (0..4).map(|j| y[k * 4 + j] * v[j]).sum();
-            assert!((ik - dense).norm() < 1e-12 * dense.norm().max(1.0), "{k}");
-        }
-        // without shunt S = 0; an unsymmetric matrix has no such form
-        let series: Vec<C64> = y
-            .iter()
-            .enumerate()
-            .map(|(k, x)| {
-                if (k / 4 < 2) == (k % 4 < 2) {
-                    -y[(k / 4) * 4 + (k % 4 + 2) % 4]
+        // lines of 1 to 4 conductors: series blocks A, shunt halves at both ends
+        for c in 1..=4 {
+            let m = 2 * c;
+            let a = |i: usize, j: usize| {
+                let k = (i * c + j) as f64;
+                if i == j {
+                    C64::new(3.0 + 0.1 * k, -7.0 + 0.2 * k)
                 } else {
-                    *x
+                    C64::new(-1.0 + 0.05 * k, 2.0 - 0.03 * k)
                 }
-            })
-            .collect();
-        assert!(SymmetricPrim::of(&series, c).unwrap().s_zero);
-        y[1] += C64::new(1.0, 0.0);
-        assert!(SymmetricPrim::of(&y, c).is_none());
+            };
+            let shunt = |i: usize, j: usize| C64::new(0.0, if i == j { 0.01 } else { -0.002 });
+            let mut y = vec![C64::new(0.0, 0.0); m * m];
+            for i in 0..c {
+                for j in 0..c {
+                    y[i * m + j] = a(i, j) + shunt(i, j);
+                    y[(i + c) * m + j + c] = a(i, j) + shunt(i, j);
+                    y[i * m + j + c] = -a(i, j);
+                    y[(i + c) * m + j] = -a(i, j);
+                }
+            }
+            let sym = SymmetricPrim::of(&y, c).unwrap();
+            assert!(!sym.s_zero);
+            let v: Vec<C64> = (0..m)
+                .map(|k| C64::from_polar(230.0 - (k / c) as f64, -2.1 * (k % c) as f64))
+                .collect();
+            let mut i = vec![C64::new(0.0, 0.0); m];
+            sym.currents(&v, &mut i);
+            for (k, ik) in i.iter().enumerate() {
+                let dense: C64 = (0..m).map(|j| y[k * m + j] * v[j]).sum();
+                assert!(
+                    (ik - dense).norm() < 1e-12 * dense.norm().max(1.0),
+                    "{c} {k}"
+                );
+            }
+            // without shunt S = 0; an unsymmetric matrix has no such form
+            let mut series = y.clone();
+            for i in 0..c {
+                for j in 0..c {
+                    series[i * m + j] = a(i, j);
+                    series[(i + c) * m + j + c] = a(i, j);
+                }
+            }
+            assert!(SymmetricPrim::of(&series, c).unwrap().s_zero);
+            y[1] += C64::new(1.0, 0.0);
+            assert!(SymmetricPrim::of(&y, c).is_none());
+        }
     }
 
     #[test]
