@@ -91,11 +91,27 @@ impl LoadDriver {
     }
 
     /// Nominal `(kW, kvar)` at `hour`.
+    #[cfg(test)]
     pub(crate) fn power_at(&self, shapes: &[Shape], hour: f64) -> (f64, f64) {
         let Some(s) = self.shape.map(|i| &shapes[i]) else {
             return (self.p_kw * self.factor, self.q_kvar * self.factor);
         };
-        let (p, q) = s.at_hour(hour);
+        self.power_of(s, s.at_hour(hour))
+    }
+
+    /// [`LoadDriver::power_at`] with every shape already sampled at the hour: `sampled[i]` is
+    /// `shapes[i].at_hour(hour)` (each shape once per step, however many loads follow it).
+    #[inline]
+    pub(crate) fn power_sampled(&self, shapes: &[Shape], sampled: &[(f64, f64)]) -> (f64, f64) {
+        match self.shape {
+            Some(i) => self.power_of(&shapes[i], sampled[i]),
+            None => (self.p_kw * self.factor, self.q_kvar * self.factor),
+        }
+    }
+
+    /// The power at shape multipliers `(p, q)` of shape `s`.
+    #[inline]
+    fn power_of(&self, s: &Shape, (p, q): (f64, f64)) -> (f64, f64) {
         if s.use_actual() {
             let q = if q != 0.0 {
                 q
@@ -235,28 +251,30 @@ impl GenerationDrivers {
                 .any(|p| p.1.is_some() || p.2.is_some())
     }
 
-    /// Set the step's output into the working copies `generators` and `pv_systems`.
+    /// Set the step's output into the working copies `generators` and `pv_systems`;
+    /// `sampled[i]` is `shapes[i].at_hour(hour)`.
     pub(crate) fn apply(
         &self,
         shapes: &[Shape],
+        sampled: &[(f64, f64)],
         hour: f64,
         generators: &mut [vgrid_model::Generator],
         pv_systems: &mut [vgrid_model::PvSystem],
     ) {
         for (g, &(p_kw, q_kvar, shape)) in generators.iter_mut().zip(&self.generators) {
-            let Some(s) = shape.map(|i| &shapes[i]) else {
+            let Some(i) = shape else {
                 continue;
             };
-            let (p, q) = s.at_hour(hour);
-            (g.p_kw, g.q_kvar) = if s.use_actual() {
+            let (p, q) = sampled[i];
+            (g.p_kw, g.q_kvar) = if shapes[i].use_actual() {
                 (p, q)
             } else {
                 (p_kw * p, q_kvar * q)
             };
         }
         for (pv, &(irradiance, shape, t_shape)) in pv_systems.iter_mut().zip(&self.pv_systems) {
-            if let Some(s) = shape.map(|i| &shapes[i]) {
-                pv.irradiance_kw_per_m2 = irradiance * s.at_hour(hour).0;
+            if let Some(i) = shape {
+                pv.irradiance_kw_per_m2 = irradiance * sampled[i].0;
             }
             if let Some(t) = t_shape.map(|i| &self.t_shapes[i]) {
                 pv.temperature_c = t.at_hour(hour).0;

@@ -70,6 +70,8 @@ pub struct Simulation {
     net: Network,
     mode: SolveMode,
     shapes: Vec<Shape>,
+    /// Work space: every shape's multipliers at the step's hour.
+    sampled: Vec<(f64, f64)>,
     drivers: Vec<LoadDriver>,
     powers: Vec<(f64, f64)>,
     clock: Clock,
@@ -165,6 +167,7 @@ impl Simulation {
             net: circuit,
             mode,
             shapes,
+            sampled: Vec::new(),
             drivers,
             step: 0,
             inv_base_v,
@@ -236,14 +239,19 @@ impl Simulation {
         }
         self.clock.advance(self.net.settings.step_size_s);
         let hour = self.clock.hour();
+        // each shape sampled once, however many loads follow it
+        self.sampled.clear();
+        self.sampled
+            .extend(self.shapes.iter().map(|s| s.at_hour(hour)));
         for (p, d) in self.powers.iter_mut().zip(&self.drivers) {
-            *p = d.power_at(&self.shapes, hour);
+            *p = d.power_sampled(&self.shapes, &self.sampled);
         }
         self.predict_start();
         self.sys.set_load_powers(&self.powers);
         if let Some(g) = &self.generation {
             g.apply(
                 &self.shapes,
+                &self.sampled,
                 hour,
                 &mut self.generators,
                 &mut self.pv_systems,
