@@ -37,6 +37,8 @@ pub(crate) struct LoadLaw {
     power: (f64, f64),
     /// The load's `(kV, kvar, cvrwatts, cvrvars)` the law was built from.
     source: (f64, f64, f64, f64),
+    /// The load gave no ZIPV coefficients.
+    zipv_empty: bool,
 }
 
 /// `VBase` of `Load.pas`: phase-branch volts at nominal.
@@ -91,6 +93,7 @@ impl LoadLaw {
             vmax_pu: l.vmax_pu,
             power: (f64::NAN, f64::NAN),
             source: (l.kv, l.q_kvar, l.cvr_watts, l.cvr_vars),
+            zipv_empty: l.zipv.is_empty(),
         };
         law.set_power(p_kw, q_kvar);
         law
@@ -105,8 +108,14 @@ impl LoadLaw {
             && self.vmin_pu == l.vmin_pu
             && self.vmax_pu == l.vmax_pu
             && self.nphases == l.phases as f64
-            && (l.zipv.is_empty() || self.zipv.get(..l.zipv.len()) == Some(&l.zipv[..]))
-            && (l.zipv.len() >= 7 || self.zipv[l.zipv.len()..].iter().all(|z| *z == 0.0))
+            && ((l.zipv.is_empty() && self.zipv_empty) || self.zipv_is(&l.zipv))
+    }
+
+    /// Whether the ZIPV coefficients are `zipv` (missing ones 0, at most 7).
+    fn zipv_is(&self, zipv: &[f64]) -> bool {
+        zipv.len() <= self.zipv.len()
+            && self.zipv[..zipv.len()] == *zipv
+            && self.zipv[zipv.len()..].iter().all(|z| *z == 0.0)
     }
 
     /// Give the law the nominal power `p_kw + j q_kvar` (as [`LoadLaw::with_power`], the same
