@@ -75,9 +75,9 @@
 //! dispatches on the kind once per run of equal kinds. Levels are as late as possible, which
 //! keeps a supernode near the ones that use its results; as soon as possible (leaves first)
 //! took 9 % more time on EULV and 4 % on IEEE 123, for fewer mispredictions (33 + 32 on IEEE
-//! 123). Every row receives its updates in
-//! elimination order, so the answers are the same to the last bit (a test compares them bit
-//! for bit with a column-by-column solve in that order; the examples print a checksum).
+//! 123). Every row receives its updates in elimination order, so the answers are the same to
+//! the last bit (a test compares them bit for bit with a column-by-column solve in that order;
+//! the examples print a checksum of the answer).
 //!
 //! | feeder (unknowns; supernodes) | instructions per solve | branch misses (conditional + indirect) | solve, min of 7 |
 //! |---|---|---|---|
@@ -89,9 +89,9 @@
 //!
 //! (`valgrind --tool=cachegrind --branch-sim=yes` on the `lu_solve_timing` and
 //! `lu_solve_synthetic` examples, per solve; wall times A/B in the same minute on the shared
-//! 2-core machine, the meshed one within its noise.) Alone, without the level
-//! schedule, dispatching per run of equal sizes did not pay (348k → 334k instructions on
-//! EULV, but IEEE 123 3.05 → 3.14 µs: short runs, a mispredicted loop exit per run); with it
+//! 2-core machine, the meshed one within its noise.) Alone, without the level schedule,
+//! dispatching per run of equal sizes did not pay (348k → 334k instructions on EULV, but
+//! IEEE 123 3.05 → 3.14 µs: short runs, a mispredicted loop exit per run); with it
 //! (kinds sorted within a level, ascending and descending on alternate levels so that
 //! neighbouring levels join their runs) it saves 6–13 % of the instructions and up to 10 % of
 //! the time (village). Tried and not kept: a backward path for three columns with a constant
@@ -209,7 +209,8 @@ pub struct SymbolicLu {
     row_ptr: Vec<usize>,
     row_col: Vec<u32>,
     row_pos: Vec<u32>,
-    /// The solve's view of each supernode (see [`Block`]): a chain of columns of the
+    /// The supernodes in the solve's order ([`solve_schedule`]), as runs of one kind (see
+    /// [`Run`]), and the number of shared rows of each. A supernode is a chain of columns of the
     /// elimination tree whose patterns nest (`pattern(j) = {j + 1} ∪ pattern(j + 1)`), like the
     /// phase nodes of one bus; at most [`MAX_SUPERNODE`] columns.
     runs: Vec<Run>,
@@ -534,8 +535,8 @@ impl NumericLu {
                 };
             }
             match run.kind {
-                Block::ONE_BY_ONE => forward_run::<1, 2, 1>(rows, &mut idx, &mut vals, b),
-                Block::THREE_BY_THREE => forward_run::<3, 6, 12>(rows, &mut idx, &mut vals, b),
+                kind::ONE_BY_ONE => forward_run::<1, 2, 1>(rows, &mut idx, &mut vals, b),
+                kind::THREE_BY_THREE => forward_run::<3, 6, 12>(rows, &mut idx, &mut vals, b),
                 1 => forward!(1),
                 2 => forward!(2),
                 3 => forward!(3),
@@ -557,8 +558,8 @@ impl NumericLu {
                 };
             }
             match run.kind {
-                Block::ONE_BY_ONE => backward_run::<1, 2, 2>(rows, &mut idx, &mut vals, b),
-                Block::THREE_BY_THREE => backward_run::<3, 6, 15>(rows, &mut idx, &mut vals, b),
+                kind::ONE_BY_ONE => backward_run::<1, 2, 2>(rows, &mut idx, &mut vals, b),
+                kind::THREE_BY_THREE => backward_run::<3, 6, 15>(rows, &mut idx, &mut vals, b),
                 1 => backward!(1),
                 2 => backward!(2),
                 3 => backward!(3),
@@ -1334,9 +1335,10 @@ fn mul(a: &[f64; 4], b_re: f64, b_im: f64) -> [f64; 2] {
     [a[0] * b_re + a[2] * b_im, a[1] * b_re + a[3] * b_im]
 }
 
-/// One supernode as the solve sees it: `size` consecutive columns (elimination order) and the
-/// number of shared rows below them. Its indices and values are the next ones in the solve's
-/// streams ([`SymbolicLu::solve_idx`], [`NumericLu::block_l`], [`NumericLu::block_u`]).
+/// A run of `blocks` supernodes of one [`kind`], consecutive in the solve's order. Their shared
+/// rows are counted in [`SymbolicLu::block_rows`]; their indices and values are the next ones
+/// in the solve's streams ([`SymbolicLu::solve_idx`], [`NumericLu::block_l`],
+/// [`NumericLu::block_u`]).
 #[derive(Debug, Clone, Copy)]
 struct Run {
     kind: u32,
@@ -1344,19 +1346,18 @@ struct Run {
 }
 
 /// Kinds of supernodes: the number of columns (1 to [`MAX_SUPERNODE`]), or one of the shapes
-/// with a dedicated (fully unrolled) solve path.
-struct Block;
-
-impl Block {
+/// with a dedicated solve path over fixed-size pieces of the streams.
+mod kind {
     /// One column with one shared row: a single-phase node hanging from one other node.
-    const ONE_BY_ONE: u32 = 7;
+    pub(super) const ONE_BY_ONE: u32 = 7;
     /// Three columns with three shared rows: a three-phase bus below another one.
-    const THREE_BY_THREE: u32 = 8;
+    pub(super) const THREE_BY_THREE: u32 = 8;
 
-    fn kind(size: usize, rows: usize) -> u32 {
+    /// The kind of a supernode of `size` columns with `rows` shared rows.
+    pub(super) fn of(size: usize, rows: usize) -> u32 {
         match (size, rows) {
-            (1, 1) => Block::ONE_BY_ONE,
-            (3, 3) => Block::THREE_BY_THREE,
+            (1, 1) => ONE_BY_ONE,
+            (3, 3) => THREE_BY_THREE,
             _ => size as u32,
         }
     }
@@ -1403,7 +1404,7 @@ fn block_layout(
         layout
             .block_rows
             .push(u32::try_from(rows).map_err(|_| too_big())?);
-        let kind = Block::kind(size, rows);
+        let kind = kind::of(size, rows);
         match layout.runs.last_mut() {
             Some(run) if run.kind == kind => run.blocks += 1,
             _ => layout.runs.push(Run { kind, blocks: 1 }),
@@ -1487,7 +1488,7 @@ fn solve_schedule(supernode_ptr: &[usize], l_col_ptr: &[usize], l_rows: &[u32]) 
     let mut key: Vec<(usize, u32, usize)> = (0..blocks)
         .map(|b| {
             let level = last_level - height[b];
-            let kind = Block::kind(supernode_ptr[b + 1] - supernode_ptr[b], rows_of(b).len());
+            let kind = kind::of(supernode_ptr[b + 1] - supernode_ptr[b], rows_of(b).len());
             // Kinds ascending on even levels, descending on odd ones: a level ends with the
             // kind the next one starts with.
             let order = if level % 2 == 0 {
