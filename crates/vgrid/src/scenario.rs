@@ -75,10 +75,12 @@
 //! per-thread arenas, one atomic add per 64 steps for the progress bar), so two cores run two
 //! scenarios in the time of one. Measured on the 2-core machine of the project, four village
 //! scenarios (base, growth-20, tb-630kVA, pv-village) × 4,380 quarter hours, release build,
-//! in the moments both cores were otherwise idle: `--jobs 1` 4.38 s / 4.49 s, `--jobs 2`
-//! 2.24 s / 2.31 s, a speed-up of 1.96× / 1.94×; the CPU time is the same either way
-//! (4.36 s against 4.39 s user time), so memory and the allocator cost nothing extra in
-//! parallel. Scenarios are not split across threads: five scenarios on two cores take three
+//! in the moments both cores were otherwise idle (three pairs): `--jobs 1` 4.38, 4.49, 4.46 s,
+//! `--jobs 2` 2.24, 2.31, 2.29 s, a speed-up of 1.94–1.96×; the CPU time is the same either
+//! way (user time 4.36–4.48 s serial, 4.39–4.50 s parallel), so memory and the allocator cost
+//! nothing extra in parallel. A busy machine says otherwise only because the other core is
+//! taken: with another process on it, `--jobs 2` took as long as `--jobs 1` for the same CPU
+//! time. Scenarios are not split across threads: five scenarios on two cores take three
 //! rounds (1.67× at best).
 //!
 //! Each scenario reads the base script itself: the reader's per-object state (which `Edit`
