@@ -75,7 +75,9 @@
 //! dispatches on the kind once per run of equal kinds. Levels are as late as possible, which
 //! keeps a supernode near the ones that use its results; as soon as possible (leaves first)
 //! took 9 % more time on EULV and 4 % on IEEE 123, for fewer mispredictions (33 + 32 on IEEE
-//! 123). Every row receives its updates in elimination order, so the answers are the same to
+//! 123). The backward pass runs the reverse order, which suits it best: with its own index
+//! stream in its own as-late-as-possible order it took 30 % more time on EULV, and the forward
+//! pass as soon as possible with this backward order gained nothing (EULV 21.9 → 22.4 µs). Every row receives its updates in elimination order, so the answers are the same to
 //! the last bit (a test compares them bit for bit with a column-by-column solve in that order;
 //! the examples print a checksum of the answer).
 //!
