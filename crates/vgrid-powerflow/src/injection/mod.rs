@@ -473,7 +473,7 @@ impl Injection {
         }
     }
 
-    /// [`Injection::add_compensation`] of a `P`-phase wye load or generator (`P + 1`
+    /// [`Injection::add_compensation`] of a `P`-phase wye load, generator or PV system (`P + 1`
     /// conductors), inlined into the caller; false (nothing added) for any other element,
     /// which then takes [`Injection::add_compensation`]. The same sums to the last bit.
     #[inline(always)]
@@ -496,12 +496,13 @@ impl Injection {
         match &self.law {
             Law::Load(l) => compensate_wye::<_, P>(l, yprim, v, out),
             Law::Generator(g) => compensate_wye::<_, P>(g, yprim, v, out),
+            Law::Pv(p) => compensate_wye::<_, P>(p, yprim, v, out),
             _ => return false,
         }
         true
     }
 
-    /// [`Injection::power_kva`] of a `P`-phase wye load or generator at its `P + 1` conductor
+    /// [`Injection::power_kva`] of a `P`-phase wye load, generator or PV system at its `P + 1` conductor
     /// voltages `v`, inlined into the caller (the same number); `None` for any other element.
     #[inline(always)]
     pub fn power_kva_wye<const P: usize>(&self, v: &[C64]) -> Option<C64> {
@@ -512,6 +513,7 @@ impl Injection {
         match &self.law {
             Law::Load(l) => Some(power_wye::<_, P>(l, v)),
             Law::Generator(g) => Some(power_wye::<_, P>(g, v)),
+            Law::Pv(p) => Some(power_wye::<_, P>(p, v)),
             _ => None,
         }
     }

@@ -169,6 +169,7 @@ impl PvLaw {
     }
 
     /// Current delivered by one phase branch at branch voltage `v` (generator sense).
+    #[inline]
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
         let vmag = v.norm_sqr().sqrt();
         let s = C64::new(self.p_w, self.q_var);
