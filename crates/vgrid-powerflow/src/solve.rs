@@ -841,13 +841,17 @@ impl System {
             let y = s.prim.prim.y.as_slice();
             let m = s.nodes.len();
             let c = s.prim.prim.conductors_per_terminal;
-            let norton = s.norton_currents();
-            for k in 0..c.min(m) {
+            // `Source::norton_currents` row by row, without its vectors (a time series calls
+            // this every step)
+            let n = s.prim.prim.y.cols();
+            let emf = |j: usize| s.prim.emf_v.get(j).copied().unwrap_or(zero());
+            for k in 0..c.min(m).min(n) {
                 let vk = s.nodes[k].map_or(zero(), |i| self.v[i]);
                 let ik: C64 = (0..m)
                     .map(|j| y[k * m + j] * s.nodes[j].map_or(zero(), |i| self.v[i]))
                     .sum();
-                total -= vk * (ik - norton[k]).conj() / 1000.0;
+                let norton_k: C64 = (0..n).map(|j| y[k * n + j] * emf(j)).sum();
+                total -= vk * (ik - norton_k).conj() / 1000.0;
             }
         }
         total
