@@ -175,8 +175,9 @@ The file format, with every shorthand, is in examples/village/scenarios.txt and 
         /// EN50160, or LOW,HIGH per unit.
         #[arg(long, value_name = "GBT12325|EN50160|LOW,HIGH", default_value = "GBT12325", value_parser = timeseries::parse_band)]
         band: vgrid::timeseries::study::VoltageBand,
-        /// Loading, % of rating, counted as trip risk.
-        #[arg(long, value_name = "PCT", default_value = "120", value_parser = timeseries::parse_pct)]
+        /// Trip threshold, % of an element's reference current (a monitoring protective
+        /// device's pickup, else its rating), as for vgrid timeseries.
+        #[arg(long, value_name = "PCT", default_value = "100", value_parser = timeseries::parse_pct)]
         trip_pct: f64,
         /// Skip the per-step branch currents: no element statistics, faster.
         #[arg(long)]

@@ -699,13 +699,13 @@ fn write_elements_compared(path: &Path, runs: &[ScenarioRun]) -> std::io::Result
     let trip = runs
         .iter()
         .find_map(|r| r.outcome.as_ref().ok())
-        .map_or(120.0, |s| s.options.trip_pct);
+        .map_or(100.0, |s| s.options.trip_pct);
     let trip = format!("{trip}").replace('.', "_");
     write!(f, "element")?;
     for r in runs {
         write!(
             f,
-            ",{0}_peak_loading_pct,{0}_above_100pct_h,{0}_above_{trip}pct_h",
+            ",{0}_peak_loading_pct,{0}_above_100pct_h,{0}_above_trip_{trip}pct_h",
             r.name
         )?;
     }

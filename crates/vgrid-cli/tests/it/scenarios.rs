@@ -68,7 +68,7 @@ fn the_bundled_scenarios_run_and_compare() {
     // every element across the scenarios, and each scenario's own tables
     let compared = std::fs::read_to_string(out_dir.join("elements_compared.csv")).unwrap();
     assert!(compared.starts_with(
-        "element,base_peak_loading_pct,base_above_100pct_h,base_above_120pct_h,growth-20_peak_loading_pct"
+        "element,base_peak_loading_pct,base_above_100pct_h,base_above_trip_100pct_h,growth-20_peak_loading_pct"
     ));
     assert!(compared.lines().any(|l| l.starts_with("Transformer.tb,")));
     for name in ["base", "growth-20", "tb-630kVA", "pv-village", "battery"] {
