@@ -608,7 +608,6 @@ impl System {
         let mut max_change2: f64;
         let mut change2 = std::mem::take(&mut self.change2);
         change2.resize(n, 0.0);
-        let accept2 = self.settings.accept_tolerance * self.settings.accept_tolerance;
         let mut accepted = false;
         let status = loop {
             it += 1;
@@ -639,22 +638,37 @@ impl System {
                 max_change2 = f64::INFINITY;
                 break PfStatus::Diverged;
             }
-            if max_change2 <= tol2 {
-                break PfStatus::Converged;
-            }
-            accepted |= max_change2 <= accept2 && it <= self.settings.accept_iterations;
-            if !accepted && it >= self.settings.accept_iterations {
-                break PfStatus::MaxIterations;
-            }
-            if it >= self.settings.max_iterations {
-                // the script's tolerance was met; the polish ran out of budget
-                break PfStatus::Converged;
+            if let Some(status) = self.verdict(it, max_change2, tol2, &mut accepted) {
+                break status;
             }
         };
         self.iterations_on_factor += u64::from(it);
         let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
         self.change2 = change2;
         Ok(outcome)
+    }
+
+    /// Whether a fixed-point flow stops after iteration `it` whose largest squared relative
+    /// change is `max_change2`: converged below `tol2`; failed when the script's tolerance
+    /// was not met within its iteration limit (`accepted` remembers that it was); converged
+    /// when the polish below the script's tolerance runs out of budget.
+    pub(crate) fn verdict(
+        &self,
+        it: u32,
+        max_change2: f64,
+        tol2: f64,
+        accepted: &mut bool,
+    ) -> Option<PfStatus> {
+        if max_change2 <= tol2 {
+            return Some(PfStatus::Converged);
+        }
+        let accept2 = self.settings.accept_tolerance * self.settings.accept_tolerance;
+        *accepted |= max_change2 <= accept2 && it <= self.settings.accept_iterations;
+        if !*accepted && it >= self.settings.accept_iterations {
+            return Some(PfStatus::MaxIterations);
+        }
+        // the script's tolerance was met; the polish ran out of budget
+        (it >= self.settings.max_iterations).then_some(PfStatus::Converged)
     }
 
     /// The outcome; `change` holds each node's last relative change.

@@ -144,7 +144,6 @@ impl System {
             *x = self.v[node];
         }
         let tol2 = self.settings.tolerance * self.settings.tolerance / 16.0;
-        let accept2 = self.settings.accept_tolerance * self.settings.accept_tolerance;
         let mut change2 = std::mem::take(&mut self.change2);
         change2.clear();
         change2.resize(self.v.len(), 0.0);
@@ -211,15 +210,8 @@ impl System {
                 max_change2 = f64::INFINITY;
                 break PfStatus::Diverged;
             }
-            if max_change2 <= tol2 {
-                break PfStatus::Converged;
-            }
-            accepted |= max_change2 <= accept2 && it <= self.settings.accept_iterations;
-            if !accepted && it >= self.settings.accept_iterations {
-                break PfStatus::MaxIterations;
-            }
-            if it >= self.settings.max_iterations {
-                break PfStatus::Converged;
+            if let Some(status) = self.verdict(it, max_change2, tol2, &mut accepted) {
+                break status;
             }
         };
         // every node from the last compensation: the full iterate whose load nodes are `ls.v`
