@@ -8,13 +8,16 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use vgrid_powerflow::lu::{NumericLu, SymbolicLu, C64};
 
 #[path = "../benches/common/synthetic.rs"]
 mod synthetic;
 use synthetic::feeder;
+
+#[path = "../benches/common/solve_timing.rs"]
+mod solve_timing;
+use solve_timing::{checksum, time_solves};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -31,24 +34,8 @@ fn main() {
     let symbolic = Arc::new(SymbolicLu::analyze(n, &col_ptr, &row_idx).expect("valid pattern"));
     let lu = NumericLu::factor(Arc::clone(&symbolic), &values).expect("nonsingular");
     let b: Vec<C64> = (0..n).map(|i| C64::new(1.0, (i % 5) as f64)).collect();
-    let mut x = b.clone();
-    let mut times = Vec::new();
-    for _ in 0..7 {
-        let t = Instant::now();
-        for _ in 0..reps {
-            x.copy_from_slice(&b);
-            lu.solve_in_place(&mut x);
-            std::hint::black_box(&mut x);
-        }
-        times.push(t.elapsed().as_secs_f64() / reps as f64);
-    }
-    times.sort_by(f64::total_cmp);
-    let checksum = x
-        .iter()
-        .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, w| {
-            (h ^ w).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+    let (times, x) = time_solves(&lu, &b, reps);
+    let checksum = checksum(&x);
     println!(
         "n {n} nnz(L+U) {} fill-in {}: solve {:.1} µs (median of 7 × {reps}; min {:.1} µs), \
          answer checksum {checksum:016x}",

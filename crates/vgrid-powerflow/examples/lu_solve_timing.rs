@@ -10,12 +10,15 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use vgrid_dss::{ReadOptions, Reader};
 use vgrid_network::C64;
 use vgrid_powerflow::lu::{NumericLu, SymbolicLu};
 use vgrid_powerflow::solve::System;
+
+#[path = "../benches/common/solve_timing.rs"]
+mod solve_timing;
+use solve_timing::{checksum, time_solves};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -47,26 +50,8 @@ fn main() {
     let b: Vec<C64> = (0..y.n())
         .map(|i| C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()))
         .collect();
-    let mut x = b.clone();
-    let mut times = Vec::new();
-    for _ in 0..7 {
-        let t = Instant::now();
-        for _ in 0..reps {
-            x.copy_from_slice(&b);
-            lu.solve_in_place(&mut x);
-            std::hint::black_box(&mut x);
-        }
-        times.push(t.elapsed().as_secs_f64() / reps as f64);
-    }
-    times.sort_by(f64::total_cmp);
-    // FNV-1a over the bits of the answer: equal checksums mean bit-identical solves, to compare
-    // two builds of the solve (an A/B of a layout change must not change the operation order).
-    let checksum = x
-        .iter()
-        .flat_map(|z| [z.re.to_bits(), z.im.to_bits()])
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, w| {
-            (h ^ w).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+    let (times, x) = time_solves(&lu, &b, reps);
+    let checksum = checksum(&x);
     println!(
         "{script}: n {} nnz(L+U) {}: solve {:.2} µs (median of 7 × {reps}; min {:.2} µs), \
          answer checksum {checksum:016x}",
