@@ -1161,6 +1161,30 @@ impl Network {
     pub fn line(&self, name: &str) -> Option<&Line> {
         self.lines.iter().find(|l| l.name == name)
     }
+    /// Phases of a circuit element (line, transformer, capacitor, reactor, source, load,
+    /// generator, PV system, storage) by kind and lower-case name; `None` for other kinds or
+    /// an unknown name.
+    pub fn element_phases(&self, id: &ElementId) -> Option<usize> {
+        fn find<T>(list: &[T], name: &str, of: impl Fn(&T) -> (&str, usize)) -> Option<usize> {
+            list.iter()
+                .map(of)
+                .find(|(n, _)| *n == name)
+                .map(|(_, p)| p)
+        }
+        let n = id.name.as_str();
+        match id.kind {
+            ElementKind::Line => find(&self.lines, n, |e| (&e.name, e.phases)),
+            ElementKind::Transformer => find(&self.transformers, n, |e| (&e.name, e.phases)),
+            ElementKind::Capacitor => find(&self.capacitors, n, |e| (&e.name, e.phases)),
+            ElementKind::Reactor => find(&self.reactors, n, |e| (&e.name, e.phases)),
+            ElementKind::Vsource => find(&self.sources, n, |e| (&e.name, e.phases)),
+            ElementKind::Load => find(&self.loads, n, |e| (&e.name, e.phases)),
+            ElementKind::Generator => find(&self.generators, n, |e| (&e.name, e.phases)),
+            ElementKind::PvSystem => find(&self.pv_systems, n, |e| (&e.name, e.phases)),
+            ElementKind::Storage => find(&self.storages, n, |e| (&e.name, e.phases)),
+            _ => None,
+        }
+    }
     /// Find a load shape by lower-case name.
     pub fn load_shape(&self, name: &str) -> Option<&LoadShape> {
         self.load_shapes.iter().find(|s| s.name == name)

@@ -784,7 +784,7 @@ impl Controller {
             (f, w)
         };
         let phases = match &element {
-            Some(e) => element_phases(net, e).ok_or_else(|| Error::MissingElement {
+            Some(e) => net.element_phases(e).ok_or_else(|| Error::MissingElement {
                 element: name.clone(),
                 missing: e.to_string(),
             })?,
@@ -908,40 +908,6 @@ impl ControlledSystem for WithStorage<'_> {
     }
     fn set_capacitor_states(&mut self, capacitor: &str, states: &[bool]) {
         ControlledSystem::set_capacitor_states(self.sys, capacitor, states);
-    }
-}
-
-/// Phases of a circuit element of `net`.
-fn element_phases(net: &Network, id: &ElementId) -> Option<usize> {
-    use vgrid_model::ElementKind as K;
-    let n = id.name.as_str();
-    match id.kind {
-        K::Line => net.lines.iter().find(|e| e.name == n).map(|e| e.phases),
-        K::Transformer => net
-            .transformers
-            .iter()
-            .find(|e| e.name == n)
-            .map(|e| e.phases),
-        K::Capacitor => net
-            .capacitors
-            .iter()
-            .find(|e| e.name == n)
-            .map(|e| e.phases),
-        K::Reactor => net.reactors.iter().find(|e| e.name == n).map(|e| e.phases),
-        K::Load => net.loads.iter().find(|e| e.name == n).map(|e| e.phases),
-        K::Generator => net
-            .generators
-            .iter()
-            .find(|e| e.name == n)
-            .map(|e| e.phases),
-        K::PvSystem => net
-            .pv_systems
-            .iter()
-            .find(|e| e.name == n)
-            .map(|e| e.phases),
-        K::Storage => net.storages.iter().find(|e| e.name == n).map(|e| e.phases),
-        K::Vsource => net.sources.iter().find(|e| e.name == n).map(|e| e.phases),
-        _ => None,
     }
 }
 

@@ -21,9 +21,7 @@
 //! `2340/20 = 117 < 118`, so it closes after `Delay`.
 
 use num_complex::Complex64 as C64;
-use vgrid_model::{
-    CapControl, CapControlKind, Connection, ElementId, ElementKind, Network, ShuntRating,
-};
+use vgrid_model::{CapControl, CapControlKind, Connection, Network, ShuntRating};
 
 use super::queue::{Action, Owner};
 use super::{ControlledSystem, Ctx};
@@ -154,39 +152,6 @@ pub(crate) struct CapSwitch {
     initial_closed: bool,
 }
 
-/// Number of phases of a model element (for the AVG/MAX/MIN measurements).
-fn element_phases(net: &Network, id: &ElementId) -> Option<usize> {
-    let n = &id.name;
-    match id.kind {
-        ElementKind::Line => net.lines.iter().find(|e| &e.name == n).map(|e| e.phases),
-        ElementKind::Transformer => net
-            .transformers
-            .iter()
-            .find(|e| &e.name == n)
-            .map(|e| e.phases),
-        ElementKind::Capacitor => net
-            .capacitors
-            .iter()
-            .find(|e| &e.name == n)
-            .map(|e| e.phases),
-        ElementKind::Reactor => net.reactors.iter().find(|e| &e.name == n).map(|e| e.phases),
-        ElementKind::Load => net.loads.iter().find(|e| &e.name == n).map(|e| e.phases),
-        ElementKind::Vsource => net.sources.iter().find(|e| &e.name == n).map(|e| e.phases),
-        ElementKind::Generator => net
-            .generators
-            .iter()
-            .find(|e| &e.name == n)
-            .map(|e| e.phases),
-        ElementKind::PvSystem => net
-            .pv_systems
-            .iter()
-            .find(|e| &e.name == n)
-            .map(|e| e.phases),
-        ElementKind::Storage => net.storages.iter().find(|e| &e.name == n).map(|e| e.phases),
-        _ => None,
-    }
-}
-
 /// Power factor on OpenDSS's 0..2 scale: `|P|/|S|`, mirrored to `2 − pf` when Q < 0 (leading).
 fn pf_1_to_2(s: C64) -> f64 {
     let a = s.norm();
@@ -218,7 +183,8 @@ impl CapSwitch {
         bank: usize,
         bank_state: &CapacitorBank,
     ) -> Result<CapSwitch, String> {
-        let monitored_phases = element_phases(net, &cfg.element)
+        let monitored_phases = net
+            .element_phases(&cfg.element)
             .ok_or_else(|| format!("monitored element {} not found", cfg.element))?;
         let pf = |v: f64, default: f64| {
             if (-1.0..=1.0).contains(&v) {
