@@ -190,6 +190,21 @@ impl LoadLaw {
         (self.i_low() + self.m95() * (vmag - self.v_base_low)) / vmag
     }
 
+    /// The current of models 1 and 4 outside their voltage band: the nominal admittance below
+    /// `VBaseLow`, the interpolated one up to `VBase95`, the 105 % one above `VBase105`;
+    /// `None` inside the band, where each model has its own law.
+    fn pq_outside_band(&self, v: C64, vmag: f64) -> Option<C64> {
+        if vmag <= self.v_base_low {
+            Some(self.yeq * v)
+        } else if vmag <= self.v_base95 {
+            Some(self.y95_low(vmag) * v)
+        } else if vmag > self.v_base105 {
+            Some(self.yeq105() * v)
+        } else {
+            None
+        }
+    }
+
     /// `InterpolateY95I_YLow`: the same for the constant-current model.
     fn y95i_low(&self, vmag: f64) -> C64 {
         (self.i_low() + self.m95i() * (vmag - self.v_base_low)) / vmag
@@ -220,28 +235,12 @@ impl LoadLaw {
         let s = C64::new(self.w_nominal, self.var_nominal);
         match self.model {
             LoadModel::ConstantZ => self.yeq * v,
-            LoadModel::ConstantPq => {
-                if vmag <= self.v_base_low {
-                    self.yeq * v
-                } else if vmag <= self.v_base95 {
-                    self.y95_low(vmag) * v
-                } else if vmag > self.v_base105 {
-                    self.yeq105() * v
-                } else {
-                    (s / v).conj()
-                }
-            }
-            LoadModel::ConstantPQuadraticQ => {
-                if vmag <= self.v_base_low {
-                    self.yeq * v
-                } else if vmag <= self.v_base95 {
-                    self.y95_low(vmag) * v
-                } else if vmag > self.v_base105 {
-                    self.yeq105() * v
-                } else {
-                    (C64::new(self.w_nominal, 0.0) / v).conj() + C64::new(0.0, self.yeq.im) * v
-                }
-            }
+            LoadModel::ConstantPq => self
+                .pq_outside_band(v, vmag)
+                .unwrap_or_else(|| (s / v).conj()),
+            LoadModel::ConstantPQuadraticQ => self.pq_outside_band(v, vmag).unwrap_or_else(|| {
+                (C64::new(self.w_nominal, 0.0) / v).conj() + C64::new(0.0, self.yeq.im) * v
+            }),
             LoadModel::Cvr => self.cvr(v, vmag),
             LoadModel::ConstantI => {
                 if vmag <= self.v_base_low {
