@@ -31,6 +31,29 @@ pub(crate) struct ShapeState {
     pub interval_h: f64,
 }
 
+impl ShapeState {
+    /// A shape just created: no `npts` yet, OpenDSS's 1-hour interval.
+    pub(crate) const FRESH: ShapeState = ShapeState {
+        npts: None,
+        interval_h: 1.0,
+    };
+}
+
+/// A shape with no points yet, OpenDSS's defaults (1-hour interval); `use_actual` as the class
+/// has it (LoadShape: multipliers, TShape: actual temperatures).
+fn empty_shape(name: &str, use_actual: bool) -> LoadShape {
+    LoadShape {
+        name: name.to_string(),
+        interval_h: Some(1.0),
+        hours: Vec::new(),
+        p_mult: Vec::new(),
+        q_mult: Vec::new(),
+        use_actual,
+        p_base: 0.0,
+        q_base: 0.0,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CurveState {
     pub npts: Option<usize>,
@@ -57,23 +80,8 @@ impl Default for CurveState {
 }
 
 pub(crate) fn create_shape(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usize {
-    ctx.store.shapes.insert(
-        name.to_string(),
-        ShapeState {
-            npts: None,
-            interval_h: 1.0,
-        },
-    );
-    let s = LoadShape {
-        name: name.to_string(),
-        interval_h: Some(1.0),
-        hours: Vec::new(),
-        p_mult: Vec::new(),
-        q_mult: Vec::new(),
-        use_actual: false,
-        p_base: 0.0,
-        q_base: 0.0,
-    };
+    ctx.store.shapes.insert(name.to_string(), ShapeState::FRESH);
+    let s = empty_shape(name, false);
     put(&mut ctx.net.load_shapes, existing, s)
 }
 
@@ -295,33 +303,17 @@ pub(crate) fn set_shape(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Par
         .store
         .shapes
         .entry(name.to_string())
-        .or_insert(ShapeState {
-            npts: None,
-            interval_h: 1.0,
-        });
+        .or_insert(ShapeState::FRESH);
     set_fields(&mut ctx.net.load_shapes[i], st, &base, prop, p)
 }
 
 /// `TShape`: a shape of temperatures (°C, kept in `p_mult`) with a LoadShape's properties
 /// (`temp=` for `mult=`); sampled like a load shape.
 pub(crate) fn create_tshape(ctx: &mut Ctx, name: &str, existing: Option<usize>) -> usize {
-    ctx.store.tshapes.insert(
-        name.to_string(),
-        ShapeState {
-            npts: None,
-            interval_h: 1.0,
-        },
-    );
-    let s = LoadShape {
-        name: name.to_string(),
-        interval_h: Some(1.0),
-        hours: Vec::new(),
-        p_mult: Vec::new(),
-        q_mult: Vec::new(),
-        use_actual: true,
-        p_base: 0.0,
-        q_base: 0.0,
-    };
+    ctx.store
+        .tshapes
+        .insert(name.to_string(), ShapeState::FRESH);
+    let s = empty_shape(name, true);
     put(&mut ctx.net.t_shapes, existing, s)
 }
 
@@ -331,10 +323,7 @@ pub(crate) fn set_tshape(ctx: &mut Ctx, i: usize, name: &str, prop: &str, p: &Pa
         .store
         .tshapes
         .entry(name.to_string())
-        .or_insert(ShapeState {
-            npts: None,
-            interval_h: 1.0,
-        });
+        .or_insert(ShapeState::FRESH);
     let prop = match prop {
         "temp" => "mult",
         "action" => return Ok(()),
