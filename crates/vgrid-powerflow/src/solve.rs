@@ -181,6 +181,15 @@ pub struct System {
     load_space_enabled: bool,
     /// Power flows solved on the load nodes.
     load_space_solves: u64,
+    /// This system's [`ControlledSystem::layout_id`](crate::control::ControlledSystem::layout_id):
+    /// unique per system, so the controls' branch places are never used on another one.
+    layout_id: u64,
+}
+
+/// The next [`System`]'s layout id (never 0).
+fn next_layout_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn zero() -> C64 {
@@ -330,6 +339,7 @@ impl System {
             iterations_on_factor: 0,
             load_space_enabled: true,
             load_space_solves: 0,
+            layout_id: next_layout_id(),
         };
         sys.factor()?;
         Ok(sys)
@@ -1044,6 +1054,40 @@ impl crate::control::ControlledSystem for System {
     }
     fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
         System::node_voltage(self, bus, node)
+    }
+    fn layout_id(&self) -> u64 {
+        self.layout_id
+    }
+    /// The branch index (transformers, lines, capacitors; sources have no place).
+    fn locate(&self, element: &ElementId) -> Option<usize> {
+        self.net.branch(element.kind, &element.name)
+    }
+    fn located_terminal_voltages(&self, at: usize, terminal: usize, out: &mut Vec<C64>) -> bool {
+        let Some(br) = self.net.branches.get(at) else {
+            return false;
+        };
+        let c = br.prim.conductors_per_terminal;
+        let Some(nodes) = terminal
+            .checked_sub(1)
+            .and_then(|t| br.nodes.get(t * c..(t + 1) * c))
+        else {
+            return false;
+        };
+        out.clear();
+        out.extend(nodes.iter().map(|n| n.map_or(zero(), |i| self.v[i])));
+        true
+    }
+    fn located_terminal_current(
+        &self,
+        at: usize,
+        terminal: usize,
+        conductor: usize,
+    ) -> Option<C64> {
+        let c = self.net.branches.get(at)?.prim.conductors_per_terminal;
+        if conductor >= c {
+            return None;
+        }
+        self.branch_current_at(at, terminal.checked_sub(1)? * c + conductor)
     }
     fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64) {
         // the transformer was lowered once already, so its data cannot fail now

@@ -287,19 +287,23 @@ impl SnapshotSolver {
 
     /// Solve with the control loop, and report.
     pub fn solve(&mut self) -> Result<Solution, Error> {
-        let (outcome, report) = self.solve_quiet()?;
+        let (outcome, summary) = self.solve_quiet()?;
+        let report = summary
+            .zip(self.controls.as_ref())
+            .map(|(s, c)| c.report(s));
         Ok(report::solution(&self.sys, &self.net, outcome, report))
     }
 
-    /// Solve with the control loop, without building the full report. The outcome's
-    /// `iterations` are the power-flow iterations summed over every control iteration, as
-    /// OpenDSS counts them.
+    /// Solve with the control loop, without building the full report (nor the controls'
+    /// final taps and capacitor states: a re-solve in which no control acts allocates
+    /// nothing). The outcome's `iterations` are the power-flow iterations summed over every
+    /// control iteration, as OpenDSS counts them.
     pub fn solve_quiet(
         &mut self,
     ) -> Result<
         (
             vgrid_powerflow::PfOutcome,
-            Option<vgrid_powerflow::control::ControlReport>,
+            Option<vgrid_powerflow::control::ControlSummary>,
         ),
         Error,
     > {
@@ -311,7 +315,7 @@ impl SnapshotSolver {
                 // the final state is then polished to the full tolerance.
                 let tight = self.sys.settings.tolerance;
                 self.sys.settings.tolerance = tight.max(CONTROL_TOLERANCE);
-                let r = c.solve_snapshot(&mut self.sys, &self.net);
+                let r = c.run_snapshot(&mut self.sys, &self.net);
                 self.sys.settings.tolerance = tight;
                 Some(r)
             }
@@ -386,7 +390,7 @@ impl SnapshotSolver {
     fn learn(
         &mut self,
         outcome: &vgrid_powerflow::PfOutcome,
-        report: Option<&vgrid_powerflow::control::ControlReport>,
+        report: Option<&vgrid_powerflow::control::ControlSummary>,
     ) {
         let pending = std::mem::replace(&mut self.pending, PendingChange::None);
         let converged = outcome.status == PfStatus::Converged;

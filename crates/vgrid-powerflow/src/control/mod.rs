@@ -104,6 +104,39 @@ pub trait ControlledSystem {
     }
     /// Voltage of bus.node (for RegControl `bus=`), V.
     fn node_voltage(&self, bus: &str, node: u32) -> Option<C64>;
+    /// Identifies where the system keeps its elements: a place found by
+    /// [`ControlledSystem::locate`] stays valid while this number is the same. 0 (the default)
+    /// means the system has no places, and the controls ask by name every time.
+    ///
+    /// A control samples the same element at every control iteration of every solve; with a
+    /// place it skips the name lookup and the vectors of [`ControlledSystem::terminal_voltages`]:
+    ///
+    /// ```text
+    /// at = sys.locate(&transformer)                        once (and after a layout change)
+    /// sys.located_terminal_voltages(at, winding, &mut buf) every sample, into a kept buffer
+    /// sys.located_terminal_current(at, winding, phase)     every sample with line-drop compensation
+    /// ```
+    fn layout_id(&self) -> u64 {
+        0
+    }
+    /// The place of an element in the system (see [`ControlledSystem::layout_id`]).
+    fn locate(&self, _element: &ElementId) -> Option<usize> {
+        None
+    }
+    /// [`ControlledSystem::terminal_voltages`] of the element at place `at`, written into `out`
+    /// (cleared first); false, `out` unspecified, when there is no such terminal.
+    fn located_terminal_voltages(&self, _at: usize, _terminal: usize, _out: &mut Vec<C64>) -> bool {
+        false
+    }
+    /// [`ControlledSystem::terminal_current`] of the element at place `at`.
+    fn located_terminal_current(
+        &self,
+        _at: usize,
+        _terminal: usize,
+        _conductor: usize,
+    ) -> Option<C64> {
+        None
+    }
     /// Set a transformer winding's tap (per unit); the system re-stamps Y.
     fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64);
     /// Set the step states of a capacitor (true = in service); the system re-stamps Y.
@@ -138,6 +171,22 @@ pub struct ControlReport {
     pub capacitor_states: Vec<(String, Vec<bool>)>,
     /// Human-readable log: every tap move, switching and mode change, in order, each prefixed
     /// with its control iteration (`control iteration 2: RegControl.reg1: tap 1.04375 -> ...`).
+    pub events: Vec<String>,
+}
+
+/// What one control loop did: [`ControlReport`] without the final taps and capacitor states,
+/// from [`Controls::run_snapshot`]. It holds no names, so a loop in which no control acts
+/// (a warm re-solve) allocates nothing; [`Controls::report`] completes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlSummary {
+    /// Power flows solved (OpenDSS `ControlIteration`).
+    pub control_iterations: u32,
+    /// Every power flow of the loop converged.
+    pub power_flow_iterations_converged: bool,
+    /// The controls settled (no action pending) before `max_control_iterations`, and the last
+    /// power flow converged.
+    pub settled: bool,
+    /// The event log, as [`ControlReport::events`].
     pub events: Vec<String>,
 }
 
@@ -300,6 +349,17 @@ impl Controls {
         sys: &mut S,
         net: &Network,
     ) -> ControlReport {
+        let summary = self.run_snapshot(sys, net);
+        self.report(summary)
+    }
+
+    /// [`Controls::solve_snapshot`] without the final taps and capacitor states (see
+    /// [`ControlSummary`]; [`Controls::report`] adds them).
+    pub fn run_snapshot<S: ControlledSystem>(
+        &mut self,
+        sys: &mut S,
+        net: &Network,
+    ) -> ControlSummary {
         let mode = net.settings.control_mode;
         let max_iterations = net.settings.max_control_iterations;
         let mut events = Vec::new();
@@ -337,17 +397,27 @@ impl Controls {
                 "maximum control iterations ({max_iterations}) exceeded"
             ));
         }
-        ControlReport {
+        ControlSummary {
             control_iterations: iteration,
             power_flow_iterations_converged: all_converged,
             settled: done && last_converged,
+            events,
+        }
+    }
+
+    /// The full report of a loop: its summary, with the present taps and capacitor states.
+    pub fn report(&self, summary: ControlSummary) -> ControlReport {
+        ControlReport {
+            control_iterations: summary.control_iterations,
+            power_flow_iterations_converged: summary.power_flow_iterations_converged,
+            settled: summary.settled,
             taps: self.taps_report(),
             capacitor_states: self
                 .banks
                 .iter()
                 .map(|b| (b.name.clone(), b.states.clone()))
                 .collect(),
-            events,
+            events: summary.events,
         }
     }
 

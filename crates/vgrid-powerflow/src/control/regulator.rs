@@ -94,6 +94,14 @@ pub(crate) struct Regulator {
     rev_handle: u64,
     /// Last sampled control voltage (120 V base), for the event log.
     last_v_control: f64,
+    // --- found once, kept between samples ---
+    /// The transformer's place in the system last sampled: (layout id, place), see
+    /// [`ControlledSystem::layout_id`].
+    located: Option<(u64, usize)>,
+    /// Work space: the monitored terminal's conductor voltages.
+    terminal_v: Vec<C64>,
+    /// Work space: the voltages across the monitored winding, one per phase.
+    winding_v: Vec<C64>,
 }
 
 impl Regulator {
@@ -157,6 +165,9 @@ impl Regulator {
             reverse_pending: false,
             rev_handle: 0,
             last_v_control: 0.0,
+            located: None,
+            terminal_v: Vec::new(),
+            winding_v: Vec::new(),
         })
     }
 
@@ -178,25 +189,58 @@ impl Regulator {
         }
     }
 
-    /// Voltages across the monitored winding, one per phase (V).
-    fn winding_voltages<S: ControlledSystem>(&self, sys: &S) -> Option<Vec<C64>> {
-        let id = &self.id;
-        let v = sys.terminal_voltages(id, self.cfg.winding)?;
+    /// The transformer's place in `sys`, found on the first sample (and again when the
+    /// system's layout changes); `None` when the system has no places.
+    fn place<S: ControlledSystem>(&mut self, sys: &S) -> Option<usize> {
+        let layout = sys.layout_id();
+        if layout == 0 {
+            return None;
+        }
+        match self.located {
+            Some((l, at)) if l == layout => Some(at),
+            _ => {
+                let at = sys.locate(&self.id)?;
+                self.located = Some((layout, at));
+                Some(at)
+            }
+        }
+    }
+
+    /// Voltages across the monitored winding, one per phase (V), into `out`; `terminal` is
+    /// work space for the terminal's conductor voltages. False when they cannot be measured.
+    fn winding_voltages<S: ControlledSystem>(
+        &self,
+        sys: &S,
+        at: Option<usize>,
+        terminal: &mut Vec<C64>,
+        out: &mut Vec<C64>,
+    ) -> bool {
+        let found = match at {
+            Some(at) => sys.located_terminal_voltages(at, self.cfg.winding, terminal),
+            None => sys
+                .terminal_voltages(&self.id, self.cfg.winding)
+                .map(|v| *terminal = v)
+                .is_some(),
+        };
+        if !found {
+            return false;
+        }
+        let v = &terminal[..];
         let at = |k: usize| v.get(k.wrapping_sub(1)).copied().unwrap_or_default();
-        Some(
-            (1..=self.phases)
-                .map(|i| match self.monitored_conn {
-                    Connection::Wye => at(i) - at(self.phases + 1),
-                    Connection::Delta => at(i) - at(self.rotate(i)),
-                })
-                .collect(),
-        )
+        out.clear();
+        out.extend((1..=self.phases).map(|i| match self.monitored_conn {
+            Connection::Wye => at(i) - at(self.phases + 1),
+            Connection::Delta => at(i) - at(self.rotate(i)),
+        }));
+        true
     }
 
     /// Voltage of the regulated bus (`bus=`), as OpenDSS measures it: its first node, or its
-    /// first node minus the node delta rotation picks for a delta winding.
-    fn regulated_bus_voltage<S: ControlledSystem>(&self, sys: &S) -> Option<Vec<C64>> {
-        let bus = self.cfg.bus.as_ref()?;
+    /// first node minus the node delta rotation picks for a delta winding; into `out`.
+    fn regulated_bus_voltage<S: ControlledSystem>(&self, sys: &S, out: &mut Vec<C64>) -> bool {
+        let Some(bus) = self.cfg.bus.as_ref() else {
+            return false;
+        };
         let node_v = |k: usize| -> Option<C64> {
             let node = bus.node_of_conductor(k, 1);
             if node == 0 {
@@ -205,18 +249,23 @@ impl Regulator {
                 sys.node_voltage(&bus.bus, node)
             }
         };
-        let v1 = node_v(0)?;
-        Some(vec![match self.monitored_conn {
-            Connection::Wye => v1,
-            Connection::Delta => {
-                let k = self.rotate(1) - 1;
-                v1 - if k < 2 {
-                    node_v(k)?
-                } else {
-                    C64::new(0.0, 0.0)
+        let measured = || -> Option<C64> {
+            let v1 = node_v(0)?;
+            Some(match self.monitored_conn {
+                Connection::Wye => v1,
+                Connection::Delta => {
+                    let k = self.rotate(1) - 1;
+                    v1 - if k < 2 {
+                        node_v(k)?
+                    } else {
+                        C64::new(0.0, 0.0)
+                    }
                 }
-            }
-        }])
+            })
+        };
+        out.clear();
+        out.extend(measured());
+        !out.is_empty()
     }
 
     /// OpenDSS `GetControlVoltage`: the PT-phase voltage over the PT ratio; sets the controlled phase.
@@ -299,37 +348,64 @@ impl Regulator {
             self.pending_tap_change_pu = 0.0;
             return;
         }
+        // the work space is lent out for the sample and kept for the next one
+        let mut terminal = std::mem::take(&mut self.terminal_v);
+        let mut winding = std::mem::take(&mut self.winding_v);
+        let at = self.place(sys);
+        self.sample_with(me, sys, at, tap, ctx, &mut terminal, &mut winding);
+        self.terminal_v = terminal;
+        self.winding_v = winding;
+    }
+
+    /// [`Regulator::sample`] with the transformer's place and the work space.
+    #[allow(clippy::too_many_arguments)]
+    fn sample_with<S: ControlledSystem>(
+        &mut self,
+        me: usize,
+        sys: &S,
+        at: Option<usize>,
+        tap: &TapChanger,
+        ctx: &mut Ctx,
+        terminal: &mut Vec<C64>,
+        v: &mut Vec<C64>,
+    ) {
         let using_bus = self.cfg.bus.is_some();
         if !using_bus && self.cfg.reversible {
             self.check_reverse(me, sys, ctx);
         }
         let measured = if using_bus {
-            self.regulated_bus_voltage(sys)
+            self.regulated_bus_voltage(sys, v)
         } else {
-            self.winding_voltages(sys)
+            self.winding_voltages(sys, at, terminal, v)
         };
-        let Some(v) = measured else {
+        if !measured {
             ctx.events.push(format!(
                 "RegControl.{}: cannot measure its voltage; skipped",
                 self.cfg.name
             ));
             return;
-        };
-        let mut v_control = self.control_voltage(&v);
+        }
+        let mut v_control = self.control_voltage(v);
         let v_limit_active = self.cfg.v_limit_v > 0.0;
         let v_local = if !v_limit_active {
             0.0
         } else if using_bus {
-            self.winding_voltages(sys)
-                .and_then(|w| w.first().copied())
-                .map_or(0.0, |w| (w / self.cfg.pt_ratio).norm())
+            // the bus voltage in `v` has been used: the winding's replace it
+            if self.winding_voltages(sys, at, terminal, v) {
+                v.first().map_or(0.0, |w| (w / self.cfg.pt_ratio).norm())
+            } else {
+                0.0
+            }
         } else {
             v_control.norm()
         };
         if !using_bus && self.ldc_active {
-            let i_ldc = sys
-                .terminal_current(&self.id, self.cfg.winding, self.controlled_phase - 1)
-                .unwrap_or_default()
+            let conductor = self.controlled_phase - 1;
+            let i_ldc = match at {
+                Some(at) => sys.located_terminal_current(at, self.cfg.winding, conductor),
+                None => sys.terminal_current(&self.id, self.cfg.winding, conductor),
+            }
+            .unwrap_or_default()
                 / self.cfg.ct_prim_a;
             let reverse = self.in_reverse_mode;
             let z = if self.cfg.ldc_z_v == 0.0 {
