@@ -404,6 +404,13 @@ impl System {
         }
     }
 
+    /// The voltages the next power flow starts from, to be moved in place (e.g. a prediction
+    /// from earlier solutions, in one pass with other work); `None` before the system has
+    /// been initialised. The solution does not depend on the start, only the iterations do.
+    pub fn start_voltages_mut(&mut self) -> Option<&mut [C64]> {
+        self.initialized.then_some(self.v.as_mut_slice())
+    }
+
     /// Start the next power flow from `v` (e.g. a time series' prediction of the next step)
     /// instead of the present voltages. Ignored when the length differs or the system has
     /// not been initialised. The solution does not depend on the start, only the iterations do.
@@ -626,25 +633,22 @@ impl System {
                 lu.solve_in_place(&mut self.rhs);
             }
             max_change2 = 0.0;
-            let mut finite = true;
-            // one pass, no bounds checks: what `relative_change2` computes, node by node
-            for (((v, &new), c2_out), &inv_ref2) in self
-                .v
-                .iter_mut()
-                .zip(&self.rhs)
-                .zip(change2.iter_mut())
-                .zip(&self.v_inv_ref2)
-            {
+            // A non-finite new voltage makes its change non-finite: only then are the new
+            // voltages themselves checked (a finite voltage may still overflow the change).
+            let mut suspect = false;
+            // one read-only pass, no bounds checks: what `relative_change2` computes, node by
+            // node; the new voltages then take the place of the old by a swap, the old ones
+            // staying in `rhs` (for the outcome) until the next compensation overwrites them
+            for ((old, new), &inv_ref2) in self.v.iter().zip(&self.rhs).zip(&self.v_inv_ref2) {
                 // a product, not a division, per node and iteration
-                let c2 = (new - *v).norm_sqr() * inv_ref2;
-                *c2_out = c2;
+                let c2 = (new - old).norm_sqr() * inv_ref2;
                 if c2 > max_change2 {
                     max_change2 = c2;
                 }
-                finite &= new.re.is_finite() && new.im.is_finite();
-                *v = new;
+                suspect |= !c2.is_finite();
             }
-            if !finite {
+            std::mem::swap(&mut self.v, &mut self.rhs);
+            if suspect && !self.v.iter().all(|x| x.re.is_finite() && x.im.is_finite()) {
                 max_change2 = f64::INFINITY;
                 break PfStatus::Diverged;
             }
@@ -653,6 +657,17 @@ impl System {
             }
         };
         self.iterations_on_factor += u64::from(it);
+        if status != PfStatus::Converged {
+            // each node's last change, for the worst nodes of the outcome
+            for (((c2, new), old), &inv_ref2) in change2
+                .iter_mut()
+                .zip(&self.v)
+                .zip(&self.rhs)
+                .zip(&self.v_inv_ref2)
+            {
+                *c2 = (new - old).norm_sqr() * inv_ref2;
+            }
+        }
         let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
         self.change2 = change2;
         Ok(outcome)

@@ -192,6 +192,19 @@ const CONTROL_TOLERANCE: f64 = 1e-6;
 /// answer is the same fixed point. The control loop's final polish to 1e-9 is skipped when
 /// its last flow already met 1e-9 and no control acted after it.
 ///
+/// The steps are not stored as voltage differences but as the solutions themselves: before a
+/// solve after one load's change, one pass over the nodes both saves the present solution
+/// `S₀` (it becomes the base of the next step) and moves the start, reading the two earlier
+/// solutions `S₁`, `S₂` it keeps:
+///
+/// ```text
+/// start = S₀ + t·(S₀ − S₁)                      linear
+/// start = S₀ + α·(S₀ − S₁) + β·(S₁ − S₂)        parabola
+/// ```
+///
+/// the same numbers as adding cached differences, without a second pass after the solve to
+/// form them (on IEEE 123 these passes were ~10 % of a re-solve, mostly stores).
+///
 /// Measured with `bench/compare_opendss.py 20 3000` (one load alternating 100 % / 110 %, so
 /// the secant is exact up to the previous solve's 1e-9 convergence), with the per-iteration
 /// work of `vgrid-powerflow` also cut: IEEE 123 7 → 1 iteration per re-solve, 54 → 8 µs;
@@ -206,13 +219,18 @@ pub struct SnapshotSolver {
     net: Network,
     /// Load changes since the last solve (see [`SnapshotSolver::set_load`]).
     pending: PendingChange,
-    /// The last solution (the voltages before the pending change), when `prev_valid`.
-    v_prev: Vec<C64>,
+    /// The solutions before the last solve (`[0]`) and before that (`[1]`), where `secant`
+    /// and `older` say they are steps of one load.
+    history: [Vec<C64>; 2],
+    /// The system's voltages are a converged solution (a base for the next step).
     prev_valid: bool,
-    /// The last solve's voltage change per unit of its one load's power change.
+    /// This solve's prediction saved the solution it started from into `history[0]`.
+    saved: bool,
+    /// The last solve's load change (from `history[0]` to the present solution).
     secant: Option<Secant>,
-    /// The step before `secant`, of the same load along the same direction: with it the start
-    /// is extrapolated on a parabola through the last three solutions.
+    /// The step before `secant` (from `history[1]` to `history[0]`), of the same load along
+    /// the same direction: with it the start is extrapolated on a parabola through the last
+    /// three solutions.
     older: Option<Secant>,
 }
 
@@ -237,13 +255,12 @@ enum PendingChange {
     Many,
 }
 
-/// A cached linear sensitivity: solving after load `load` moved by `(dp_kw, dq_kvar)` (with no
-/// control action) changed the voltages by `dv`.
+/// A step between two kept solutions: load `load` moved by `(dp_kw, dq_kvar)` and nothing else
+/// changed (no control action); the solutions' difference is a linear sensitivity.
 struct Secant {
     load: usize,
     dp_kw: f64,
     dq_kvar: f64,
-    dv: Vec<C64>,
 }
 
 impl Secant {
@@ -259,7 +276,8 @@ impl Secant {
         }
         let t = (dp_kw * self.dp_kw + dq_kvar * self.dq_kvar) / norm2;
         let cross = dp_kw * self.dq_kvar - dq_kvar * self.dp_kw;
-        (t.is_finite() && cross.abs() <= 1e-12 * norm2.sqrt() * (dp_kw.hypot(dq_kvar))).then_some(t)
+        let norm2_new = dp_kw * dp_kw + dq_kvar * dq_kvar;
+        (t.is_finite() && cross.abs() <= 1e-12 * (norm2 * norm2_new).sqrt()).then_some(t)
     }
 }
 
@@ -278,8 +296,9 @@ impl SnapshotSolver {
             sys,
             net: std::mem::take(&mut net),
             pending: PendingChange::None,
-            v_prev: Vec::new(),
+            history: [Vec::new(), Vec::new()],
             prev_valid: false,
+            saved: false,
             secant: None,
             older: None,
         })
@@ -342,8 +361,10 @@ impl SnapshotSolver {
     /// Start from the previous solution moved along the cached secant, when exactly one load
     /// changed since the last solve, along the direction (kW : kvar) of the last solve's change
     /// of that same load. The prediction only moves the starting point: the flow still iterates
-    /// until one iteration changes no voltage by more than the tolerance.
+    /// until one iteration changes no voltage by more than the tolerance. In the same pass the
+    /// present solution is saved as the base of the next step (whenever one load changed).
     fn predict(&mut self) {
+        self.saved = false;
         let PendingChange::One {
             load,
             dp_kw,
@@ -352,73 +373,91 @@ impl SnapshotSolver {
         else {
             return;
         };
-        let Some(s) = self.secant.as_ref() else {
-            return;
-        };
-        let Some(t) = s.ratio(load, dp_kw, dq_kvar) else {
-            return;
-        };
-        // extrapolation: keep it near the steps it was learnt from
-        if t.abs() > MAX_SECANT_RATIO {
+        if !self.prev_valid {
             return;
         }
-        // The last solution is at x = 0, the one before at x = −1 (`dv` apart), the older
-        // one at x = −1 − r (`older.dv` apart, r = older step / last step). Newton's form of
-        // the parabola through them, at x = t: V0 + α·dv + β·dv_older.
-        let parabola = self.older.as_ref().and_then(|o| {
+        let Some(v) = self.sys.start_voltages_mut() else {
+            return;
+        };
+        let n = v.len();
+        let [base, last] = &mut self.history;
+        // `last` becomes the solution before this one (S₁); `base` is overwritten with the
+        // present one (S₀) after its old content (S₂) was read
+        std::mem::swap(base, last);
+        let known = last.len() == n;
+        let t = self
+            .secant
+            .as_ref()
+            .filter(|_| known)
+            .and_then(|s| s.ratio(load, dp_kw, dq_kvar).map(|t| (s, t)))
+            // extrapolation: keep it near the steps it was learnt from
+            .filter(|&(_, t)| t.abs() <= MAX_SECANT_RATIO);
+        // The last solution is at x = 0, the one before at x = −1 (S₀ − S₁ apart), the older
+        // one at x = −1 − r (S₁ − S₂ apart, r = older step / last step). Newton's form of the
+        // parabola through them, at x = t: S₀ + α·(S₀ − S₁) + β·(S₁ − S₂).
+        let parabola = t.and_then(|(s, t)| {
+            let o = self.older.as_ref()?;
             let r = s.ratio(o.load, o.dp_kw, o.dq_kvar)?;
             // three distinct points, not too far apart, and modest weights
-            if r.abs() < 0.1 || (1.0 + r).abs() < 0.25 || o.dv.len() != s.dv.len() {
+            if r.abs() < 0.1 || (1.0 + r).abs() < 0.25 || base.len() != n {
                 return None;
             }
             let alpha = t + t * (t + 1.0) / (1.0 + r);
             let beta = -t * (t + 1.0) / (r * (1.0 + r));
-            (alpha.abs() + beta.abs() <= MAX_PARABOLA_WEIGHT).then_some((alpha, beta, &o.dv))
+            (alpha.abs() + beta.abs() <= MAX_PARABOLA_WEIGHT).then_some((alpha, beta))
         });
-        // the system still holds the last solution
-        match parabola {
-            Some((alpha, beta, dv_older)) => {
-                self.sys.shift_start_voltages(&s.dv, alpha);
-                self.sys.shift_start_voltages(dv_older, beta);
+        match (t, parabola) {
+            (Some(_), Some((alpha, beta))) => {
+                for ((x, s2), &s1) in v.iter_mut().zip(base.iter_mut()).zip(last.iter()) {
+                    let (s0, older) = (*x, *s2);
+                    *s2 = s0;
+                    *x = s0 + (s0 - s1) * alpha + (s1 - older) * beta;
+                }
             }
-            None => self.sys.shift_start_voltages(&s.dv, t),
+            (Some((_, t)), None) => {
+                base.resize(n, C64::new(0.0, 0.0));
+                for ((x, s0_out), &s1) in v.iter_mut().zip(base.iter_mut()).zip(last.iter()) {
+                    let s0 = *x;
+                    *s0_out = s0;
+                    *x = s0 + (s0 - s1) * t;
+                }
+            }
+            (None, _) => {
+                base.clear();
+                base.extend_from_slice(v);
+            }
         }
+        self.saved = true;
     }
 
-    /// After a solve: keep `V_after − V_before` as the secant of the one load that changed, if
-    /// the flow converged and no control acted (a tap or capacitor move is no load sensitivity).
+    /// After a solve: the one load's change that led from the saved solution to this one is
+    /// the new secant, if the flow converged and no control acted (a tap or capacitor move is
+    /// no load sensitivity).
     fn learn(
         &mut self,
         outcome: &vgrid_powerflow::PfOutcome,
         report: Option<&vgrid_powerflow::control::ControlSummary>,
     ) {
         let pending = std::mem::replace(&mut self.pending, PendingChange::None);
+        let saved = std::mem::take(&mut self.saved);
         let converged = outcome.status == PfStatus::Converged;
         let quiet = converged && report.is_none_or(|r| r.settled && r.control_iterations == 1);
-        let v = self.sys.voltages();
+        // a converged solution after control actions is still the base of the next step
+        self.prev_valid = converged;
         if let PendingChange::One {
             load,
             dp_kw,
             dq_kvar,
         } = pending
         {
-            if quiet && self.prev_valid && self.v_prev.len() == v.len() {
+            if quiet && saved {
                 // the last step becomes the older one if it moved the same load the same way
                 let last = self.secant.take();
-                let spare = std::mem::take(&mut self.older);
                 self.older = last.filter(|c| c.ratio(load, dp_kw, dq_kvar).is_some());
-                // one pass: the change since the last solution, and the new last solution
-                let mut dv = spare.map(|s| s.dv).unwrap_or_default();
-                dv.resize(v.len(), C64::new(0.0, 0.0));
-                for ((d, p), &a) in dv.iter_mut().zip(self.v_prev.iter_mut()).zip(v) {
-                    *d = a - *p;
-                    *p = a;
-                }
                 self.secant = Some(Secant {
                     load,
                     dp_kw,
                     dq_kvar,
-                    dv,
                 });
                 return;
             }
@@ -426,12 +465,6 @@ impl SnapshotSolver {
         if !quiet || pending != PendingChange::None {
             self.secant = None;
             self.older = None;
-        }
-        // a converged solution after control actions is still the start of the next secant
-        self.prev_valid = converged;
-        if converged {
-            self.v_prev.clear();
-            self.v_prev.extend_from_slice(v);
         }
     }
 
@@ -667,7 +700,6 @@ mod tests {
             load: 2,
             dp_kw: 10.0,
             dq_kvar: 4.0,
-            dv: Vec::new(),
         };
         assert_eq!(c.ratio(2, -10.0, -4.0), Some(-1.0));
         assert_eq!(c.ratio(2, 20.0, 8.0), Some(2.0));
