@@ -376,14 +376,13 @@ impl SnapshotSolver {
         if !self.prev_valid {
             return;
         }
-        let Some(v) = self.sys.start_voltages_mut() else {
-            return;
-        };
+        let v = self.sys.voltages();
         let n = v.len();
-        let [base, last] = &mut self.history;
-        // `last` becomes the solution before this one (S₁); `base` is overwritten with the
-        // present one (S₀) after its old content (S₂) was read
-        std::mem::swap(base, last);
+        let [spare, last] = &mut self.history;
+        // `last` becomes the solution before this one (S₁); `spare` (S₂, read first where
+        // the parabola needs it) receives the start, then changes place with the present
+        // solution S₀, which thus becomes `history[0]`
+        std::mem::swap(spare, last);
         let known = last.len() == n;
         let t = self
             .secant
@@ -399,7 +398,7 @@ impl SnapshotSolver {
             let o = self.older.as_ref()?;
             let r = s.ratio(o.load, o.dp_kw, o.dq_kvar)?;
             // three distinct points, not too far apart, and modest weights
-            if r.abs() < 0.1 || (1.0 + r).abs() < 0.25 || base.len() != n {
+            if r.abs() < 0.1 || (1.0 + r).abs() < 0.25 || spare.len() != n {
                 return None;
             }
             let alpha = t + t * (t + 1.0) / (1.0 + r);
@@ -408,26 +407,23 @@ impl SnapshotSolver {
         });
         match (t, parabola) {
             (Some(_), Some((alpha, beta))) => {
-                for ((x, s2), &s1) in v.iter_mut().zip(base.iter_mut()).zip(last.iter()) {
-                    let (s0, older) = (*x, *s2);
-                    *s2 = s0;
-                    *x = s0 + (s0 - s1) * alpha + (s1 - older) * beta;
+                for ((x, &s0), &s1) in spare.iter_mut().zip(v).zip(last.iter()) {
+                    *x = s0 + (s0 - s1) * alpha + (s1 - *x) * beta;
                 }
             }
             (Some((_, t)), None) => {
-                base.resize(n, C64::new(0.0, 0.0));
-                for ((x, s0_out), &s1) in v.iter_mut().zip(base.iter_mut()).zip(last.iter()) {
-                    let s0 = *x;
-                    *s0_out = s0;
+                spare.resize(n, C64::new(0.0, 0.0));
+                for ((x, &s0), &s1) in spare.iter_mut().zip(v).zip(last.iter()) {
                     *x = s0 + (s0 - s1) * t;
                 }
             }
             (None, _) => {
-                base.clear();
-                base.extend_from_slice(v);
+                // no prediction: the start is the present solution
+                spare.clear();
+                spare.extend_from_slice(v);
             }
         }
-        self.saved = true;
+        self.saved = self.sys.swap_start_voltages(spare);
     }
 
     /// After a solve: the one load's change that led from the saved solution to this one is
