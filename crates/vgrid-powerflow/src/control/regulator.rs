@@ -35,6 +35,13 @@ use super::{ControlledSystem, Ctx};
 /// OpenDSS's default delay before a regulator reverses, seconds (`revDelay`, not in the model).
 const REVERSE_DELAY_S: f64 = 60.0;
 
+/// `|z|` as OpenDSS's `Cabs`: `√(re² + im²)`, without the overflow guard of `hypot` (which
+/// costs several times more; control voltages and currents are nowhere near overflowing).
+#[inline]
+fn cabs(z: C64) -> f64 {
+    (z.re * z.re + z.im * z.im).sqrt()
+}
+
 /// Which phase the control voltage is taken from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PtPhase {
@@ -273,7 +280,7 @@ impl Regulator {
         let pick = |better: fn(f64, f64) -> bool| {
             let mut k = 0;
             for i in 1..v.len() {
-                if better(v[i].norm(), v[k].norm()) {
+                if better(cabs(v[i]), cabs(v[k])) {
                     k = i;
                 }
             }
@@ -392,12 +399,12 @@ impl Regulator {
         } else if using_bus {
             // the bus voltage in `v` has been used: the winding's replace it
             if self.winding_voltages(sys, at, terminal, v) {
-                v.first().map_or(0.0, |w| (w / self.cfg.pt_ratio).norm())
+                v.first().map_or(0.0, |w| cabs(w / self.cfg.pt_ratio))
             } else {
                 0.0
             }
         } else {
-            v_control.norm()
+            cabs(v_control)
         };
         if !using_bus && self.ldc_active {
             let conductor = self.controlled_phase - 1;
@@ -420,10 +427,10 @@ impl Regulator {
                     v_control + C64::new(self.cfg.rev_r_ldc_v, self.cfg.rev_x_ldc_v) * i_ldc
                 }
                 None => v_control + C64::new(self.cfg.r_ldc_v, self.cfg.x_ldc_v) * i_ldc,
-                Some(z) => C64::new(v_control.norm() - i_ldc.norm() * z, 0.0),
+                Some(z) => C64::new(cabs(v_control) - cabs(i_ldc) * z, 0.0),
             };
         }
-        let mut v_actual = v_control.norm();
+        let mut v_actual = cabs(v_control);
         let (v_reg, band) = if self.in_reverse_mode {
             v_actual /= tap.tap_pu;
             (self.cfg.rev_vreg_v, self.cfg.rev_band_v)
