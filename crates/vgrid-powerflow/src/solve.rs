@@ -56,7 +56,9 @@ use vgrid_network::{prim, BlockId, CMatrix, NetworkError, SolverNetwork, YBus, Y
 use crate::injection::Injection;
 use crate::lu::{LuError, NumericLu, SymbolicLu};
 
+mod balanced;
 mod reduced;
+use balanced::BalancedMode;
 use reduced::LoadSpace;
 
 /// Why a system could not be built or solved.
@@ -181,6 +183,8 @@ pub struct System {
     load_space_enabled: bool,
     /// Power flows solved on the load nodes.
     load_space_solves: u64,
+    /// The positive-sequence solve of a balanced network (see `balanced.rs`).
+    balanced: BalancedMode,
     /// This system's [`ControlledSystem::layout_id`](crate::control::ControlledSystem::layout_id):
     /// unique per system, so the controls' branch places are never used on another one.
     layout_id: u64,
@@ -379,9 +383,11 @@ impl System {
             iterations_on_factor: 0,
             load_space_enabled: true,
             load_space_solves: 0,
+            balanced: BalancedMode::default(),
             layout_id: next_layout_id(),
         };
         sys.factor()?;
+        sys.balanced = BalancedMode::plan(&sys);
         Ok(sys)
     }
 
@@ -659,6 +665,9 @@ impl System {
             self.initialize()?;
         } else {
             self.factor()?;
+        }
+        if self.use_balanced() {
+            return self.solve_fixed_point_balanced();
         }
         if self.load_space_enabled && self.use_load_space() {
             self.load_space_solves += 1;

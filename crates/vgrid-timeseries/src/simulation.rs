@@ -352,6 +352,14 @@ impl Simulation {
         self.sys.set_load_node_iteration(on);
     }
 
+    /// Whether power flows may run in positive sequence when the network is balanced (default
+    /// true; see `vgrid_powerflow::solve::System::set_balanced_mode`). The answers do not
+    /// depend on it beyond the tolerance; only the time does. `false` forces the three-phase
+    /// solve.
+    pub fn set_balanced_mode(&mut self, on: bool) {
+        self.sys.set_balanced_mode(on);
+    }
+
     /// Solve at the present time and loads without advancing the clock (a snapshot solve with
     /// the controls, e.g. the `Solve` commands of a script before the time series).
     pub fn solve_present(&mut self) -> Result<&StepReport, Error> {

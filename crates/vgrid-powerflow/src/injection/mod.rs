@@ -502,6 +502,27 @@ impl Injection {
         true
     }
 
+    /// The compensation current at the first conductor of a 3-phase wye element whose neutral
+    /// is grounded, when its phase voltages are a balanced set whose first one is `v`: the
+    /// first entry [`Injection::add_compensation`] adds (the same arithmetic, to the last bit),
+    /// without the two other phases, which are this one rotated by ∓120°. `None` for any other
+    /// element. The positive-sequence iteration (`solve/balanced.rs`) calls it.
+    #[inline(always)]
+    pub fn balanced_wye_compensation(&self, yprim: &[C64], v: C64) -> Option<C64> {
+        if self.conn != Connection::Wye || self.phases != 3 || self.conductors != 4 {
+            return None;
+        }
+        // branch 0 of `compensate_wye::<_, 3>` with the neutral at 0 V
+        let y = -*yprim.get(3)?;
+        Some(match &self.law {
+            Law::Off => C64::new(0.0, 0.0),
+            Law::Load(l) => y * v - l.load_current(v),
+            Law::Generator(g) => y * v - g.load_current(v),
+            Law::Pv(p) => y * v - p.load_current(v),
+            Law::Storage(s) => y * v - s.load_current(v),
+        })
+    }
+
     /// [`Injection::power_kva`] of a `P`-phase wye load, generator or PV system at its `P + 1` conductor
     /// voltages `v`, inlined into the caller (the same number); `None` for any other element.
     #[inline(always)]

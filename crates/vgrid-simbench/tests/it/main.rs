@@ -2,6 +2,7 @@
 //! profiles, located errors on broken copies) and the SimBench grids of `../shared/simbench`
 //! against pandapower.
 
+mod balanced;
 mod errors;
 mod pandapower;
 mod support;

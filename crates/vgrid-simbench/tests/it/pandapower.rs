@@ -37,7 +37,7 @@ fn rated_kva(grid: &Grid) -> f64 {
 
 /// `../shared/simbench` beside the repository: a failure under CI when missing, else `None`
 /// with a note.
-fn simbench_dir() -> Option<PathBuf> {
+pub(crate) fn simbench_dir() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/simbench");
     if p.is_dir() {
         return Some(p);
@@ -53,7 +53,7 @@ fn simbench_dir() -> Option<PathBuf> {
 }
 
 /// Rows of a pandapower CSV (`,`-separated, header) as maps column → text.
-fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+pub(crate) fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
@@ -69,11 +69,11 @@ fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-fn num(row: &HashMap<String, String>, col: &str) -> f64 {
+pub(crate) fn num(row: &HashMap<String, String>, col: &str) -> f64 {
     row[col].parse().unwrap_or(f64::NAN)
 }
 
-fn angle_diff_deg(a: f64, b: f64) -> f64 {
+pub(crate) fn angle_diff_deg(a: f64, b: f64) -> f64 {
     let d = (a - b).rem_euclid(360.0);
     if d > 180.0 {
         d - 360.0
@@ -221,7 +221,7 @@ fn compare_grid(case: &Path, grid: &Grid) -> Deviation {
     dev
 }
 
-fn cases() -> Vec<PathBuf> {
+pub(crate) fn cases() -> Vec<PathBuf> {
     let Some(dir) = simbench_dir() else {
         return Vec::new();
     };
