@@ -234,11 +234,13 @@ impl Regulator {
         }
         let v = &terminal[..];
         let at = |k: usize| v.get(k.wrapping_sub(1)).copied().unwrap_or_default();
-        out.clear();
-        out.extend((1..=self.phases).map(|i| match self.monitored_conn {
-            Connection::Wye => at(i) - at(self.phases + 1),
-            Connection::Delta => at(i) - at(self.rotate(i)),
-        }));
+        out.resize(self.phases, C64::new(0.0, 0.0));
+        for (o, i) in out.iter_mut().zip(1..) {
+            *o = match self.monitored_conn {
+                Connection::Wye => at(i) - at(self.phases + 1),
+                Connection::Delta => at(i) - at(self.rotate(i)),
+            };
+        }
         true
     }
 
