@@ -330,6 +330,121 @@ fn line_drop_compensation_regulates_the_load_end() {
     assert_eq!(tap_numbers(&r), vec![0]);
 }
 
+/// [`Fake`] with places (see [`ControlledSystem::layout_id`]): `reg{k}` is at place `k`;
+/// counts the look-ups by name.
+struct Placed {
+    fake: Fake,
+    layout: u64,
+    locates: std::cell::Cell<usize>,
+}
+
+fn reg_id(k: usize) -> ElementId {
+    ElementId {
+        kind: ElementKind::Transformer,
+        name: format!("reg{k}"),
+    }
+}
+
+impl ControlledSystem for Placed {
+    fn solve_power_flow(&mut self) -> bool {
+        self.fake.solve_power_flow()
+    }
+    fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        self.fake.terminal_voltages(element, terminal)
+    }
+    fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
+        self.fake.terminal_currents(element, terminal)
+    }
+    fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
+        self.fake.node_voltage(bus, node)
+    }
+    fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64) {
+        self.fake.set_tap(transformer, winding, tap_pu);
+    }
+    fn set_capacitor_states(&mut self, capacitor: &str, states: &[bool]) {
+        self.fake.set_capacitor_states(capacitor, states);
+    }
+    fn layout_id(&self) -> u64 {
+        self.layout
+    }
+    fn locate(&self, element: &ElementId) -> Option<usize> {
+        self.locates.set(self.locates.get() + 1);
+        match element.kind {
+            ElementKind::Transformer => Fake::index(&element.name, "reg"),
+            _ => None,
+        }
+    }
+    fn located_terminal_voltages(&self, at: usize, terminal: usize, out: &mut Vec<C64>) -> bool {
+        match self.fake.terminal_voltages(&reg_id(at), terminal) {
+            Some(v) => {
+                *out = v;
+                true
+            }
+            None => false,
+        }
+    }
+    fn located_terminal_current(
+        &self,
+        at: usize,
+        terminal: usize,
+        conductor: usize,
+    ) -> Option<C64> {
+        self.fake
+            .terminal_currents(&reg_id(at), terminal)?
+            .get(conductor)
+            .copied()
+    }
+}
+
+#[test]
+fn regulators_found_once_by_place_act_as_by_name() {
+    // two regulators with line-drop compensation, sampled by name and by place
+    let z_line = c(1.0, 2.0);
+    let mut net = network(2);
+    for rc in &mut net.reg_controls {
+        rc.r_ldc_v = z_line.re * 100.0 / 20.0;
+        rc.x_ldc_v = z_line.im * 100.0 / 20.0;
+    }
+    let circuits = |sys: &mut Fake| {
+        sys.add(2400.0, z_line, c(20.0, 5.0));
+        sys.add(2330.0, z_line, c(30.0, 10.0));
+    };
+    let mut by_name = Fake::new();
+    circuits(&mut by_name);
+    let mut placed = Placed {
+        fake: Fake::new(),
+        layout: 7,
+        locates: std::cell::Cell::new(0),
+    };
+    circuits(&mut placed.fake);
+    let (mut a, mut b) = (Controls::new(&net), Controls::new(&net));
+    let ra = a.solve_snapshot(&mut by_name, &net);
+    let rb = b.solve_snapshot(&mut placed, &net);
+    assert!(ra.settled && ra.control_iterations > 2, "{ra:?}");
+    assert_eq!(ra, rb);
+    // found once each, however many samples
+    assert_eq!(placed.locates.get(), 2);
+    // a load change, and another layout: found again, same answers again
+    by_name.circuits[1].z_load = c(15.0, 8.0);
+    placed.fake.circuits[1].z_load = c(15.0, 8.0);
+    placed.layout = 8;
+    let (ra, rb) = (
+        a.solve_snapshot(&mut by_name, &net),
+        b.solve_snapshot(&mut placed, &net),
+    );
+    assert!(ra.control_iterations > 1, "{ra:?}");
+    assert_eq!(ra, rb);
+    assert_eq!(placed.locates.get(), 4);
+    // the summary is the report without taps and capacitor states
+    let s = b.run_snapshot(&mut placed, &net);
+    let r = b.report(s.clone());
+    assert_eq!(
+        (r.control_iterations, r.settled, &r.events),
+        (s.control_iterations, s.settled, &s.events)
+    );
+    assert_eq!(r.taps, rb.taps);
+}
+
 #[test]
 fn max_tap_change_one_and_delays_order_the_regulators() {
     // Each step adds 0.71875 V to 115 V; 6 steps reach 119.3125 V. creg0 (15 s) moves alone
