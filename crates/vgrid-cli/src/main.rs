@@ -129,6 +129,10 @@ enum Command {
         /// large feeders.
         #[arg(long, conflicts_with_all = ["elements", "trip_risk"])]
         no_elements: bool,
+        /// Solve every step as a full three-phase network, even when the network is balanced
+        /// (SimBench grids: by default solved in positive sequence, the same voltages faster).
+        #[arg(long)]
+        three_phase: bool,
         /// Print the summary as JSON (every out-of-band node and overloaded element).
         #[arg(long)]
         json: bool,
@@ -237,6 +241,7 @@ fn main() -> ExitCode {
             trip_risk,
             vuf_limit,
             no_elements,
+            three_phase,
             json,
             lenient,
             commands,
@@ -256,6 +261,7 @@ fn main() -> ExitCode {
                 vuf_limit_pct: vuf_limit,
             },
             trip_risk: trip_risk.as_deref(),
+            three_phase,
             json,
             lenient,
             commands: &commands,

@@ -79,6 +79,8 @@ pub struct Options<'a> {
     pub study: StudyOptions,
     /// Where the trip-risk episodes go.
     pub trip_risk: Option<&'a Path>,
+    /// Solve in full three phases even when the network is balanced (`--three-phase`).
+    pub three_phase: bool,
     /// Print the summary as JSON.
     pub json: bool,
     pub lenient: bool,
@@ -148,6 +150,9 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     }
     let mut sim = Simulation::new(&net)
         .with_context(|| format!("preparing the time series of {}", o.script.display()))?;
+    if o.three_phase {
+        sim.set_balanced_mode(false);
+    }
     let mut csv = match o.per_step {
         Some(p) => Some((per_step_sink(p)?, p)),
         None => None,

@@ -885,6 +885,9 @@ impl System {
     /// sum of [`System::pc_powers_kva`] without its per-element list (no allocation for
     /// elements of up to 8 conductors; a time series calls it every step).
     pub fn total_pc_power_kva(&self) -> C64 {
+        if let Some(s) = self.balanced_pc_power_kva() {
+            return s;
+        }
         const SMALL: usize = 8;
         let mut total = zero();
         for p in &self.pc {

@@ -110,6 +110,11 @@ fn balanced_solve_gives_the_three_phase_voltages() {
     // everything read from the full voltages is the same
     let (pa, pb) = (fast.total_source_power_kva(), full.total_source_power_kva());
     assert!((pa - pb).norm() < 1e-6 * pb.norm(), "{pa} vs {pb}");
+    // the elements' power from their first phase (balanced) and from all three
+    let (sa, sb) = (fast.total_pc_power_kva(), full.total_pc_power_kva());
+    assert!((sa - sb).norm() < 1e-9 * sb.norm(), "{sa} vs {sb}");
+    let each: vgrid_network::C64 = fast.pc_powers_kva().iter().map(|(_, s)| s).sum();
+    assert!((sa - each).norm() < 1e-9 * sb.norm(), "{sa} vs {each}");
 }
 
 #[test]

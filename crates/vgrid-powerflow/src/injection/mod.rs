@@ -505,15 +505,16 @@ impl Injection {
     /// The compensation current at the first conductor of a 3-phase wye element whose neutral
     /// is grounded, when its phase voltages are a balanced set whose first one is `v`: the
     /// first entry [`Injection::add_compensation`] adds (the same arithmetic, to the last bit),
-    /// without the two other phases, which are this one rotated by ∓120°. `None` for any other
-    /// element. The positive-sequence iteration (`solve/balanced.rs`) calls it.
+    /// without the two other phases, which are this one rotated by ∓120°. `y_branch` is the
+    /// branch admittance stamped for it, `−yprim[0][3]` of what was stamped. `None` for any
+    /// other element. The positive-sequence iteration (`solve/balanced.rs`) calls it.
     #[inline(always)]
-    pub fn balanced_wye_compensation(&self, yprim: &[C64], v: C64) -> Option<C64> {
+    pub fn balanced_wye_compensation(&self, y_branch: C64, v: C64) -> Option<C64> {
         if self.conn != Connection::Wye || self.phases != 3 || self.conductors != 4 {
             return None;
         }
         // branch 0 of `compensate_wye::<_, 3>` with the neutral at 0 V
-        let y = -*yprim.get(3)?;
+        let y = y_branch;
         Some(match &self.law {
             Law::Off => C64::new(0.0, 0.0),
             Law::Load(l) => y * v - l.load_current(v),
@@ -521,6 +522,24 @@ impl Injection {
             Law::Pv(p) => y * v - p.load_current(v),
             Law::Storage(s) => y * v - s.load_current(v),
         })
+    }
+
+    /// [`Injection::power_kva`] of a 3-phase wye element whose neutral is grounded, when its
+    /// phase voltages are a balanced set whose first one is `v`: three times its first
+    /// phase's. `None` for any other element.
+    #[inline(always)]
+    pub fn balanced_wye_power_kva(&self, v: C64) -> Option<C64> {
+        if self.conn != Connection::Wye || self.phases != 3 || self.conductors != 4 {
+            return None;
+        }
+        let i = match &self.law {
+            Law::Off => return Some(C64::new(0.0, 0.0)),
+            Law::Load(l) => l.load_current(v),
+            Law::Generator(g) => g.load_current(v),
+            Law::Pv(p) => p.load_current(v),
+            Law::Storage(s) => s.load_current(v),
+        };
+        Some(v * i.conj() * (3.0 / 1000.0))
     }
 
     /// [`Injection::power_kva`] of a `P`-phase wye load, generator or PV system at its `P + 1` conductor

@@ -95,6 +95,10 @@ struct PcPlace {
     conductors: u8,
     /// 3-phase wye with its neutral grounded: its first phase alone is evaluated.
     wye: bool,
+    /// Its stamped branch admittance `−yprim[0][3]` (wye), read again at every refresh.
+    y_branch: C64,
+    /// System node of its first conductor.
+    node0: u32,
 }
 
 /// The positive-sequence system of a qualifying network.
@@ -263,8 +267,19 @@ impl Plan {
     }
 
     /// `Y1` from `Y`'s values, and its factorisation; why not when a block is not circulant
-    /// or `Y1` is singular.
-    fn refresh(&mut self, y_values: &[C64], net: &SolverNetwork) -> Result<(), String> {
+    /// or `Y1` is singular. The elements' stamped admittances are read again (they change
+    /// with `Y`, e.g. a new load multiplier).
+    fn refresh(
+        &mut self,
+        y_values: &[C64],
+        net: &SolverNetwork,
+        pc: &[PcElement],
+    ) -> Result<(), String> {
+        for (at, p) in self.pc.iter_mut().zip(pc) {
+            if at.wye {
+                at.y_branch = -p.yprim.as_slice().get(3).copied().unwrap_or_default();
+            }
+        }
         for b in &mut self.blocks {
             *b = [zero(); 9];
         }
@@ -404,6 +419,8 @@ fn pc_place(p: &PcElement, place: &[(u32, u8)]) -> Result<PcPlace, String> {
         phases,
         conductors: conductors as u8,
         wye: inj.connection() == Connection::Wye,
+        y_branch: zero(),
+        node0: p.nodes[0].map_or(0, |i| i as u32),
     })
 }
 
@@ -419,7 +436,7 @@ impl BalancedMode {
             sys.ybus.row_idx(),
         )
         .and_then(|mut plan| {
-            plan.refresh(sys.ybus.values(), &sys.net)?;
+            plan.refresh(sys.ybus.values(), &sys.net, &sys.pc)?;
             plan.built_for = Some(sys.factor_generation);
             Ok(plan)
         });
@@ -456,6 +473,35 @@ impl System {
         }
     }
 
+    /// [`System::total_pc_power_kva`] of a network solved in positive sequence: 3-phase wye
+    /// elements from their first phase alone (three times its power), the others in full.
+    /// Exact for balanced voltages, which every solution of a qualifying network has; `None`
+    /// when the balanced mode is off or the network does not qualify.
+    pub(super) fn balanced_pc_power_kva(&self) -> Option<C64> {
+        let plan = self.balanced.plan.as_ref()?;
+        if !self.balanced.enabled {
+            return None;
+        }
+        let mut total = zero();
+        for (p, at) in self.pc.iter().zip(&plan.pc) {
+            if at.wye {
+                if let Some(s) = p
+                    .injection
+                    .balanced_wye_power_kva(self.v[at.node0 as usize])
+                {
+                    total += s;
+                    continue;
+                }
+            }
+            let mut v = [zero(); 4];
+            for (x, n) in v.iter_mut().zip(&p.nodes) {
+                *x = n.map_or(zero(), |i| self.v[i]);
+            }
+            total += p.injection.power_kva(&v[..p.nodes.len().min(4)]);
+        }
+        Some(total)
+    }
+
     /// Whether the next fixed-point power flow runs in positive sequence (rebuilding `Y1`
     /// after a change of `Y`; a `Y` that is no longer circulant ends the balanced mode).
     pub(super) fn use_balanced(&mut self) -> bool {
@@ -466,7 +512,7 @@ impl System {
             return false;
         };
         if plan.built_for != Some(self.factor_generation) {
-            if let Err(why) = plan.refresh(self.ybus.values(), &self.net) {
+            if let Err(why) = plan.refresh(self.ybus.values(), &self.net, &self.pc) {
                 self.balanced.plan = None;
                 self.balanced.refused = Some(why);
                 return false;
@@ -510,12 +556,11 @@ impl System {
                 if at.wye {
                     // the first phase alone (phase 1 of the bus nearly always)
                     let c = if at.phases[0] == 0 {
-                        p.injection
-                            .balanced_wye_compensation(p.yprim.as_slice(), v1[b])
+                        p.injection.balanced_wye_compensation(at.y_branch, v1[b])
                     } else {
                         let a = ALPHA[at.phases[0] as usize];
                         p.injection
-                            .balanced_wye_compensation(p.yprim.as_slice(), v1[b] * a)
+                            .balanced_wye_compensation(at.y_branch, v1[b] * a)
                             .map(|c| c * a.conj())
                     };
                     if let Some(c) = c {
