@@ -149,6 +149,8 @@ pub struct System {
     branch_blocks: Vec<BlockId>,
     pub(crate) pc: Vec<PcElement>,
     source_injection: Vec<C64>,
+    /// The nodes where `source_injection` is not `+0 + j0` (a few: the sources' terminals).
+    source_nodes: Vec<usize>,
     symbolic: Arc<SymbolicLu>,
     lu: Option<NumericLu>,
     y_dirty: bool,
@@ -360,6 +362,12 @@ impl System {
             ybus,
             branch_blocks,
             pc,
+            source_nodes: (0..n)
+                .filter(|&i| {
+                    let c = source_injection[i];
+                    c.re.to_bits() != 0 || c.im.to_bits() != 0
+                })
+                .collect(),
             source_injection,
             symbolic,
             lu: None,
@@ -787,7 +795,12 @@ impl System {
 
     /// `rhs = I_source + Σ (Y_pc·V − I_pc(V))`.
     pub(crate) fn compensation_rhs(&mut self) {
-        self.rhs.copy_from_slice(&self.source_injection);
+        // the source currents: zeros, and the few nodes that have one (the same bits as a copy
+        // of `source_injection`, without reading it)
+        self.rhs.fill(zero());
+        for &i in &self.source_nodes {
+            self.rhs[i] = self.source_injection[i];
+        }
         const SMALL: usize = 8;
         for p in &self.pc {
             let m = p.nodes.len();
