@@ -104,7 +104,18 @@
 //! no value traffic at all), EULV's solve went from 35.6 to 35.3 µs in elimination order,
 //! from 25.9 to 24.1 µs with the schedule.
 //!
-//! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
+//! **Unknowns eliminated first.** [`SymbolicLu::analyze_eliminating_first`] takes candidate
+unknowns whose right-hand side will always be zero (no source or load there) and eliminates
+those that cost no fill before all others (a bus joining two neighbours, or a dead end,
+repeatedly as the graph shrinks). Their forward substitution is then zero and the rest of the
+factors is the LU of Kron's reduction of the network onto the kept unknowns:
+[`NumericLu::solve_kept_in_place`] iterates on those alone and
+[`NumericLu::recover_eliminated_in_place`] gives the others afterwards, the same answer to the
+last bit as a full solve. The solve's streams hold the eliminated supernodes first and the
+kept ones after, each part in its own schedule, so both are plain slices of the streams. The
+European LV feeder keeps 462 of its 2,721 unknowns (`vgrid_powerflow::solve`, `chains.rs`).
+
+**Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
 //! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
 //! A leaf bus's nodes only see their own bus and their parent bus, which are already all
 //! connected to each other, so eliminating them creates no new edge, and what remains is again a
@@ -229,6 +240,23 @@ pub struct SymbolicLu {
     u_src: Vec<u32>,
     /// Scatter map of the input values, grouped by elimination step.
     scatter: ScatterMap,
+    /// Unknowns eliminated first (elimination positions `0..eliminated_first`), see
+    /// [`SymbolicLu::analyze_eliminating_first`]; 0 for a plain analysis.
+    eliminated_first: usize,
+    /// Where the solve's streams pass from the supernodes eliminated first to the kept ones.
+    split: StreamSplit,
+}
+
+/// Offsets into the solve's streams ([`SymbolicLu::runs`], [`SymbolicLu::block_rows`],
+/// [`SymbolicLu::solve_idx`], [`NumericLu::block_l`], [`NumericLu::block_u`]) at the first
+/// supernode of the kept unknowns: everything before belongs to the unknowns eliminated first.
+#[derive(Debug, Clone, Copy, Default)]
+struct StreamSplit {
+    runs: usize,
+    blocks: usize,
+    idx: usize,
+    l: usize,
+    u: usize,
 }
 
 impl SymbolicLu {
@@ -239,23 +267,76 @@ impl SymbolicLu {
     /// [`LuError::Pattern`] if the pattern is malformed (wrong lengths, decreasing column pointers,
     /// a row index `≥ n`) or too large for 32-bit positions.
     pub fn analyze(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<SymbolicLu, LuError> {
+        Self::analyze_with(n, col_ptr, row_idx, None)
+    }
+
+    /// [`analyze`](Self::analyze), eliminating first the `candidates` (one flag per unknown)
+    /// that cost no fill: an unknown whose remaining neighbours weigh at most twice its own
+    /// group (the nodes of a bus with two neighbouring buses, a pass-through bus of a cable, or
+    /// with one, a dead end), repeatedly, as the graph shrinks.
+    ///
+    /// Meant for the unknowns whose right-hand side is always zero (no source, no load): their
+    /// forward substitution then gives zero and can be skipped, so an iteration needs only
+    /// [`NumericLu::solve_kept_in_place`] over the other unknowns, and one
+    /// [`NumericLu::recover_eliminated_in_place`] at the end gives the eliminated ones
+    /// (Kron's reduction, done by the factorisation itself). [`SymbolicLu::eliminated_first`]
+    /// says which candidates were taken.
+    ///
+    /// # Errors
+    /// As [`analyze`](Self::analyze); also if `candidates` does not have `n` flags.
+    pub fn analyze_eliminating_first(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        candidates: &[bool],
+    ) -> Result<SymbolicLu, LuError> {
+        if candidates.len() != n {
+            return Err(LuError::Pattern(format!(
+                "{} candidate flags for a matrix of order {n}",
+                candidates.len()
+            )));
+        }
+        Self::analyze_with(n, col_ptr, row_idx, Some(candidates))
+    }
+
+    fn analyze_with(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        candidates: Option<&[bool]>,
+    ) -> Result<SymbolicLu, LuError> {
         validate_pattern(n, col_ptr, row_idx)?;
         let (adj_ptr, adj_idx) = symmetric_adjacency(n, col_ptr, row_idx);
         let nnz_symmetric = n + adj_idx.len();
 
-        // Fill-reducing ordering, then an equivalent postorder of its elimination tree.
-        let order = minimum_degree_order(n, &adj_ptr, &adj_idx);
+        // Fill-reducing ordering, then an equivalent postorder of its elimination tree, with
+        // the unknowns eliminated first kept in front (a postorder's subsequences stay
+        // topological: children before parents, and the first ones' children are first ones).
+        let (order, first) = minimum_degree_order(n, &adj_ptr, &adj_idx, candidates);
         let parent = elimination_tree(&order, &inverse(&order), &adj_ptr, &adj_idx);
         let post = postorder(&parent);
+        let post: Vec<usize> = post
+            .iter()
+            .copied()
+            .filter(|&k| k < first)
+            .chain(post.iter().copied().filter(|&k| k >= first))
+            .collect();
         let perm: Vec<usize> = post.iter().map(|&k| order[k]).collect();
         let pinv = inverse(&perm);
         let parent = relabel_tree(&parent, &post);
 
         let (l_col_ptr, l_rows) = factor_pattern(&perm, &pinv, &parent, &adj_ptr, &adj_idx)?;
         let (row_ptr, row_col, row_pos) = transpose_pattern(n, &l_col_ptr, &l_rows);
-        let supernode_ptr = supernodes(&parent, &l_col_ptr);
+        let supernode_ptr = supernodes(&parent, &l_col_ptr, first);
         let l_row_original: Vec<u32> = l_rows.iter().map(|&i| perm[i as usize] as u32).collect();
-        let layout = block_layout(&supernode_ptr, &l_col_ptr, &l_rows, &perm, &l_row_original)?;
+        let layout = block_layout(
+            &supernode_ptr,
+            &l_col_ptr,
+            &l_rows,
+            &perm,
+            &l_row_original,
+            first,
+        )?;
         let scatter = scatter_map(n, col_ptr, row_idx, &pinv);
 
         Ok(SymbolicLu {
@@ -277,7 +358,16 @@ impl SymbolicLu {
             l_src: layout.l_src,
             u_src: layout.u_src,
             scatter,
+            eliminated_first: first,
+            split: layout.split,
         })
+    }
+
+    /// The unknowns eliminated first (original indices), see
+    /// [`analyze_eliminating_first`](Self::analyze_eliminating_first); empty for a plain
+    /// analysis.
+    pub fn eliminated_first(&self) -> &[usize] {
+        &self.perm[..self.eliminated_first]
     }
 
     /// Order of the matrix.
@@ -289,6 +379,13 @@ impl SymbolicLu {
     /// equals the number of entries of the symmetrised pattern (with a full diagonal).
     pub fn nnz_factors(&self) -> usize {
         self.n + 2 * self.l_row_original.len()
+    }
+
+    /// Entries of `L` and `U` in the kept unknowns' columns (all of them when none is
+    /// eliminated first): the work of [`NumericLu::solve_kept_in_place`].
+    pub fn nnz_factors_kept(&self) -> usize {
+        let first = self.eliminated_first;
+        (self.n - first) + 2 * (self.l_col_ptr[self.n] - self.l_col_ptr[first])
     }
 
     /// Entries created by the elimination: `nnz_factors()` minus the entries of the symmetrised
@@ -523,53 +620,74 @@ impl NumericLu {
             b.fill(C64::new(f64::NAN, f64::NAN));
             return;
         }
-        // One dispatch per run of supernodes of one kind (see [`Run`]).
-        let (mut idx, mut vals) = (&s.solve_idx[..], &self.block_l[..]);
-        let mut block_rows = &s.block_rows[..];
-        for run in &s.runs {
-            let (rows, rest) = block_rows.split_at(run.blocks as usize);
-            block_rows = rest;
-            macro_rules! forward {
-                ($S:literal) => {
-                    for &r in rows {
-                        forward_block::<$S>(r as usize, &mut idx, &mut vals, b);
-                    }
-                };
-            }
-            match run.kind {
-                kind::ONE_BY_ONE => forward_run::<1, 2, 1>(rows, &mut idx, &mut vals, b),
-                kind::THREE_BY_THREE => forward_run::<3, 6, 12>(rows, &mut idx, &mut vals, b),
-                1 => forward!(1),
-                2 => forward!(2),
-                3 => forward!(3),
-                4 => forward!(4),
-                5 => forward!(5),
-                _ => forward!(6),
-            }
+        forward(&s.runs, &s.block_rows, &s.solve_idx, &self.block_l, b);
+        backward(&s.runs, &s.block_rows, &s.solve_idx, &self.block_u, b);
+    }
+
+    /// Solves for the kept unknowns only, as if `b` were zero at every unknown eliminated
+    /// first ([`SymbolicLu::eliminated_first`]): then their forward substitution gives zero and
+    /// is skipped, and the kept unknowns' equations are those of the reduced network (Kron's
+    /// reduction). Overwrites `b` at the kept unknowns with their solution and leaves the
+    /// eliminated ones untouched; [`recover_eliminated_in_place`](Self::recover_eliminated_in_place)
+    /// then gives those. Both together equal [`solve_in_place`](Self::solve_in_place) for a
+    /// `b` that is zero at the eliminated unknowns.
+    ///
+    /// # Panics
+    /// As [`solve_in_place`](Self::solve_in_place).
+    pub fn solve_kept_in_place(&self, b: &mut [C64]) {
+        let s = &*self.symbolic;
+        assert_eq!(
+            b.len(),
+            s.n,
+            "right-hand side length must equal the matrix order"
+        );
+        if !self.valid {
+            b.fill(C64::new(f64::NAN, f64::NAN));
+            return;
         }
-        let (mut idx, mut vals) = (&s.solve_idx[..], &self.block_u[..]);
-        let mut block_rows = &s.block_rows[..];
-        for run in s.runs.iter().rev() {
-            let (rest, rows) = block_rows.split_at(block_rows.len() - run.blocks as usize);
-            block_rows = rest;
-            macro_rules! backward {
-                ($S:literal) => {
-                    for &r in rows.iter().rev() {
-                        backward_block::<$S>(r as usize, &mut idx, &mut vals, b);
-                    }
-                };
-            }
-            match run.kind {
-                kind::ONE_BY_ONE => backward_run::<1, 2, 2>(rows, &mut idx, &mut vals, b),
-                kind::THREE_BY_THREE => backward_run::<3, 6, 15>(rows, &mut idx, &mut vals, b),
-                1 => backward!(1),
-                2 => backward!(2),
-                3 => backward!(3),
-                4 => backward!(4),
-                5 => backward!(5),
-                _ => backward!(6),
-            }
+        let p = s.split;
+        forward(
+            &s.runs[p.runs..],
+            &s.block_rows[p.blocks..],
+            &s.solve_idx[p.idx..],
+            &self.block_l[p.l..],
+            b,
+        );
+        backward(
+            &s.runs[p.runs..],
+            &s.block_rows[p.blocks..],
+            &s.solve_idx[p.idx..],
+            &self.block_u[p.u..],
+            b,
+        );
+    }
+
+    /// The unknowns eliminated first, from the kept ones: `b` holds the kept unknowns'
+    /// solution (from [`solve_kept_in_place`](Self::solve_kept_in_place)) and zero at the
+    /// eliminated ones, which this overwrites with their solution (the backward substitution
+    /// of their columns).
+    ///
+    /// # Panics
+    /// As [`solve_in_place`](Self::solve_in_place).
+    pub fn recover_eliminated_in_place(&self, b: &mut [C64]) {
+        let s = &*self.symbolic;
+        assert_eq!(
+            b.len(),
+            s.n,
+            "right-hand side length must equal the matrix order"
+        );
+        if !self.valid {
+            b.fill(C64::new(f64::NAN, f64::NAN));
+            return;
         }
+        let p = s.split;
+        backward(
+            &s.runs[..p.runs],
+            &s.block_rows[..p.blocks],
+            &s.solve_idx[..p.idx],
+            &self.block_u[..p.u],
+            b,
+        );
     }
 
     /// Column-by-column substitution with the supernodal solve's order of operations: forward
@@ -578,7 +696,7 @@ impl NumericLu {
     #[cfg(test)]
     fn solve_by_columns_in_block_order(&self, b: &mut [C64]) {
         let s = &*self.symbolic;
-        let supernode_ptr = supernodes(&s.parent, &s.l_col_ptr);
+        let supernode_ptr = supernodes(&s.parent, &s.l_col_ptr, s.eliminated_first);
         let mut block_last = vec![0; s.n];
         for w in supernode_ptr.windows(2) {
             block_last[w[0]..w[1]].fill(w[1] - 1);
@@ -632,6 +750,60 @@ impl NumericLu {
                 acc -= u * b[i as usize];
             }
             b[s.perm[j]] = acc * self.diag_inv[j];
+        }
+    }
+}
+
+/// The forward substitution over the supernodes of `runs` (one dispatch per run of supernodes
+/// of one kind, see [`Run`]), reading their indices and values from the front of the streams.
+fn forward(runs: &[Run], block_rows: &[u32], idx: &[u32], vals: &[[f64; 4]], b: &mut [C64]) {
+    let (mut idx, mut vals, mut block_rows) = (idx, vals, block_rows);
+    for run in runs {
+        let (rows, rest) = block_rows.split_at(run.blocks as usize);
+        block_rows = rest;
+        macro_rules! forward {
+            ($S:literal) => {
+                for &r in rows {
+                    forward_block::<$S>(r as usize, &mut idx, &mut vals, b);
+                }
+            };
+        }
+        match run.kind {
+            kind::ONE_BY_ONE => forward_run::<1, 2, 1>(rows, &mut idx, &mut vals, b),
+            kind::THREE_BY_THREE => forward_run::<3, 6, 12>(rows, &mut idx, &mut vals, b),
+            1 => forward!(1),
+            2 => forward!(2),
+            3 => forward!(3),
+            4 => forward!(4),
+            5 => forward!(5),
+            _ => forward!(6),
+        }
+    }
+}
+
+/// The backward substitution over the supernodes of `runs`, last first, reading their
+/// indices and values from the back of the streams.
+fn backward(runs: &[Run], block_rows: &[u32], idx: &[u32], vals: &[[f64; 4]], b: &mut [C64]) {
+    let (mut idx, mut vals, mut block_rows) = (idx, vals, block_rows);
+    for run in runs.iter().rev() {
+        let (rest, rows) = block_rows.split_at(block_rows.len() - run.blocks as usize);
+        block_rows = rest;
+        macro_rules! backward {
+            ($S:literal) => {
+                for &r in rows.iter().rev() {
+                    backward_block::<$S>(r as usize, &mut idx, &mut vals, b);
+                }
+            };
+        }
+        match run.kind {
+            kind::ONE_BY_ONE => backward_run::<1, 2, 2>(rows, &mut idx, &mut vals, b),
+            kind::THREE_BY_THREE => backward_run::<3, 6, 15>(rows, &mut idx, &mut vals, b),
+            1 => backward!(1),
+            2 => backward!(2),
+            3 => backward!(3),
+            4 => backward!(4),
+            5 => backward!(5),
+            _ => backward!(6),
         }
     }
 }
@@ -1055,7 +1227,18 @@ fn supervariables(n: usize, adj_ptr: &[usize], adj_idx: &[u32]) -> (Vec<usize>, 
 /// eliminated together). Supervariables of very high degree (more than `max(16, 10·√n)`
 /// neighbours) are ordered last, as AMD does, so that a hub cannot make the ordering quadratic.
 /// Returns `order[k]` = node eliminated `k`-th.
-fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[u32]) -> Vec<usize> {
+///
+/// With `candidates`, a first phase eliminates, as long as there are any, candidate
+/// supervariables (all members candidates, not dense) whose neighbours weigh at most twice
+/// their own weight: such an elimination adds at most as many edges as it removes (a bus in
+/// the middle of a cable joins its two neighbours; a dead end joins nothing). Returns the
+/// order and how many nodes that phase eliminated (they come first).
+fn minimum_degree_order(
+    n: usize,
+    adj_ptr: &[usize],
+    adj_idx: &[u32],
+    candidates: Option<&[bool]>,
+) -> (Vec<usize>, usize) {
     let (super_of, m) = supervariables(n, adj_ptr, adj_idx);
     // Members of each supervariable, in increasing node order.
     let mut member_ptr = vec![0usize; m + 1];
@@ -1102,6 +1285,65 @@ fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[u32]) -> Vec<usi
             list
         })
         .collect();
+    let mut order = Vec::with_capacity(n);
+    let mut stamp = vec![0usize; m];
+    let mut clock = 0usize;
+    let mut eliminated = vec![false; m];
+    if let Some(candidates) = candidates {
+        let degree_of = |adj: &[Vec<u32>], sv: usize| -> usize {
+            adj[sv].iter().map(|&w| weight[w as usize]).sum()
+        };
+        let eligible: Vec<bool> = (0..m)
+            .map(|sv| {
+                !is_dense[sv]
+                    && members[member_ptr[sv]..member_ptr[sv + 1]]
+                        .iter()
+                        .all(|&v| candidates[v])
+            })
+            .collect();
+        let cheap = |adj: &[Vec<u32>], sv: usize| degree_of(adj, sv) <= 2 * weight[sv];
+        let mut queued = vec![false; m];
+        let mut work: Vec<usize> = (0..m)
+            .rev()
+            .filter(|&sv| eligible[sv] && cheap(&adj, sv))
+            .collect();
+        for &sv in &work {
+            queued[sv] = true;
+        }
+        while let Some(sv) = work.pop() {
+            queued[sv] = false;
+            if eliminated[sv] || !cheap(&adj, sv) {
+                continue;
+            }
+            eliminated[sv] = true;
+            order.extend_from_slice(&members[member_ptr[sv]..member_ptr[sv + 1]]);
+            let neighbours = std::mem::take(&mut adj[sv]);
+            for &u in &neighbours {
+                let u = u as usize;
+                clock += 1;
+                stamp[u] = clock;
+                let list = &mut adj[u];
+                list.retain(|&w| {
+                    let keep = w as usize != sv;
+                    if keep {
+                        stamp[w as usize] = clock;
+                    }
+                    keep
+                });
+                for &w in &neighbours {
+                    if w as usize != u && stamp[w as usize] != clock {
+                        list.push(w);
+                    }
+                }
+                if eligible[u] && !eliminated[u] && !queued[u] && cheap(&adj, u) {
+                    queued[u] = true;
+                    work.push(u);
+                }
+            }
+        }
+    }
+    let first = order.len();
+
     let mut degree: Vec<usize> = adj
         .iter()
         .map(|list| list.iter().map(|&w| weight[w as usize]).sum())
@@ -1109,15 +1351,12 @@ fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[u32]) -> Vec<usi
     let mut lists = DegreeLists::new(n + 1, m);
     let mut remaining = 0;
     for sv in (0..m).rev() {
-        if !is_dense[sv] {
+        if !is_dense[sv] && !eliminated[sv] {
             lists.insert(sv, degree[sv]);
             remaining += 1;
         }
     }
 
-    let mut order = Vec::with_capacity(n);
-    let mut stamp = vec![0usize; m];
-    let mut clock = 0usize;
     let mut min_degree = 0;
     while remaining > 0 {
         while lists.head[min_degree] == NONE {
@@ -1166,7 +1405,7 @@ fn minimum_degree_order(n: usize, adj_ptr: &[usize], adj_idx: &[u32]) -> Vec<usi
     for sv in dense {
         order.extend_from_slice(&members[member_ptr[sv]..member_ptr[sv + 1]]);
     }
-    order
+    (order, first)
 }
 
 fn inverse(perm: &[usize]) -> Vec<usize> {
@@ -1299,14 +1538,16 @@ fn factor_pattern(
 }
 
 /// Splits the columns into supernodes of at most [`MAX_SUPERNODE`] columns: column `j + 1`
-/// joins `j`'s supernode when it is `j`'s parent and `j`'s pattern is `{j + 1}` plus its own.
-fn supernodes(parent: &[usize], l_col_ptr: &[usize]) -> Vec<usize> {
+/// joins `j`'s supernode when it is `j`'s parent and `j`'s pattern is `{j + 1}` plus its own,
+/// and no supernode straddles `boundary` (the first kept column).
+fn supernodes(parent: &[usize], l_col_ptr: &[usize], boundary: usize) -> Vec<usize> {
     let n = parent.len();
     let count = |j: usize| l_col_ptr[j + 1] - l_col_ptr[j];
     let mut ptr = vec![0];
     let mut first = 0;
     for j in 0..n {
         let extends = j + 1 < n
+            && j + 1 != boundary
             && j + 1 - first < MAX_SUPERNODE
             && parent[j] == j + 1
             && count(j) == count(j + 1) + 1;
@@ -1372,6 +1613,7 @@ struct BlockLayout {
     idx: Vec<u32>,
     l_src: Vec<u32>,
     u_src: Vec<u32>,
+    split: StreamSplit,
 }
 
 /// The solve's layout of the indices and factor values: per supernode, its columns' and shared
@@ -1384,6 +1626,7 @@ fn block_layout(
     l_rows: &[u32],
     perm: &[usize],
     l_row_original: &[u32],
+    boundary: usize,
 ) -> Result<BlockLayout, LuError> {
     let too_big = || LuError::Pattern("factor too large for 32-bit positions".into());
     let nnz_l = l_row_original.len();
@@ -1398,17 +1641,39 @@ fn block_layout(
         idx: Vec::with_capacity(n + nnz_l),
         l_src: Vec::with_capacity(nnz_l),
         u_src: Vec::with_capacity(nnz_l + n),
+        split: StreamSplit::default(),
     };
-    for b in solve_schedule(supernode_ptr, l_col_ptr, l_rows) {
+    // the supernodes eliminated first, then the kept ones, each in the schedule's order
+    let schedule = solve_schedule(supernode_ptr, l_col_ptr, l_rows);
+    let is_first = |b: &usize| supernode_ptr[*b] < boundary;
+    let schedule = schedule
+        .iter()
+        .copied()
+        .filter(is_first)
+        .chain(schedule.iter().copied().filter(|b| !is_first(b)));
+    let mut in_kept_part = false;
+    for b in schedule {
         let (first, size) = (supernode_ptr[b], supernode_ptr[b + 1] - supernode_ptr[b]);
+        if first >= boundary && !in_kept_part {
+            in_kept_part = true;
+            layout.split = StreamSplit {
+                runs: layout.runs.len(),
+                blocks: layout.block_rows.len(),
+                idx: layout.idx.len(),
+                l: layout.l_src.len(),
+                u: layout.u_src.len(),
+            };
+        }
         let last = first + size - 1;
         let rows = l_col_ptr[last + 1] - l_col_ptr[last];
         layout
             .block_rows
             .push(u32::try_from(rows).map_err(|_| too_big())?);
         let kind = kind::of(size, rows);
+        // a run never straddles the split
+        let may_join = !in_kept_part || layout.runs.len() > layout.split.runs;
         match layout.runs.last_mut() {
-            Some(run) if run.kind == kind => run.blocks += 1,
+            Some(run) if run.kind == kind && may_join => run.blocks += 1,
             _ => layout.runs.push(Run { kind, blocks: 1 }),
         }
         layout
@@ -1434,6 +1699,16 @@ fn block_layout(
                 layout.u_src.push(p);
             }
         }
+    }
+    if !in_kept_part {
+        // nothing kept: the split is the end of the streams
+        layout.split = StreamSplit {
+            runs: layout.runs.len(),
+            blocks: layout.block_rows.len(),
+            idx: layout.idx.len(),
+            l: layout.l_src.len(),
+            u: layout.u_src.len(),
+        };
     }
     Ok(layout)
 }
@@ -1847,6 +2122,104 @@ mod tests {
             let r = solve_residual(&a, &lu, &mut Lcg(seed));
             assert!(r < 1e-12, "{buses} buses × {phases}: residual {r:e}");
         }
+    }
+
+    /// Kept solve + recovery equals the full solve bit for bit when the right-hand side is
+    /// zero at the unknowns eliminated first, and eliminating them first adds at most the
+    /// blocks joining each eliminated bus's two neighbours.
+    #[test]
+    fn eliminating_zero_injection_nodes_first_is_exact_with_bounded_fill() {
+        for (buses, phases, seed, meshed) in [
+            (300, 3, 11, false),
+            (400, 1, 12, false),
+            (120, 4, 13, false),
+            (200, 3, 14, true),
+        ] {
+            let mut a = radial_feeder(buses, phases, seed);
+            if meshed {
+                // a few ties between random buses: fill appears, candidates stay exact
+                let mut rng = Lcg(seed);
+                let mut t = Vec::new();
+                for j in 0..a.n {
+                    for p in a.col_ptr[j]..a.col_ptr[j + 1] {
+                        t.push((a.row_idx[p], j, a.values[p]));
+                    }
+                }
+                for _ in 0..10 {
+                    let (x, y) = (rng.below(buses) * phases, rng.below(buses) * phases);
+                    if x != y {
+                        let v = C64::new(0.5, -2.0);
+                        t.extend([(x, x, v), (y, y, v), (x, y, -v), (y, x, -v)]);
+                    }
+                }
+                a = Csc::from_triplets(a.n, &t);
+            }
+            let plain = a.analyze();
+            // every third bus is a "load" bus (kept), the others candidates
+            let mut rng = Lcg(seed + 100);
+            let candidates: Vec<bool> = (0..a.n)
+                .map(|i| i < phases || (i / phases) % 3 != 0 || rng.uniform() < 0.1)
+                .map(|load| !load)
+                .collect();
+            let symbolic = Arc::new(
+                SymbolicLu::analyze_eliminating_first(a.n, &a.col_ptr, &a.row_idx, &candidates)
+                    .unwrap(),
+            );
+            let first = symbolic.eliminated_first();
+            assert!(
+                first.len() > a.n / 10,
+                "{buses} × {phases}: only {} of {} eliminated first",
+                first.len(),
+                a.n
+            );
+            assert!(first.iter().all(|&i| candidates[i]));
+            // each elimination joins at most its two neighbouring buses (one block each way)
+            assert!(
+                symbolic.nnz_factors() <= plain.nnz_factors() + 2 * phases * first.len(),
+                "{buses} × {phases}: {} entries against {}",
+                symbolic.nnz_factors(),
+                plain.nnz_factors()
+            );
+            let lu = NumericLu::factor(Arc::clone(&symbolic), &a.values).unwrap();
+            let mut rng = Lcg(seed);
+            assert!(solve_residual(&a, &lu, &mut rng) < 1e-12);
+            let mut b: Vec<C64> = (0..a.n).map(|_| rng.complex()).collect();
+            for &i in first {
+                b[i] = C64::new(0.0, 0.0);
+            }
+            let mut full = b.clone();
+            lu.solve_in_place(&mut full);
+            let mut split = b.clone();
+            lu.solve_kept_in_place(&mut split);
+            for &i in first {
+                assert_eq!(split[i], C64::new(0.0, 0.0), "eliminated entries untouched");
+            }
+            lu.recover_eliminated_in_place(&mut split);
+            for i in 0..a.n {
+                assert_eq!(full[i].re.to_bits(), split[i].re.to_bits(), "node {i}");
+                assert_eq!(full[i].im.to_bits(), split[i].im.to_bits(), "node {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_to_eliminate_first_keeps_the_plain_analysis() {
+        let a = radial_feeder(100, 3, 7);
+        let none = vec![false; a.n];
+        let s = SymbolicLu::analyze_eliminating_first(a.n, &a.col_ptr, &a.row_idx, &none).unwrap();
+        assert!(s.eliminated_first().is_empty());
+        assert_eq!(s.permutation(), a.analyze().permutation());
+        let lu = NumericLu::factor(Arc::new(s), &a.values).unwrap();
+        let mut rng = Lcg(3);
+        let b: Vec<C64> = (0..a.n).map(|_| rng.complex()).collect();
+        let (mut x, mut y) = (b.clone(), b);
+        lu.solve_in_place(&mut x);
+        lu.solve_kept_in_place(&mut y);
+        lu.recover_eliminated_in_place(&mut y);
+        assert_eq!(x, y);
+        assert!(
+            SymbolicLu::analyze_eliminating_first(a.n, &a.col_ptr, &a.row_idx, &[true]).is_err()
+        );
     }
 
     #[test]

@@ -57,8 +57,10 @@ use crate::injection::Injection;
 use crate::lu::{LuError, NumericLu, SymbolicLu};
 
 mod balanced;
+mod chains;
 mod reduced;
 use balanced::BalancedMode;
+use chains::ChainRecovery;
 use reduced::LoadSpace;
 
 /// Why a system could not be built or solved.
@@ -190,6 +192,14 @@ pub struct System {
     /// This system's [`ControlledSystem::layout_id`](crate::control::ControlledSystem::layout_id):
     /// unique per system, so the controls' branch places are never used on another one.
     layout_id: u64,
+    /// Nodes eliminated first in the LU (pass-through and dead-end buses, see `chains.rs`),
+    /// recovered once per power flow; the others, iterated on, in `kept`.
+    eliminated: Vec<usize>,
+    kept: Vec<u32>,
+    /// The chains' cheap recovery of the eliminated nodes (`None`: the LU's).
+    chain_recovery: Option<ChainRecovery>,
+    /// Whether the chain recovery was compared with the LU's.
+    chains_checked: bool,
 }
 
 /// The largest squared relative change `|new − old|²·inv_ref2` over the nodes (what
@@ -339,11 +349,45 @@ impl System {
                 }
             }
         }
-        let symbolic = Arc::new(
-            SymbolicLu::analyze(n, ybus.col_ptr(), ybus.row_idx())
-                .map_err(|e| PowerFlowError::Lu(e.to_string()))?,
-        );
-        let load_space = LoadSpace::plan(&pc, symbolic.nnz_factors(), n);
+        // Pass-through and dead-end buses eliminated first where their chains can be
+        // recovered cheaply and they are at least a fifth of the nodes (see `chains.rs`).
+        let lu_err = |e: LuError| PowerFlowError::Lu(e.to_string());
+        let pc_nodes: Vec<Option<usize>> =
+            pc.iter().flat_map(|p| p.nodes.iter().copied()).collect();
+        let candidates = chains::candidates(&net, &pc_nodes, n);
+        let mut elimination = None;
+        if 5 * candidates.iter().filter(|&&c| c).count() >= n && n > 0 {
+            let s = SymbolicLu::analyze_eliminating_first(
+                n,
+                ybus.col_ptr(),
+                ybus.row_idx(),
+                &candidates,
+            )
+            .map_err(lu_err)?;
+            let eliminated = s.eliminated_first().to_vec();
+            if 5 * eliminated.len() >= n {
+                if let Some(ch) = ChainRecovery::build(&net, &eliminated, n) {
+                    elimination = Some((s, eliminated, ch));
+                }
+            }
+        }
+        let (symbolic, eliminated, chain_recovery) = match elimination {
+            Some((s, e, ch)) => (Arc::new(s), e, Some(ch)),
+            None => (
+                Arc::new(SymbolicLu::analyze(n, ybus.col_ptr(), ybus.row_idx()).map_err(lu_err)?),
+                Vec::new(),
+                None,
+            ),
+        };
+        let mut is_eliminated = vec![false; n];
+        for &i in &eliminated {
+            is_eliminated[i] = true;
+        }
+        let kept: Vec<u32> = (0..n)
+            .filter(|&i| !is_eliminated[i])
+            .map(|i| i as u32)
+            .collect();
+        let load_space = LoadSpace::plan(&pc, symbolic.nnz_factors_kept(), n);
         let mut sys = System {
             net,
             // the tables a solve changes or reads again; not the load shapes
@@ -390,6 +434,10 @@ impl System {
             factor_generation: 0,
             iterations_on_factor: 0,
             load_space_enabled: true,
+            eliminated,
+            kept,
+            chain_recovery,
+            chains_checked: false,
             load_space_solves: 0,
             balanced: BalancedMode::default(),
             layout_id: next_layout_id(),
@@ -647,6 +695,12 @@ impl System {
         self.load_space_enabled = on;
     }
 
+    /// Nodes eliminated first and recovered once per power flow (pass-through and dead-end
+    /// buses, see `solve/chains.rs`), and whether their chains recover them (else the LU).
+    pub fn eliminated_nodes(&self) -> (usize, bool) {
+        (self.eliminated.len(), self.chain_recovery.is_some())
+    }
+
     /// Power flows solved by iterating on the load nodes only, since the system was built.
     pub fn load_node_solves(&self) -> u64 {
         self.load_space_solves
@@ -680,6 +734,9 @@ impl System {
         if self.load_space_enabled && self.use_load_space() {
             self.load_space_solves += 1;
             return self.solve_fixed_point_reduced();
+        }
+        if !self.eliminated.is_empty() {
+            return Ok(self.solve_fixed_point_kept());
         }
         let n = self.v.len();
         // compare squared relative changes: no square roots in the hot loop
@@ -725,6 +782,80 @@ impl System {
         let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
         self.change2 = change2;
         Ok(outcome)
+    }
+
+    /// The fixed-point iteration over the kept nodes (see `chains.rs`), then one recovery of
+    /// the eliminated ones. The test takes half the tolerance: a chain bus changes by at most
+    /// the sum of its two ends' changes.
+    fn solve_fixed_point_kept(&mut self) -> PfOutcome {
+        let n = self.v.len();
+        let tol2 = self.settings.tolerance * self.settings.tolerance / 4.0;
+        let mut it = 0;
+        let mut max_change2: f64;
+        let mut change2 = std::mem::take(&mut self.change2);
+        change2.resize(n, 0.0);
+        let mut accepted = false;
+        let status = loop {
+            it += 1;
+            self.compensation_rhs();
+            if let Some(lu) = &self.lu {
+                lu.solve_kept_in_place(&mut self.rhs);
+            }
+            max_change2 = 0.0;
+            let mut finite = true;
+            for &i in &self.kept {
+                let i = i as usize;
+                let (new, v) = (self.rhs[i], &mut self.v[i]);
+                let c2 = (new - *v).norm_sqr() * self.v_inv_ref2[i];
+                change2[i] = c2;
+                if c2 > max_change2 {
+                    max_change2 = c2;
+                }
+                finite &= new.re.is_finite() && new.im.is_finite();
+                *v = new;
+            }
+            if !finite {
+                max_change2 = f64::INFINITY;
+                break PfStatus::Diverged;
+            }
+            if let Some(status) = self.verdict(it, max_change2, tol2, &mut accepted) {
+                break status;
+            }
+        };
+        self.recover_eliminated();
+        self.iterations_on_factor += u64::from(it);
+        let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
+        self.change2 = change2;
+        outcome
+    }
+
+    /// The eliminated nodes' voltages from the kept ones (in `v`): by their chains, or by
+    /// the LU.
+    pub(crate) fn recover_eliminated(&mut self) {
+        if self.eliminated.is_empty() {
+            return;
+        }
+        if !self.chains_checked {
+            self.chains_checked = true;
+            if let (Some(ch), Some(lu)) = (&self.chain_recovery, &self.lu) {
+                // the two recoveries must agree (rounding only); otherwise the LU's is used
+                let deviation = ch.deviation_from(lu, &self.v, &self.eliminated);
+                if deviation.is_nan() || deviation > 1e-10 {
+                    self.chain_recovery = None;
+                }
+            }
+        }
+        match &self.chain_recovery {
+            Some(ch) => ch.recover(&mut self.v),
+            None => {
+                if let Some(lu) = &self.lu {
+                    for &i in &self.eliminated {
+                        self.v[i] = zero();
+                    }
+                    lu.recover_eliminated_in_place(&mut self.v);
+                }
+            }
+        }
     }
 
     /// Whether a fixed-point flow stops after iteration `it` whose largest squared relative
@@ -960,6 +1091,12 @@ impl System {
 
     /// Replace the primitive matrix of branch `b` and re-stamp `Y`.
     fn replace_branch_prim(&mut self, b: usize, prim: prim::Prim) {
+        if let Some(ch) = &self.chain_recovery {
+            if ch.branches.binary_search(&b).is_ok() {
+                // a section of a chain changed: the LU recovers its buses from now on
+                self.chain_recovery = None;
+            }
+        }
         let blk = self.branch_blocks[b];
         let old = self.net.branches[b].prim.y.clone();
         self.ybus.stamp(blk, &old, -1.0);

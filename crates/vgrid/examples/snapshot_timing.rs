@@ -107,8 +107,9 @@ fn main() {
     }
     let nodes = snap.system().net.n_nodes();
     eprintln!(
-        "sparsity (unknowns, nnz Y, nnz LU): {:?}",
-        snap.system().sparsity()
+        "sparsity (unknowns, nnz Y, nnz LU): {:?}; eliminated first (nodes, by chains): {:?}",
+        snap.system().sparsity(),
+        snap.system().eliminated_nodes()
     );
     let rs_med = median(&mut read_solve.clone());
     let re_med = median(&mut resolve.clone());

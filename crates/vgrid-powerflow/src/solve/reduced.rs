@@ -220,9 +220,11 @@ impl System {
             self.rhs[node] += C64::new(re, im);
         }
         if let Some(lu) = &self.lu {
-            lu.solve_in_place(&mut self.rhs);
+            // (with nodes eliminated first, the kept ones, then their recovery)
+            lu.solve_kept_in_place(&mut self.rhs);
         }
         std::mem::swap(&mut self.v, &mut self.rhs);
+        self.recover_eliminated();
         let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
         self.change2 = change2;
         self.load_space = Some(ls);
