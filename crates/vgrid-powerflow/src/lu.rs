@@ -105,17 +105,17 @@
 //! from 25.9 to 24.1 µs with the schedule.
 //!
 //! **Unknowns eliminated first.** [`SymbolicLu::analyze_eliminating_first`] takes candidate
-unknowns whose right-hand side will always be zero (no source or load there) and eliminates
-those that cost no fill before all others (a bus joining two neighbours, or a dead end,
-repeatedly as the graph shrinks). Their forward substitution is then zero and the rest of the
-factors is the LU of Kron's reduction of the network onto the kept unknowns:
-[`NumericLu::solve_kept_in_place`] iterates on those alone and
-[`NumericLu::recover_eliminated_in_place`] gives the others afterwards, the same answer to the
-last bit as a full solve. The solve's streams hold the eliminated supernodes first and the
-kept ones after, each part in its own schedule, so both are plain slices of the streams. The
-European LV feeder keeps 462 of its 2,721 unknowns (`vgrid_powerflow::solve`, `chains.rs`).
-
-**Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
+//! unknowns whose right-hand side will always be zero (no source or load there) and eliminates
+//! those that cost no fill before all others (a bus joining two neighbours, or a dead end,
+//! repeatedly as the graph shrinks). Their forward substitution is then zero and the rest of the
+//! factors is the LU of Kron's reduction of the network onto the kept unknowns:
+//! [`NumericLu::solve_kept_in_place`] iterates on those alone and
+//! [`NumericLu::recover_eliminated_in_place`] gives the others afterwards, the same answer to the
+//! last bit as a full solve. The solve's streams hold the eliminated supernodes first and the
+//! kept ones after, each part in its own schedule, so both are plain slices of the streams. The
+//! European LV feeder keeps 462 of its 2,721 unknowns (`vgrid_powerflow::solve`, `chains.rs`).
+//!
+//! **Why a radial feeder has no fill.** A radial feeder's graph is a tree (of buses; each bus
 //! is a small clique of its 3 or 4 phase nodes, fully coupled to the nodes of the neighbouring bus).
 //! A leaf bus's nodes only see their own bus and their parent bus, which are already all
 //! connected to each other, so eliminating them creates no new edge, and what remains is again a
