@@ -69,8 +69,11 @@ pub(crate) fn candidates(net: &SolverNetwork, pc_nodes: &[Option<usize>], n: usi
     // the terminals (as node lists) of series sections touching each node
     let mut seen: Vec<Option<[u32; MAX_C]>> = vec![None; n];
     let mut count = vec![0u8; n];
+    let series: Vec<bool> = (0..net.branches.len())
+        .map(|b| series_admittance(net, b).is_some())
+        .collect();
     for (b, br) in net.branches.iter().enumerate() {
-        let series = series_admittance(net, b).is_some();
+        let series = series[b];
         for t in 0..br.prim.terminals {
             let bus = terminal(net, b, t);
             let cpt = br.prim.conductors_per_terminal;
@@ -95,7 +98,7 @@ pub(crate) fn candidates(net: &SolverNetwork, pc_nodes: &[Option<usize>], n: usi
     loop {
         let mut changed = false;
         for (b, br) in net.branches.iter().enumerate() {
-            if series_admittance(net, b).is_none() {
+            if !series[b] {
                 continue;
             }
             let cpt = br.prim.conductors_per_terminal;
@@ -162,7 +165,8 @@ fn series_admittance(net: &SolverNetwork, b: usize) -> Option<(usize, Vec<C64>)>
     for r in 0..c {
         for s in 0..c {
             let v = y[r * m + s];
-            let same = |w: C64| (w - v).norm() <= 1e-12 * v.norm().max(1e-300);
+            // squared magnitudes: no square root (`hypot`) per entry
+            let same = |w: C64| (w - v).norm_sqr() <= 1e-24 * v.norm_sqr().max(1e-300);
             if !same(y[(r + c) * m + s + c])
                 || !same(-y[r * m + s + c])
                 || !same(-y[(r + c) * m + s])
