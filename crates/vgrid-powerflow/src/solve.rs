@@ -60,6 +60,7 @@ mod balanced;
 mod chains;
 mod reduced;
 use balanced::BalancedMode;
+pub use balanced::BalancedBranchFlows;
 use chains::ChainRecovery;
 use reduced::LoadSpace;
 

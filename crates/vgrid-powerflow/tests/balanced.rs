@@ -115,6 +115,42 @@ fn balanced_solve_gives_the_three_phase_voltages() {
     assert!((sa - sb).norm() < 1e-9 * sb.norm(), "{sa} vs {sb}");
     let each: vgrid_network::C64 = fast.pc_powers_kva().iter().map(|(_, s)| s).sum();
     assert!((sa - each).norm() < 1e-9 * sb.norm(), "{sa} vs {each}");
+    // every branch's flows from the positive-sequence view, against Yprim·V
+    let mut viewed = 0;
+    for b in 0..fast.net.branches.len() {
+        let Some(f) = fast.balanced_branch_flows(b) else {
+            continue;
+        };
+        viewed += 1;
+        let i = full.branch_currents(b);
+        let c = full.net.branches[b].prim.conductors_per_terminal;
+        for t in 0..f.terminals {
+            let (i_ref, v_ref) = (
+                i[t * c],
+                full.voltages()[full.net.branches[b].nodes[t * c].unwrap()],
+            );
+            assert!(
+                (f.i[t] - i_ref).norm() <= 1e-9 * i_ref.norm().max(1e-3),
+                "branch {b} terminal {t}: {} vs {i_ref}",
+                f.i[t]
+            );
+            assert!(
+                (f.v[t] - v_ref).norm() <= 1e-10 * v_ref.norm(),
+                "branch {b}"
+            );
+            // every phase carries the same magnitude
+            for k in 0..3 {
+                let ik = i[t * c + k].norm();
+                assert!(
+                    (ik - f.i[t].norm()).abs() <= 1e-9 * ik.max(1e-3),
+                    "branch {b} conductor {k}"
+                );
+            }
+        }
+    }
+    // the 18 lines and the transformer (its wye neutral grounded)
+    assert_eq!(viewed, 19);
+    assert!(full.balanced_branch_flows(0).is_none());
 }
 
 #[test]
