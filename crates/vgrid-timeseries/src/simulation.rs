@@ -78,8 +78,11 @@ pub struct Simulation {
     step: u64,
     /// `1 / base volts` of each node; 0 for nodes without a base or de-energised.
     inv_base_v: Vec<f64>,
-    /// Branches that are shunts (their power is not a loss).
-    shunt_branch: Vec<bool>,
+    /// `inv_base_v²`: a node's squared per-unit magnitude is `|V|²·inv_base_v2` (the same
+    /// bits as `|V|²·(inv·inv)`).
+    inv_base_v2: Vec<f64>,
+    /// Branches that are shunts (their power is not a loss), in branch order.
+    shunt_branches: Vec<usize>,
     /// Regulator names and tap numbers when no control loop runs.
     static_taps: Vec<(String, i32)>,
     regulators: Vec<String>,
@@ -104,10 +107,10 @@ struct Predictor {
     /// Load powers of the last step and their change from the step before.
     last_powers: Vec<(f64, f64)>,
     last_delta: Vec<(f64, f64)>,
-    /// Voltages at the start of the last step (the solution of the step before).
+    /// Voltages at the start of the last step (the solution of the step before). The
+    /// prediction is written over them and then changes place with the system's voltages,
+    /// which thus become the new history: one pass, no copy.
     last_v: Vec<C64>,
-    /// Work space: the last step's voltage change.
-    dv: Vec<C64>,
 }
 
 impl Simulation {
@@ -138,11 +141,13 @@ impl Simulation {
                 }
             }
         }
-        let shunt_branch = sys
+        let inv_base_v2 = inv_base_v.iter().map(|inv| inv * inv).collect();
+        let shunt_branches = sys
             .net
             .branches
             .iter()
-            .map(|br| match br.id.kind {
+            .enumerate()
+            .filter(|(_, br)| match br.id.kind {
                 ElementKind::Capacitor => net
                     .capacitors
                     .get(br.index)
@@ -152,6 +157,7 @@ impl Simulation {
                 }
                 _ => false,
             })
+            .map(|(b, _)| b)
             .collect();
         let controlled = net.settings.control_mode != vgrid_model::ControlMode::Off
             && (net.reg_controls.iter().any(|r| r.enabled)
@@ -171,7 +177,8 @@ impl Simulation {
             drivers,
             step: 0,
             inv_base_v,
-            shunt_branch,
+            inv_base_v2,
+            shunt_branches,
             regulators: static_taps.iter().map(|(n, _)| n.clone()).collect(),
             static_taps,
             report: StepReport::default(),
@@ -299,20 +306,8 @@ impl Simulation {
             dot += d.0 * dlast.0 + d.1 * dlast.1;
             norm2 += dlast.0 * dlast.0 + dlast.1 * dlast.1;
         }
-        let v = self.sys.voltages();
-        let ready = p.valid && p.enabled && p.last_v.len() == v.len() && norm2 > 0.0;
-        if ready {
-            // the last step's change, and the history shifted, in one pass
-            p.dv.clear();
-            p.dv.extend(p.last_v.iter_mut().zip(v).map(|(last, &now)| {
-                let d = now - *last;
-                *last = now;
-                d
-            }));
-        } else {
-            p.last_v.clear();
-            p.last_v.extend_from_slice(v);
-        }
+        let n = self.sys.voltages().len();
+        let ready = p.valid && p.enabled && p.last_v.len() == n && norm2 > 0.0;
         // shift the history: this step's load change and starting voltages
         p.last_delta.clear();
         p.last_delta.extend(
@@ -333,10 +328,19 @@ impl Simulation {
         }
         p.last_powers.clone_from(&self.powers);
         if ready {
-            // now + (now − last)·α, in place
-            self.sys
-                .shift_start_voltages(&p.dv, (dot / norm2).clamp(-4.0, 4.0));
+            // now + (now − last)·α, written over `last` (read once, in one pass); the start
+            // then changes place with the present solution, which becomes the history
+            let alpha = (dot / norm2).clamp(-4.0, 4.0);
+            for (last, &now) in p.last_v.iter_mut().zip(self.sys.voltages()) {
+                *last = now + (now - *last) * alpha;
+            }
+            if self.sys.swap_start_voltages(&mut p.last_v) {
+                return;
+            }
         }
+        // no prediction: the start is the present solution, which is also the history
+        p.last_v.clear();
+        p.last_v.extend_from_slice(self.sys.voltages());
     }
 
     /// Whether steps start from a predicted voltage (default true). The answers do not depend
@@ -496,19 +500,16 @@ impl Simulation {
         // power balance: what the sources deliver and the loads and shunts do not draw is
         // lost in the series elements (cheaper than summing every branch's V·conj(I))
         let drawn = self.sys.total_pc_power_kva();
-        let shunts = branch_losses_kva(&self.sys, &self.shunt_branch, &mut self.work_v);
+        let shunts = branch_losses_kva(&self.sys, &self.shunt_branches, &mut self.work_v);
         let losses = source - drawn - shunts;
         r.losses_kw = losses.re;
         r.losses_kvar = losses.im;
         // squared per-unit magnitudes: one square root per step, not per node
-        let (mut vmin2, mut vmax2) = (f64::INFINITY, f64::NEG_INFINITY);
-        for (v, inv) in self.sys.voltages().iter().zip(&self.inv_base_v) {
-            let pu2 = v.norm_sqr() * (inv * inv);
-            if pu2 > VPU_FLOOR * VPU_FLOOR {
-                vmin2 = vmin2.min(pu2);
-                vmax2 = vmax2.max(pu2);
-            }
-        }
+        let (vmin2, vmax2) = vpu2_range(
+            self.sys.voltages(),
+            &self.inv_base_v2,
+            VPU_FLOOR * VPU_FLOOR,
+        );
         (r.vpu_min, r.vpu_max) = if vmin2 > vmax2 {
             (f64::NAN, f64::NAN)
         } else {
@@ -518,16 +519,66 @@ impl Simulation {
     }
 }
 
-/// Power drawn by the branches flagged in `which`, kW + j kvar: `Σ V·conj(Yprim·V)` over
-/// each branch's conductors, without allocating.
-fn branch_losses_kva(sys: &System, which: &[bool], v_work: &mut Vec<C64>) -> C64 {
+/// The smallest and largest squared per-unit magnitude `|V|²·inv_base2` over the nodes
+/// above `floor2`; the smallest is `+∞` and the largest `floor2` when no node is above it.
+///
+/// Four running minima and maxima, selected without branches: one of each would chain every
+/// node's comparison on the one before, and the compiler keeps the lanes in vector registers.
+/// The maximum needs no mask (a node at or below the floor cannot raise it above the floor; a
+/// NaN never wins a comparison). A minimum or maximum does not depend on the order it is
+/// taken in: the same numbers as a node-by-node loop.
+#[inline(never)] // inlined with its constant floor, the compiler branches per lane
+fn vpu2_range(v: &[C64], inv_base2: &[f64], floor2: f64) -> (f64, f64) {
+    const W: usize = 4;
+    let mut lo = [f64::INFINITY; W];
+    let mut hi = [floor2; W];
+    // stage by stage over the four lanes: the form the compiler turns into vector
+    // instructions (node by node, it mixes lanes and branches)
+    let (vc, wc) = (v.chunks_exact(W), inv_base2.chunks_exact(W));
+    let (v_tail, w_tail) = (vc.remainder(), wc.remainder());
+    for (v, w) in vc.zip(wc) {
+        let mut pu2 = [0.0; W];
+        for k in 0..W {
+            pu2[k] = v[k].norm_sqr() * w[k];
+        }
+        for k in 0..W {
+            hi[k] = if pu2[k] > hi[k] { pu2[k] } else { hi[k] };
+        }
+        // neutrals and nodes without a base (0) stay out of the minimum, as a NaN does
+        let mut l = [0.0; W];
+        for k in 0..W {
+            l[k] = if pu2[k] > floor2 {
+                pu2[k]
+            } else {
+                f64::INFINITY
+            };
+        }
+        for k in 0..W {
+            lo[k] = if l[k] < lo[k] { l[k] } else { lo[k] };
+        }
+    }
+    for (v, &w) in v_tail.iter().zip(w_tail) {
+        let pu2 = v.norm_sqr() * w;
+        if pu2 > floor2 {
+            hi[0] = if pu2 > hi[0] { pu2 } else { hi[0] };
+            lo[0] = if pu2 < lo[0] { pu2 } else { lo[0] };
+        }
+    }
+    let (mut min, mut max) = (f64::INFINITY, floor2);
+    for k in 0..W {
+        min = if lo[k] < min { lo[k] } else { min };
+        max = if hi[k] > max { hi[k] } else { max };
+    }
+    (min, max)
+}
+
+/// Power drawn by the branches `which` (indices, in branch order), kW + j kvar:
+/// `Σ V·conj(Yprim·V)` over each branch's conductors, without allocating.
+fn branch_losses_kva(sys: &System, which: &[usize], v_work: &mut Vec<C64>) -> C64 {
     let v = sys.voltages();
     let zero = C64::new(0.0, 0.0);
     let mut total = zero;
-    for (br, &wanted) in sys.net.branches.iter().zip(which) {
-        if !wanted {
-            continue;
-        }
+    for br in which.iter().filter_map(|&b| sys.net.branches.get(b)) {
         v_work.clear();
         v_work.extend(br.nodes.iter().map(|n| n.map_or(zero, |i| v[i])));
         let m = v_work.len();
@@ -651,6 +702,53 @@ mod tests {
         let mut sim = Simulation::new(&net).unwrap();
         assert!(matches!(sim.step(), Err(Error::NotATimeMode)));
         assert!(sim.solve_present().unwrap().converged);
+    }
+
+    #[test]
+    fn voltage_range_is_the_node_by_node_one() {
+        // node by node, as the report did before the lanes
+        let reference = |v: &[C64], w: &[f64], floor2: f64| {
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for (v, w) in v.iter().zip(w) {
+                let pu2 = v.norm_sqr() * w;
+                if pu2 > floor2 {
+                    lo = lo.min(pu2);
+                    hi = hi.max(pu2);
+                }
+            }
+            (lo, hi)
+        };
+        let floor2 = VPU_FLOOR * VPU_FLOOR;
+        // every length up to a few lanes, neutrals (near 0), nodes without a base (weight 0)
+        // and a NaN, wherever they fall
+        let mut x = 0.123_f64;
+        let mut next = || {
+            x = (x * 997.0 + 0.37).fract();
+            x
+        };
+        for n in 0..23usize {
+            for special in [None, Some(0), Some(n / 2), Some(n.saturating_sub(1))] {
+                let mut v: Vec<C64> = (0..n)
+                    .map(|_| C64::new(230.0 * (0.9 + 0.2 * next()), 40.0 * next()))
+                    .collect();
+                let mut w: Vec<f64> = (0..n).map(|_| (1.0 / 230.0f64).powi(2)).collect();
+                if let Some(k) = special.filter(|&k| k < n) {
+                    match n % 3 {
+                        0 => v[k] = C64::new(0.5, 0.1),
+                        1 => w[k] = 0.0,
+                        _ => v[k] = C64::new(f64::NAN, 0.0),
+                    }
+                }
+                let (lo, hi) = vpu2_range(&v, &w, floor2);
+                let (rlo, rhi) = reference(&v, &w, floor2);
+                if rlo > rhi {
+                    // no node above the floor: the report's NaN
+                    assert!(lo > hi, "{n} {special:?}");
+                } else {
+                    assert_eq!((lo.to_bits(), hi.to_bits()), (rlo.to_bits(), rhi.to_bits()));
+                }
+            }
+        }
     }
 
     #[test]
