@@ -215,3 +215,30 @@ fn ieee13_does_not_qualify() {
     sys.solve().unwrap();
     assert_eq!(sys.balanced_solves(), 0);
 }
+
+#[test]
+fn a_flow_that_stops_early_reports_the_same_outcome() {
+    let net = balanced_feeder(&[]);
+    let mut fast = System::new(&net).unwrap();
+    let mut full = System::new(&net).unwrap();
+    full.set_balanced_mode(false);
+    for sys in [&mut fast, &mut full] {
+        // the script's limit: 2 iterations to reach 1e-12
+        sys.settings.accept_tolerance = 1e-12;
+        sys.settings.accept_iterations = 2;
+    }
+    let a = fast.solve().unwrap();
+    let b = full.solve().unwrap();
+    assert_eq!(fast.balanced_solves(), 1);
+    assert_eq!(a.status, PfStatus::MaxIterations);
+    assert_eq!((a.status, a.iterations), (b.status, b.iterations));
+    assert!((a.max_change - b.max_change).abs() <= 1e-9 * b.max_change);
+    // the worst nodes: the same buses (the three phases of a bus move alike)
+    assert_eq!(a.worst.len(), 5);
+    let buses = |o: &vgrid_powerflow::PfOutcome| {
+        let mut v: Vec<String> = o.worst.iter().map(|w| w.0.clone()).collect();
+        v.dedup();
+        v
+    };
+    assert_eq!(buses(&a)[0], buses(&b)[0], "{:?} vs {:?}", a.worst, b.worst);
+}

@@ -791,14 +791,19 @@ impl System {
             }
         };
         // every node: V·α at nodes 1, 2, 3
-        let mut change2 = std::mem::take(&mut self.change2);
-        change2.resize(self.v.len(), 0.0);
-        for ((t, &v1), &c2) in plan.nodes.iter().zip(&plan.v1).zip(&plan.change2) {
+        for (t, &v1) in plan.nodes.iter().zip(&plan.v1) {
             self.v[t[0]] = v1;
             self.v[t[1]] = v1 * ALPHA[1];
             self.v[t[2]] = v1 * ALPHA[2];
-            for &i in t {
-                change2[i] = c2;
+        }
+        // each node's last change, for the worst nodes of a flow that did not converge
+        let mut change2 = std::mem::take(&mut self.change2);
+        change2.resize(self.v.len(), 0.0);
+        if status != PfStatus::Converged {
+            for (t, &c2) in plan.nodes.iter().zip(&plan.change2) {
+                for &i in t {
+                    change2[i] = c2;
+                }
             }
         }
         let outcome = self.outcome_of(status, it, max_change2.sqrt(), &change2, true);
