@@ -99,20 +99,22 @@
 //! (`C1 = (1/3)·αᴴ·C_abc`). [`System::total_pc_power_kva`] takes the same shortcut.
 //!
 //! SimBench 1-MV-urban's year (`vgrid timeseries`, 152 buses, 273 loads and generators),
-//! callgrind instructions per quarter-hour step, three-phase → balanced, with the same 6.8
+//! callgrind instructions per quarter-hour step, three-phase → balanced, with the same 4.7
 //! iterations per step (the iterates are the same):
 //!
 //! | | three-phase | balanced |
 //! |---|---|---|
-//! | power flow (`System::solve`) | 885k | 291k |
-//! | of which the LU solves | 323k | 66k |
+//! | power flow (`System::solve`) | 667k | 206k |
+//! | of which the LU solves | 233k | 47k |
 //! | `total_pc_power_kva` | 66k | 21k |
-//! | the whole step with the element statistics | 1,175k | 536k |
+//! | the whole step with the element statistics | 892k | 386k |
 //!
-//! Wall time of the year, same minute, 2 shared cores: 3.2–4.6 s → 1.6–2.2 s (2.0–2.2×).
+//! Wall time of the year, same minute, 2 shared cores: 2.33 s → 1.19 s (34 µs per step).
 //! What is left per step is the compensation (~100 instructions per element and iteration,
 //! mostly the current law itself), the statistics of `vgrid-timeseries` (which read the
-//! three-phase voltages and branch currents: 148k) and the per-step load and generator updates.
+//! three-phase voltages and branch currents: ~100k; [`System::balanced_branch_flows`] gives a
+//! branch's flows from 4 products, which took the year to 1.02 s in a trial) and the per-step
+//! load and generator updates.
 //!
 //! Tried and dropped: a plain scalar sparse LU for `Y1` (fewer operations on paper, more
 //! instructions than [`NumericLu`](crate::lu::NumericLu)'s level-scheduled solve: slower);
