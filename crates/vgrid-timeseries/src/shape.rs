@@ -199,6 +199,24 @@ impl Shape {
         }
     }
 
+    /// The spacing of a shape of equally spaced points, `(interval_h, points)` (`None`: one
+    /// point, or given hours): shapes with the same spacing are at the same point at any hour,
+    /// [`interval_point`]`(interval_h, points, hour)`.
+    pub(crate) fn interval_spacing(&self) -> Option<(f64, usize)> {
+        match self.spacing {
+            Spacing::Interval { interval_h } if self.p_mult.len() > 1 => {
+                Some((interval_h, self.p_mult.len()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The multipliers `(p, q)` of point `k` (0-based; see [`Shape::interval_spacing`]),
+    /// `None` beyond the last.
+    pub(crate) fn at_point(&self, k: usize) -> Option<(f64, f64)> {
+        (k < self.p_mult.len()).then(|| self.point(k))
+    }
+
     /// The multipliers `(p, q)` at simulation hour `hour` (OpenDSS `GetMultAtHour`).
     pub fn at_hour(&self, hour: f64) -> (f64, f64) {
         let n = self.p_mult.len();
@@ -206,19 +224,7 @@ impl Shape {
             return self.point(0);
         }
         match &self.spacing {
-            Spacing::Interval { interval_h } => {
-                let k = (hour / interval_h).round_ties_even();
-                // i in 1..=n: OpenDSS wraps with `mod` above n and maps 0 to n
-                let n_i = n as i64;
-                let mut i = if k.is_finite() { k as i64 } else { 0 };
-                if i > n_i || i < 0 {
-                    i = i.rem_euclid(n_i);
-                }
-                if i == 0 {
-                    i = n_i;
-                }
-                self.point((i - 1) as usize)
-            }
+            Spacing::Interval { interval_h } => self.point(interval_point(*interval_h, n, hour)),
             Spacing::Hours(hours) => {
                 let last = hours[n - 1];
                 let mut hr = hour;
@@ -246,6 +252,22 @@ impl Shape {
             }
         }
     }
+}
+
+/// The point (0-based) of a shape of `n` points spaced `interval_h` apart at simulation hour
+/// `hour`, as OpenDSS's `GetMultAtHour`: the nearest point, wrapping around after the last.
+pub(crate) fn interval_point(interval_h: f64, n: usize, hour: f64) -> usize {
+    let k = (hour / interval_h).round_ties_even();
+    // i in 1..=n: OpenDSS wraps with `mod` above n and maps 0 to n
+    let n_i = n as i64;
+    let mut i = if k.is_finite() { k as i64 } else { 0 };
+    if i > n_i || i < 0 {
+        i = i.rem_euclid(n_i);
+    }
+    if i == 0 {
+        i = n_i;
+    }
+    (i - 1) as usize
 }
 
 #[cfg(test)]
@@ -291,6 +313,24 @@ mod tests {
             let want = ((k - 1) % 1440) as f64;
             assert_eq!(s.at_hour(hour).0, want, "step {k}");
         }
+    }
+
+    #[test]
+    fn shapes_spaced_alike_share_the_point() {
+        let p: Vec<f64> = (0..96).map(|k| k as f64).collect();
+        let a = Shape::new(&shape(Some(0.25), vec![], p.clone(), vec![])).unwrap();
+        let q: Vec<f64> = p.iter().map(|x| -x).collect();
+        let b = Shape::new(&shape(Some(0.25), vec![], p, q)).unwrap();
+        assert_eq!(a.interval_spacing(), Some((0.25, 96)));
+        assert_eq!(a.interval_spacing(), b.interval_spacing());
+        for hour in [0.0, 0.1, 0.25, 0.375, 12.0, 23.9, 24.0, 24.25, 100.0, -1.0] {
+            let k = interval_point(0.25, 96, hour);
+            assert_eq!(a.at_point(k), Some(a.at_hour(hour)), "{hour}");
+            assert_eq!(b.at_point(k), Some(b.at_hour(hour)), "{hour}");
+        }
+        assert_eq!(a.at_point(96), None);
+        let one = Shape::new(&shape(Some(1.0), vec![], vec![0.5], vec![])).unwrap();
+        assert_eq!(one.interval_spacing(), None);
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub struct Simulation {
     /// `1 / base volts` of each node; 0 for nodes without a base or de-energised.
     inv_base_v: Vec<f64>,
     /// `inv_base_v²`: a node's squared per-unit magnitude is `|V|²·inv_base_v2` (the same
-    /// bits as `|V|²·(inv·inv)`).
+    /// bits as `|V|²·(inv·inv)`); NaN for nodes without a base (never in the min/max).
     inv_base_v2: Vec<f64>,
     /// Branches that are shunts (their power is not a loss), in branch order.
     shunt_branches: Vec<usize>,
@@ -141,7 +141,11 @@ impl Simulation {
                 }
             }
         }
-        let inv_base_v2 = inv_base_v.iter().map(|inv| inv * inv).collect();
+        // NaN for a node without a base: left out of the min/max as a product with 0 was
+        let inv_base_v2 = inv_base_v
+            .iter()
+            .map(|inv| if *inv > 0.0 { inv * inv } else { f64::NAN })
+            .collect();
         let shunt_branches = sys
             .net
             .branches
@@ -246,10 +250,24 @@ impl Simulation {
         }
         self.clock.advance(self.net.settings.step_size_s);
         let hour = self.clock.hour();
-        // each shape sampled once, however many loads follow it
+        // each shape sampled once, however many loads follow it; shapes spaced alike (often
+        // all of them) share the point, found once
         self.sampled.clear();
-        self.sampled
-            .extend(self.shapes.iter().map(|s| s.at_hour(hour)));
+        let mut last: Option<((f64, usize), usize)> = None;
+        self.sampled.extend(self.shapes.iter().map(|s| {
+            let Some(spacing) = s.interval_spacing() else {
+                return s.at_hour(hour);
+            };
+            let k = match last {
+                Some((seen, k)) if seen == spacing => k,
+                _ => {
+                    let k = crate::shape::interval_point(spacing.0, spacing.1, hour);
+                    last = Some((spacing, k));
+                    k
+                }
+            };
+            s.at_point(k).unwrap_or_else(|| s.at_hour(hour))
+        }));
         for (p, d) in self.powers.iter_mut().zip(&self.drivers) {
             *p = d.power_sampled(&self.shapes, &self.sampled);
         }
@@ -520,20 +538,33 @@ impl Simulation {
 }
 
 /// The smallest and largest squared per-unit magnitude `|V|²·inv_base2` over the nodes
-/// above `floor2`; the smallest is `+∞` and the largest `floor2` when no node is above it.
+/// above `floor2` (NaN products are never above it); the smallest is `+∞` and the largest
+/// `floor2` when no node is above it.
 ///
-/// Four running minima and maxima, selected without branches: one of each would chain every
-/// node's comparison on the one before, and the compiler keeps the lanes in vector registers.
-/// The maximum needs no mask (a node at or below the floor cannot raise it above the floor; a
-/// NaN never wins a comparison). A minimum or maximum does not depend on the order it is
-/// taken in: the same numbers as a node-by-node loop.
-#[inline(never)] // inlined with its constant floor, the compiler branches per lane
+/// Usually every node is above the floor (no neutral or dead node has a base): one pass of
+/// plain minima and maxima tells, and is the answer. Otherwise a second pass leaves the nodes
+/// at or below the floor out of the minimum (the maximum needs no mask: a node at or below
+/// the floor cannot raise it above the floor). A minimum or maximum does not depend on the
+/// order it is taken in: the same numbers as a node-by-node loop.
 fn vpu2_range(v: &[C64], inv_base2: &[f64], floor2: f64) -> (f64, f64) {
+    let (lo, hi) = lanes::<false>(v, inv_base2, floor2);
+    if lo > floor2 {
+        return (lo, hi);
+    }
+    lanes::<true>(v, inv_base2, floor2)
+}
+
+/// [`vpu2_range`]'s pass, with or without the floor's `MASK` on the minimum. Four running
+/// minima and maxima selected without branches: one of each would chain every node's
+/// comparison on the one before, and the compiler keeps the lanes in vector registers. (Not
+/// inlined: with its floor a constant, the compiler branches per lane.)
+#[inline(never)]
+fn lanes<const MASK: bool>(v: &[C64], inv_base2: &[f64], floor2: f64) -> (f64, f64) {
     const W: usize = 4;
     let mut lo = [f64::INFINITY; W];
     let mut hi = [floor2; W];
     // stage by stage over the four lanes: the form the compiler turns into vector
-    // instructions (node by node, it mixes lanes and branches)
+    // instructions (node by node, it mixes lanes and branches); a NaN wins no comparison
     let (vc, wc) = (v.chunks_exact(W), inv_base2.chunks_exact(W));
     let (v_tail, w_tail) = (vc.remainder(), wc.remainder());
     for (v, w) in vc.zip(wc) {
@@ -544,23 +575,21 @@ fn vpu2_range(v: &[C64], inv_base2: &[f64], floor2: f64) -> (f64, f64) {
         for k in 0..W {
             hi[k] = if pu2[k] > hi[k] { pu2[k] } else { hi[k] };
         }
-        // neutrals and nodes without a base (0) stay out of the minimum, as a NaN does
-        let mut l = [0.0; W];
-        for k in 0..W {
-            l[k] = if pu2[k] > floor2 {
-                pu2[k]
-            } else {
-                f64::INFINITY
-            };
+        if MASK {
+            for k in 0..W {
+                if pu2[k] <= floor2 {
+                    pu2[k] = f64::INFINITY;
+                }
+            }
         }
         for k in 0..W {
-            lo[k] = if l[k] < lo[k] { l[k] } else { lo[k] };
+            lo[k] = if pu2[k] < lo[k] { pu2[k] } else { lo[k] };
         }
     }
     for (v, &w) in v_tail.iter().zip(w_tail) {
         let pu2 = v.norm_sqr() * w;
-        if pu2 > floor2 {
-            hi[0] = if pu2 > hi[0] { pu2 } else { hi[0] };
+        hi[0] = if pu2 > hi[0] { pu2 } else { hi[0] };
+        if !MASK || pu2 > floor2 {
             lo[0] = if pu2 < lo[0] { pu2 } else { lo[0] };
         }
     }
@@ -719,8 +748,8 @@ mod tests {
             (lo, hi)
         };
         let floor2 = VPU_FLOOR * VPU_FLOOR;
-        // every length up to a few lanes, neutrals (near 0), nodes without a base (weight 0)
-        // and a NaN, wherever they fall
+        // every length up to a few lanes, neutrals (near 0), nodes without a base (weight 0
+        // or NaN) and a NaN voltage, wherever they fall
         let mut x = 0.123_f64;
         let mut next = || {
             x = (x * 997.0 + 0.37).fract();
@@ -733,9 +762,10 @@ mod tests {
                     .collect();
                 let mut w: Vec<f64> = (0..n).map(|_| (1.0 / 230.0f64).powi(2)).collect();
                 if let Some(k) = special.filter(|&k| k < n) {
-                    match n % 3 {
+                    match n % 4 {
                         0 => v[k] = C64::new(0.5, 0.1),
                         1 => w[k] = 0.0,
+                        2 => w[k] = f64::NAN,
                         _ => v[k] = C64::new(f64::NAN, 0.0),
                     }
                 }
