@@ -92,6 +92,9 @@ use vgrid_powerflow::solve::System;
 use crate::simulation::Simulation;
 use crate::sink::StepReport;
 
+mod line_batch;
+use line_batch::{LineBatch, LineSpec, LineStep};
+
 /// Nodes below this per-unit voltage (neutrals, de-energised nodes) are left out, as in the
 /// engine's per-step min/max.
 const VPU_FLOOR: f64 = 0.05;
@@ -1006,6 +1009,10 @@ struct ElementStats {
     /// Work space: conductor voltages and currents of one branch (more than 8 conductors).
     work_v: Vec<C64>,
     work_i: Vec<C64>,
+    /// Lines evaluated side by side, one batch per conductor count (see [`line_batch`]).
+    batches: Vec<LineBatch>,
+    /// Each element's step results from its batch (batched elements only).
+    batch_out: Vec<LineStep>,
 }
 
 /// When a stretch above the threshold is a trip-risk episode.
@@ -1048,6 +1055,9 @@ struct Element {
     branch: usize,
     /// A line's `Yprim` in terminal-symmetric form, when it has one (see [`SymmetricPrim`]).
     symmetric: Option<SymmetricPrim>,
+    /// Evaluated in a [`LineBatch`] (a symmetric line of 1 to 4 conductors per terminal, all
+    /// on nodes, both terminals rated alike, no protective device).
+    batched: bool,
     /// `1 / rated current²` of each terminal, 1/A² (0 when the terminal has no rating).
     inv_rated2: Vec<f64>,
     /// Rated current of each terminal, A.
@@ -1273,6 +1283,7 @@ impl ElementStats {
                 name,
                 branch: b,
                 symmetric,
+                batched: false,
                 is_rated: inv_rated2.iter().any(|r| *r > 0.0),
                 inv_rated2,
                 first_rated_a: rated.iter().copied().find(ok).unwrap_or(f64::NAN),
@@ -1299,7 +1310,10 @@ impl ElementStats {
         } else {
             1.0
         };
+        let batches = Self::batch_lines(sys, &mut elements);
         ElementStats {
+            batch_out: vec![LineStep::default(); elements.len()],
+            batches,
             trip2: (options.trip_pct / 100.0).powi(2),
             rule: EpisodeRule {
                 min_steps: min_steps.min(f64::from(u32::MAX)) as u32,
@@ -1313,78 +1327,69 @@ impl ElementStats {
         }
     }
 
+    /// Put the lines that can be evaluated side by side into batches, one per conductor count,
+    /// and mark them.
+    fn batch_lines(sys: &System, elements: &mut [Element]) -> Vec<LineBatch> {
+        let mut specs = Vec::new();
+        for (k, e) in elements.iter_mut().enumerate() {
+            let Some(sym) = e.symmetric.as_ref() else {
+                continue;
+            };
+            let br = &sys.net.branches[e.branch];
+            let c = sym.c;
+            let nodes: Option<Vec<usize>> = br.nodes.iter().copied().collect();
+            let rated_alike = e.inv_rated2.len() == 2
+                && e.inv_rated2[0].to_bits() == e.inv_rated2[1].to_bits()
+                && e.rated_a.len() == 2
+                && e.rated_a[0].to_bits() == e.rated_a[1].to_bits();
+            let (Some(nodes), true) = (nodes, rated_alike) else {
+                continue;
+            };
+            if !(1..=4).contains(&c)
+                || e.phases != c
+                || e.pickup.is_some()
+                || nodes.len() != 2 * c
+                || br.prim.y.as_slice().len() != 4 * c * c
+            {
+                continue;
+            }
+            e.batched = true;
+            specs.push(LineSpec {
+                element: k,
+                nodes,
+                s: sym.s.clone(),
+                d: sym.d.clone(),
+                s_zero: sym.s_zero,
+                inv_rated2: e.inv_rated2[0],
+                rated_a: e.rated_a[0],
+                first_rated_a: e.first_rated_a,
+            });
+        }
+        LineBatch::of(&specs)
+    }
+
     /// Count one step; true when some element was above 100 % of its rating.
     fn add(&mut self, sys: &System, hour: f64, dt_h: f64) -> bool {
-        /// Elements of up to this many conductors are evaluated on stack arrays.
-        const SMALL: usize = 8;
         let v = sys.voltages();
-        let zero = C64::new(0.0, 0.0);
+        for b in &self.batches {
+            b.evaluate(v, &mut self.batch_out);
+        }
         let trip2 = self.trip2;
         // watts over the step to kWh: a product per element, not a division
         let kwh_per_w = dt_h / 1000.0;
         let mut any_over = false;
-        let (mut v_small, mut i_small) = ([zero; SMALL], [zero; SMALL]);
-        for e in &mut self.elements {
-            let br = &sys.net.branches[e.branch];
-            let m = br.nodes.len();
-            let y = br.prim.y.as_slice();
-            if y.len() != m * m {
-                continue;
-            }
-            let (vs, is): (&[C64], &[C64]) = if m <= SMALL {
-                let (vs, is) = (&mut v_small[..m], &mut i_small[..m]);
-                for (x, n) in vs.iter_mut().zip(&br.nodes) {
-                    *x = n.map_or(zero, |i| v[i]);
-                }
-                match &e.symmetric {
-                    Some(sym) if m <= 2 * 4 => sym.currents(vs, is),
-                    _ => {
-                        for (x, row) in is.iter_mut().zip(y.chunks_exact(m)) {
-                            *x = row.iter().zip(vs.iter()).map(|(a, b)| a * b).sum();
-                        }
-                    }
-                }
-                (vs, is)
+        for (e, o) in self.elements.iter_mut().zip(&self.batch_out) {
+            let (loss_w, p1_w, worst, reference) = if e.batched {
+                // no protective device on a batched line: the rating is the reference
+                (o.loss_w, o.p1_w, o.worst, e.is_rated.then_some(o.worst))
             } else {
-                self.work_v.clear();
-                self.work_v
-                    .extend(br.nodes.iter().map(|n| n.map_or(zero, |i| v[i])));
-                self.work_i.clear();
-                self.work_i.extend(y.chunks_exact(m).map(|row| {
-                    row.iter()
-                        .zip(&self.work_v)
-                        .map(|(a, b)| a * b)
-                        .sum::<C64>()
-                }));
-                (&self.work_v, &self.work_i)
+                match branch_step(e, sys, &mut self.work_v, &mut self.work_i) {
+                    Some(x) => x,
+                    None => continue,
+                }
             };
-            let c = br.prim.conductors_per_terminal;
-            // losses: Σ V·conj(I) over all conductors; power into terminal 1
-            let mut loss = zero;
-            let mut p1 = 0.0;
-            for (k, (vk, ik)) in vs.iter().zip(is).enumerate() {
-                let s = vk * ik.conj();
-                loss += s;
-                if k < c {
-                    p1 += s.re;
-                }
-            }
-            e.losses_kwh += loss.re * kwh_per_w;
-            e.through_kwh += p1.abs() * kwh_per_w;
-            // loading: largest |I|²/I_rated² over phase conductors of rated terminals (with no
-            // current at all, the first rated terminal's rating stands for the element's)
-            let mut worst = (0.0, 0.0, e.first_rated_a);
-            for (t, (&inv2, &rated)) in e.inv_rated2.iter().zip(&e.rated_a).enumerate() {
-                if inv2 <= 0.0 {
-                    continue;
-                }
-                for k in 0..e.phases {
-                    let i2 = is.get(t * c + k).map_or(0.0, |x| x.norm_sqr());
-                    if i2 * inv2 > worst.0 {
-                        worst = (i2 * inv2, i2, rated);
-                    }
-                }
-            }
+            e.losses_kwh += loss_w * kwh_per_w;
+            e.through_kwh += p1_w.abs() * kwh_per_w;
             if worst.0 > 1.0 {
                 e.steps_over_100 += 1;
                 any_over = true;
@@ -1407,17 +1412,6 @@ impl ElementStats {
                 e.peak_rated_a = worst.2;
                 e.peak_hour = hour;
             }
-            // trip risk: against the device's pickup at its terminal, else the rating
-            let reference = match &e.pickup {
-                Some(p) => {
-                    let i2 = (0..e.phases)
-                        .filter_map(|k| is.get(p.terminal * c + k))
-                        .map(|x| x.norm_sqr())
-                        .fold(0.0, f64::max);
-                    Some((i2 / (p.pickup_a * p.pickup_a), i2, p.pickup_a))
-                }
-                None => e.is_rated.then_some(worst),
-            };
             if let Some((r2, i2, ref_a)) = reference {
                 let above = r2 > trip2;
                 // below the threshold with no episode going on: nothing to track
@@ -1472,6 +1466,94 @@ impl ElementStats {
         });
         (elements, episodes)
     }
+}
+
+/// `(|I|²/I_ref², |I|², I_ref A)`: a loading, squared.
+type Loading2 = (f64, f64, f64);
+
+/// One element's step from its `Yprim·V` (elements outside the line batches):
+/// `(losses W, power into terminal 1 W, worst loading, trip reference loading)`; `None` when
+/// its `Yprim` does not match its nodes.
+fn branch_step(
+    e: &Element,
+    sys: &System,
+    work_v: &mut Vec<C64>,
+    work_i: &mut Vec<C64>,
+) -> Option<(f64, f64, Loading2, Option<Loading2>)> {
+    /// Elements of up to this many conductors are evaluated on stack arrays.
+    const SMALL: usize = 8;
+    let v = sys.voltages();
+    let zero = C64::new(0.0, 0.0);
+    let (mut v_small, mut i_small) = ([zero; SMALL], [zero; SMALL]);
+    let br = &sys.net.branches[e.branch];
+    let m = br.nodes.len();
+    let y = br.prim.y.as_slice();
+    if y.len() != m * m {
+        return None;
+    }
+    let (vs, is): (&[C64], &[C64]) = if m <= SMALL {
+        let (vs, is) = (&mut v_small[..m], &mut i_small[..m]);
+        for (x, n) in vs.iter_mut().zip(&br.nodes) {
+            *x = n.map_or(zero, |i| v[i]);
+        }
+        match &e.symmetric {
+            Some(sym) if m <= 2 * 4 => sym.currents(vs, is),
+            _ => {
+                for (x, row) in is.iter_mut().zip(y.chunks_exact(m)) {
+                    *x = row.iter().zip(vs.iter()).map(|(a, b)| a * b).sum();
+                }
+            }
+        }
+        (vs, is)
+    } else {
+        work_v.clear();
+        work_v.extend(br.nodes.iter().map(|n| n.map_or(zero, |i| v[i])));
+        work_i.clear();
+        work_i.extend(y.chunks_exact(m).map(|row| {
+            row.iter()
+                .zip(work_v.iter())
+                .map(|(a, b)| a * b)
+                .sum::<C64>()
+        }));
+        (work_v, work_i)
+    };
+    let c = br.prim.conductors_per_terminal;
+    // losses: Σ V·conj(I) over all conductors; power into terminal 1
+    let mut loss = zero;
+    let mut p1 = 0.0;
+    for (k, (vk, ik)) in vs.iter().zip(is).enumerate() {
+        let s = vk * ik.conj();
+        loss += s;
+        if k < c {
+            p1 += s.re;
+        }
+    }
+    // loading: largest |I|²/I_rated² over phase conductors of rated terminals (with no
+    // current at all, the first rated terminal's rating stands for the element's)
+    let mut worst = (0.0, 0.0, e.first_rated_a);
+    for (t, (&inv2, &rated)) in e.inv_rated2.iter().zip(&e.rated_a).enumerate() {
+        if inv2 <= 0.0 {
+            continue;
+        }
+        for k in 0..e.phases {
+            let i2 = is.get(t * c + k).map_or(0.0, |x| x.norm_sqr());
+            if i2 * inv2 > worst.0 {
+                worst = (i2 * inv2, i2, rated);
+            }
+        }
+    }
+    // trip risk: against the device's pickup at its terminal, else the rating
+    let reference = match &e.pickup {
+        Some(p) => {
+            let i2 = (0..e.phases)
+                .filter_map(|k| is.get(p.terminal * c + k))
+                .map(|x| x.norm_sqr())
+                .fold(0.0, f64::max);
+            Some((i2 / (p.pickup_a * p.pickup_a), i2, p.pickup_a))
+        }
+        None => e.is_rated.then_some(worst),
+    };
+    Some((loss.re, p1, worst, reference))
 }
 
 impl EpisodeRule {
@@ -1724,6 +1806,7 @@ mod tests {
             name: name.into(),
             branch: 0,
             symmetric: None,
+            batched: false,
             inv_rated2: vec![1.0 / (100.0 * 100.0)],
             rated_a: vec![100.0],
             first_rated_a: 100.0,
