@@ -692,6 +692,21 @@ impl System {
         self.load_space_solves
     }
 
+    /// The nodes whose voltages the next power flow starts from, when it does not read them
+    /// all (`None`: every node's start counts). With nodes eliminated first (see
+    /// `solve/chains.rs`) the fixed-point iteration reads the kept nodes only, and recovers
+    /// the others from them; a caller predicting the start (a time series) need move only
+    /// these. `None` for Newton, a network the positive-sequence solve may take, and until the
+    /// chains' first recovery (which reads every node) has been made.
+    pub fn start_nodes(&self) -> Option<&[u32]> {
+        let kept_only = self.initialized
+            && self.chains_checked
+            && !self.eliminated.is_empty()
+            && self.settings.algorithm != Algorithm::Newton
+            && self.balanced_qualifies().is_err();
+        kept_only.then_some(self.kept.as_slice())
+    }
+
     /// Outcome of the latest power flow.
     pub fn last_outcome(&self) -> Option<&PfOutcome> {
         self.last_outcome.as_ref()
