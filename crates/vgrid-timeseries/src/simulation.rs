@@ -21,6 +21,21 @@
 //! move or a capacitor switching refactorises. As in the snapshot solver, controls decide on
 //! flows converged to 1e-6 and the step is then polished to the full tolerance (1e-9), so the
 //! voltages match OpenDSS's tight-tolerance solutions.
+//!
+//! ## What a step costs besides its power flows
+//! The power flow iterates on a few hundred nodes where a feeder has thousands (the European
+//! LV feeder: 462 of 2,721; pass-through and dead-end buses are recovered once per flow), so
+//! whatever else a step does over every node shows. A step therefore touches each node twice
+//! at most:
+//!
+//! - the start: the last solution extrapolated along the last step's change, `V + α·(V −
+//!   V_last)` (see `predict_start`), written over the history only at the nodes the flow reads
+//!   (`System::start_nodes`) and then exchanged with the solution, which becomes the history:
+//!   no copy;
+//! - the report: the smallest and largest `|V|²/V_base²` in four branch-free lanes, one square
+//!   root each per step; sources, loads and shunts give the losses by the power balance.
+//!
+//! On the European LV day the two cost ~26 k of ~710 k instructions per step.
 
 use vgrid_model::{ElementKind, Network, SolveMode};
 use vgrid_network::C64;
