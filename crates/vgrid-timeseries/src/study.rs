@@ -93,7 +93,7 @@ use crate::simulation::Simulation;
 use crate::sink::StepReport;
 
 mod line_batch;
-use line_batch::{LineBatch, LineSpec, LineStep};
+use line_batch::{LineBatch, LineSpec};
 
 /// Nodes below this per-unit voltage (neutrals, de-energised nodes) are left out, as in the
 /// engine's per-step min/max.
@@ -1009,10 +1009,9 @@ struct ElementStats {
     /// Work space: conductor voltages and currents of one branch (more than 8 conductors).
     work_v: Vec<C64>,
     work_i: Vec<C64>,
-    /// Lines evaluated side by side, one batch per conductor count (see [`line_batch`]).
+    /// Lines evaluated side by side, one batch per conductor count and shunt (see
+    /// [`line_batch`]).
     batches: Vec<LineBatch>,
-    /// Each element's step results from its batch (batched elements only).
-    batch_out: Vec<LineStep>,
 }
 
 /// When a stretch above the threshold is a trip-risk episode.
@@ -1056,8 +1055,8 @@ struct Element {
     /// A line's `Yprim` in terminal-symmetric form, when it has one (see [`SymmetricPrim`]).
     symmetric: Option<SymmetricPrim>,
     /// Evaluated in a [`LineBatch`] (a symmetric line of 1 to 4 conductors per terminal, all
-    /// on nodes, both terminals rated alike, no protective device).
-    batched: bool,
+    /// on nodes, both terminals rated alike, no protective device): `(batch, slot)`.
+    batched: Option<(usize, usize)>,
     /// `1 / rated current²` of each terminal, 1/A² (0 when the terminal has no rating).
     inv_rated2: Vec<f64>,
     /// Rated current of each terminal, A.
@@ -1283,7 +1282,7 @@ impl ElementStats {
                 name,
                 branch: b,
                 symmetric,
-                batched: false,
+                batched: None,
                 is_rated: inv_rated2.iter().any(|r| *r > 0.0),
                 inv_rated2,
                 first_rated_a: rated.iter().copied().find(ok).unwrap_or(f64::NAN),
@@ -1312,7 +1311,6 @@ impl ElementStats {
         };
         let batches = Self::batch_lines(sys, &mut elements);
         ElementStats {
-            batch_out: vec![LineStep::default(); elements.len()],
             batches,
             trip2: (options.trip_pct / 100.0).powi(2),
             rule: EpisodeRule {
@@ -1353,7 +1351,6 @@ impl ElementStats {
             {
                 continue;
             }
-            e.batched = true;
             specs.push(LineSpec {
                 element: k,
                 nodes,
@@ -1365,22 +1362,27 @@ impl ElementStats {
                 first_rated_a: e.first_rated_a,
             });
         }
-        LineBatch::of(&specs)
+        let (batches, places) = LineBatch::of(&specs);
+        for (k, b, slot) in places {
+            elements[k].batched = Some((b, slot));
+        }
+        batches
     }
 
     /// Count one step; true when some element was above 100 % of its rating.
     fn add(&mut self, sys: &System, hour: f64, dt_h: f64) -> bool {
         let v = sys.voltages();
-        for b in &self.batches {
-            b.evaluate(v, &mut self.batch_out);
+        for b in &mut self.batches {
+            b.evaluate(v);
         }
         let trip2 = self.trip2;
         // watts over the step to kWh: a product per element, not a division
         let kwh_per_w = dt_h / 1000.0;
         let mut any_over = false;
-        for (e, o) in self.elements.iter_mut().zip(&self.batch_out) {
-            let (loss_w, p1_w, worst, reference) = if e.batched {
+        for e in &mut self.elements {
+            let (loss_w, p1_w, worst, reference) = if let Some((b, slot)) = e.batched {
                 // no protective device on a batched line: the rating is the reference
+                let o = self.batches[b].result(slot);
                 (o.loss_w, o.p1_w, o.worst, e.is_rated.then_some(o.worst))
             } else {
                 match branch_step(e, sys, &mut self.work_v, &mut self.work_i) {
@@ -1806,7 +1808,7 @@ mod tests {
             name: name.into(),
             branch: 0,
             symmetric: None,
-            batched: false,
+            batched: None,
             inv_rated2: vec![1.0 / (100.0 * 100.0)],
             rated_a: vec![100.0],
             first_rated_a: 100.0,

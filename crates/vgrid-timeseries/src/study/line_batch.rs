@@ -14,11 +14,12 @@
 //! parts apart):
 //!
 //! ```text
-//! d_re[chunk·c² + k·c + j] = [Re D_kj of line 0, of line 1, of line 2, of line 3]
+//! d_re[chunk·c² + k·c + j] = [Re D_kj of the chunk's first line, of its second line]
 //! ```
 //!
-//! so that every operation of the one-line formula is one operation on four lines, which the
-//! compiler turns into vector instructions; the conductor loops have a fixed length (`c` is a
+//! so that every operation of the one-line formula is one operation on the chunk's lines, one
+//! vector instruction (two lanes of `f64` fill an SSE2 register, which every x86-64 has; four
+//! lanes measured slower: the compiler runs out of registers); the conductor loops have a fixed length (`c` is a
 //! const parameter), so there are no branches left but the loop over chunks. The voltages are
 //! gathered into the same layout first.
 //!
@@ -28,12 +29,14 @@
 //! chunk's unused lanes compute on zeros and are not written back.
 //!
 //! For a three-conductor cable, one step costs the 18 complex products of `S·Σ` and `D·Δ` per
-//! line, six `V·conj(I)` and six squared magnitudes, shared four ways.
+//! line, six `V·conj(I)` and six squared magnitudes, two lines per instruction. On SimBench
+//! 1-MV-urban (147 such cables) the batch costs ~46 k instructions per step; the element
+//! statistics cost ~120 k per step when the lines went one at a time.
 
 use vgrid_network::C64;
 
 /// Lines evaluated side by side.
-pub(super) const LANES: usize = 4;
+pub(super) const LANES: usize = 2;
 
 /// The lines' results of one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -67,7 +70,7 @@ pub(super) struct LineSpec {
     pub first_rated_a: f64,
 }
 
-/// Four lanes, one per line of a chunk; the operators work lane by lane (and vectorise).
+/// One value per line of a chunk; the operators work lane by lane (and vectorise).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct L([f64; LANES]);
 
@@ -144,14 +147,22 @@ pub(super) struct LineBatch {
     inv_rated2: Vec<L>,
     rated_a: Vec<L>,
     first_rated_a: Vec<L>,
+    /// `[chunk]`: the last step's results.
+    out: Vec<ChunkStep>,
 }
+
+/// A chunk's results: `(loss, p1, worst ratio², worst |I|², worst rating)` per lane.
+#[derive(Debug, Clone, Copy)]
+struct ChunkStep([L; 5]);
 
 impl LineBatch {
     /// The batches of `lines` (each of 1 to 4 conductors per terminal): one per conductor count
-    /// and shunt (S zero or not). Unused lanes point at the first line's first node with
+    /// and shunt (S zero or not), and where each line's results are: `(element, batch, slot)`
+    /// for [`LineBatch::result`]. Unused lanes point at the first line's first node with
     /// zero coefficients.
-    pub(super) fn of(lines: &[LineSpec]) -> Vec<LineBatch> {
-        let mut out = Vec::new();
+    pub(super) fn of(lines: &[LineSpec]) -> (Vec<LineBatch>, Vec<(usize, usize, usize)>) {
+        let mut batches = Vec::new();
+        let mut places = Vec::new();
         for c in 1..=4 {
             for shunt in [false, true] {
                 let group: Vec<&LineSpec> = lines
@@ -159,11 +170,26 @@ impl LineBatch {
                     .filter(|l| l.nodes.len() == 2 * c && l.s_zero != shunt)
                     .collect();
                 if !group.is_empty() {
-                    out.push(LineBatch::new(c, shunt, &group));
+                    for (slot, l) in group.iter().enumerate() {
+                        places.push((l.element, batches.len(), slot));
+                    }
+                    batches.push(LineBatch::new(c, shunt, &group));
                 }
             }
         }
-        out
+        (batches, places)
+    }
+
+    /// The last step's results of the line in `slot` (its place in the batch).
+    #[inline]
+    pub(super) fn result(&self, slot: usize) -> LineStep {
+        let (chunk, lane) = (slot / LANES, slot % LANES);
+        let o = &self.out[chunk].0;
+        LineStep {
+            loss_w: o[0].0[lane],
+            p1_w: o[1].0[lane],
+            worst: (o[2].0[lane], o[3].0[lane], o[4].0[lane]),
+        }
     }
 
     fn new(c: usize, shunt: bool, lines: &[&LineSpec]) -> LineBatch {
@@ -183,6 +209,7 @@ impl LineBatch {
             inv_rated2: vec![L::ZERO; chunks],
             rated_a: vec![L::ZERO; chunks],
             first_rated_a: vec![L([f64::NAN; LANES]); chunks],
+            out: vec![ChunkStep([L::ZERO; 5]); chunks],
         };
         for (n, line) in lines.iter().enumerate() {
             assert!(line.nodes.len() == 2 * c && line.s.len() == c * c && line.d.len() == c * c);
@@ -205,48 +232,36 @@ impl LineBatch {
         b
     }
 
-    /// Every line's [`LineStep`] at node voltages `v`, into `out[element]`.
-    pub(super) fn evaluate(&self, v: &[C64], out: &mut [LineStep]) {
+    /// Every line's [`LineStep`] at node voltages `v` (then read with [`LineBatch::result`]).
+    pub(super) fn evaluate(&mut self, v: &[C64]) {
         match (self.c, self.shunt) {
-            (1, false) => self.evaluate_c::<1, false>(v, out),
-            (1, true) => self.evaluate_c::<1, true>(v, out),
-            (2, false) => self.evaluate_c::<2, false>(v, out),
-            (2, true) => self.evaluate_c::<2, true>(v, out),
-            (3, false) => self.evaluate_c::<3, false>(v, out),
-            (3, true) => self.evaluate_c::<3, true>(v, out),
-            (_, false) => self.evaluate_c::<4, false>(v, out),
-            (_, true) => self.evaluate_c::<4, true>(v, out),
+            (1, false) => self.evaluate_c::<1, false>(v),
+            (1, true) => self.evaluate_c::<1, true>(v),
+            (2, false) => self.evaluate_c::<2, false>(v),
+            (2, true) => self.evaluate_c::<2, true>(v),
+            (3, false) => self.evaluate_c::<3, false>(v),
+            (3, true) => self.evaluate_c::<3, true>(v),
+            (_, false) => self.evaluate_c::<4, false>(v),
+            (_, true) => self.evaluate_c::<4, true>(v),
         }
     }
 
-    fn evaluate_c<const C: usize, const SHUNT: bool>(&self, v: &[C64], out: &mut [LineStep]) {
+    fn evaluate_c<const C: usize, const SHUNT: bool>(&mut self, v: &[C64]) {
         for chunk in 0..self.chunks {
-            let r = self.chunk::<C, SHUNT>(chunk, v);
-            for (lane, &e) in self.elements[chunk * LANES..(chunk + 1) * LANES]
-                .iter()
-                .enumerate()
-            {
-                if let Some(o) = out.get_mut(e) {
-                    *o = LineStep {
-                        loss_w: r.0 .0[lane],
-                        p1_w: r.1 .0[lane],
-                        worst: (r.2 .0[lane], r.3 .0[lane], r.4 .0[lane]),
-                    };
-                }
-            }
+            self.out[chunk] = self.chunk::<C, SHUNT>(chunk, v);
         }
     }
 
     /// One chunk: `(loss, p1, worst ratio², worst |I|², worst rating)` per lane.
     #[inline(always)]
-    fn chunk<const C: usize, const SHUNT: bool>(&self, chunk: usize, v: &[C64]) -> (L, L, L, L, L) {
+    fn chunk<const C: usize, const SHUNT: bool>(&self, chunk: usize, v: &[C64]) -> ChunkStep {
         // conductor voltages, lanes side by side
         let (mut vr, mut vi) = ([L::ZERO; 8], [L::ZERO; 8]);
         let nodes = &self.nodes[chunk * 2 * C..(chunk + 1) * 2 * C];
         for (n, idx) in nodes.iter().enumerate() {
-            let x: [C64; LANES] = idx.map(|i| v[i]);
-            vr[n] = L(x.map(|x| x.re));
-            vi[n] = L(x.map(|x| x.im));
+            let x: [C64; LANES] = std::array::from_fn(|l| v[idx[l]]);
+            vr[n] = L(std::array::from_fn(|l| x[l].re));
+            vi[n] = L(std::array::from_fn(|l| x[l].im));
         }
         // Σ = V₁ + V₂, Δ = V₁ − V₂
         let (mut sr, mut si, mut dr, mut di) =
@@ -302,7 +317,7 @@ impl LineBatch {
             w2 = r2.gt_select(w0, rated, w2);
             w0 = r2.gt_select(w0, r2, w0);
         }
-        (loss, p1, w0, w1, w2)
+        ChunkStep([loss, p1, w0, w1, w2])
     }
 }
 
@@ -390,8 +405,13 @@ mod tests {
                     })
                     .collect();
                 let mut out = vec![LineStep::default(); 2 * count + 2];
-                for batch in LineBatch::of(&lines) {
-                    batch.evaluate(&v, &mut out);
+                let (mut batches, places) = LineBatch::of(&lines);
+                assert_eq!(places.len(), count);
+                for b in &mut batches {
+                    b.evaluate(&v);
+                }
+                for (e, b, slot) in places {
+                    out[e] = batches[b].result(slot);
                 }
                 for (k, o) in out.iter().enumerate() {
                     match lines.iter().find(|l| l.element == k) {
