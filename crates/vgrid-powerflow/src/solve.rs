@@ -59,8 +59,8 @@ use crate::lu::{LuError, NumericLu, SymbolicLu};
 mod balanced;
 mod chains;
 mod reduced;
-use balanced::BalancedMode;
 pub use balanced::BalancedBranchFlows;
+use balanced::BalancedMode;
 use chains::ChainRecovery;
 use reduced::LoadSpace;
 
@@ -796,9 +796,18 @@ impl System {
         let mut change2 = std::mem::take(&mut self.change2);
         change2.resize(n, 0.0);
         let mut accepted = false;
+        // The eliminated nodes' right-hand side stays zero (nothing writes it, the kept solve
+        // leaves it): zero it once, then only the kept nodes' each iteration (462 of 2,721
+        // nodes on the European LV feeder).
+        self.rhs.fill(zero());
         let status = loop {
             it += 1;
-            self.compensation_rhs();
+            if it > 1 {
+                for &i in &self.kept {
+                    self.rhs[i as usize] = zero();
+                }
+            }
+            self.add_compensation_rhs();
             if let Some(lu) = &self.lu {
                 lu.solve_kept_in_place(&mut self.rhs);
             }
@@ -927,9 +936,15 @@ impl System {
 
     /// `rhs = I_source + Σ (Y_pc·V − I_pc(V))`.
     pub(crate) fn compensation_rhs(&mut self) {
-        // the source currents: zeros, and the few nodes that have one (the same bits as a copy
-        // of `source_injection`, without reading it)
         self.rhs.fill(zero());
+        self.add_compensation_rhs();
+    }
+
+    /// [`compensation_rhs`](Self::compensation_rhs) into an `rhs` that is already zero
+    /// everywhere the sources and power-conversion elements do not write.
+    fn add_compensation_rhs(&mut self) {
+        // the source currents: (zeros,) and the few nodes that have one (the same bits as a
+        // copy of `source_injection`, without reading it)
         for &i in &self.source_nodes {
             self.rhs[i] = self.source_injection[i];
         }
