@@ -194,7 +194,8 @@ pub fn run(o: &Options) -> Result<ExitCode> {
     if let (Some(p), true) = (o.trip_risk, results.elements_computed) {
         write_trip_risks(&results, p).with_context(|| format!("writing {}", p.display()))?;
     }
-    print_summary(o, &net, &results, (setup_time, wall));
+    let pf = power_flow_kind(&sim, o.three_phase);
+    print_summary(o, &net, &results, &pf, (setup_time, wall));
     Ok(if results.totals.steps_not_converged == 0 {
         ExitCode::SUCCESS
     } else {
@@ -613,14 +614,47 @@ fn write_unbalance(o: &mut dyn Write, r: &StudyResults) -> std::io::Result<()> {
     Ok(())
 }
 
-fn print_summary(o: &Options, net: &Network, r: &StudyResults, times: (Duration, Duration)) {
+/// How the run's power flows were solved: `(positive sequence?, in words)`.
+fn power_flow_kind(sim: &Simulation, forced_three_phase: bool) -> (bool, String) {
+    let sys = sim.system();
+    if sys.balanced_solves() > 0 {
+        return (
+            true,
+            "positive sequence, one unknown per bus: the network is balanced \
+             (--three-phase solves all phases)"
+                .into(),
+        );
+    }
+    let why = if forced_three_phase {
+        "--three-phase".to_string()
+    } else {
+        match sys.balanced_qualifies() {
+            Ok(()) => "balanced, but not used".to_string(),
+            Err(why) => format!("not balanced: {why}"),
+        }
+    };
+    (false, format!("three-phase ({why})"))
+}
+
+fn print_summary(
+    o: &Options,
+    net: &Network,
+    r: &StudyResults,
+    pf: &(bool, String),
+    times: (Duration, Duration),
+) {
     let mut out = std::io::stdout().lock();
     if o.json {
-        let j = json_summary(o, net, r, times);
+        let mut j = json_summary(o, net, r, times);
+        j["power_flow"] = serde_json::json!(if pf.0 {
+            "positive_sequence"
+        } else {
+            "three_phase"
+        });
         let _ = serde_json::to_writer_pretty(&mut out, &j);
         let _ = writeln!(out);
     } else {
-        let _ = write_summary(&mut out, o, net, r, times);
+        let _ = write_summary(&mut out, o, net, r, &pf.1, times);
     }
 }
 
@@ -771,6 +805,7 @@ fn write_summary(
     opts: &Options,
     net: &Network,
     r: &StudyResults,
+    power_flow: &str,
     (setup, wall): (Duration, Duration),
 ) -> std::io::Result<()> {
     let t = &r.totals;
@@ -787,6 +822,7 @@ fn write_summary(
         trim_num(t.first_hour_h.unwrap_or(f64::NAN)),
         trim_num(t.last_hour_h)
     )?;
+    writeln!(o, "  power flow           {power_flow}")?;
     if t.steps_not_converged == 0 {
         writeln!(o, "  converged            every step")?;
     } else {

@@ -21,6 +21,11 @@ fn a_simbench_year_runs_step_by_step_like_snapshots() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("96 steps of 15 min"), "{text}");
+    // a SimBench grid is balanced: solved in positive sequence, and the summary says so
+    assert!(
+        text.contains("power flow           positive sequence"),
+        "{text}"
+    );
     let csv = std::fs::read_to_string(&per_step).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();

@@ -153,6 +153,7 @@ fn a_daily_run_writes_the_three_files_and_reports_the_overload() {
     for needle in [
         "daily, 24 steps of 1 h",
         "converged            every step",
+        "power flow           positive sequence",
         "steps/s",
         &format!("source energy        {:.6} MWh", source_kwh / 1000.0),
         &format!("losses               {:.6} MWh", losses_kwh / 1000.0),
