@@ -92,8 +92,11 @@ use vgrid_powerflow::solve::System;
 use crate::simulation::Simulation;
 use crate::sink::StepReport;
 
+mod lanes;
 mod line_batch;
+mod unbalance_batch;
 use line_batch::{LineBatch, LineSpec};
+use unbalance_batch::VufBatch;
 
 /// Nodes below this per-unit voltage (neutrals, de-energised nodes) are left out, as in the
 /// engine's per-step min/max.
@@ -729,8 +732,8 @@ struct NodeStats {
     hot: Vec<NodeHot>,
     /// Buses: their nodes' range in `nodes`, and steps with a node below / above its band.
     buses: Vec<BusSpan>,
-    /// `(limit / 100)²` of the unbalance factor.
-    vuf_limit2: f64,
+    /// The unbalance of the buses with phase nodes 1, 2, 3 ([`BusSpan::vuf`]).
+    vuf: VufBatch,
 }
 
 /// One node's per-step data: where to read it, its squared base and band, its squared
@@ -752,19 +755,8 @@ struct BusSpan {
     nodes: std::ops::Range<usize>,
     steps_below: u32,
     steps_above: u32,
-    /// Buses with phase nodes 1, 2, 3: their unbalance.
-    vuf: Option<Unbalance>,
-}
-
-/// A three-phase bus's voltage unbalance over the run.
-#[derive(Debug, Clone)]
-struct Unbalance {
-    /// System node indices of phases 1, 2, 3.
-    phases: [usize; 3],
-    /// Largest `(|V2|/|V1|)²` and its hour.
-    max2: f64,
-    hour: f64,
-    steps_above: u32,
+    /// Buses with phase nodes 1, 2, 3: their item in [`NodeStats::vuf`].
+    vuf: Option<usize>,
 }
 
 /// The class of a node of a bus with line-to-neutral base `kv_ln` and `phase_nodes` phase
@@ -806,6 +798,7 @@ impl NodeStats {
         let mut nodes = Vec::new();
         let mut class = Vec::new();
         let mut buses = Vec::new();
+        let mut vuf_buses = Vec::new();
         for bus in &sys.net.buses {
             let Some(kv) = bus.kv_base_ln.filter(|kv| *kv > 0.0) else {
                 continue;
@@ -826,12 +819,12 @@ impl NodeStats {
                 let span = first..nodes.len();
                 let phase = |p: u32| span.clone().find(|&k| nodes[k].1 == p).map(|k| nodes[k].2);
                 let vuf = match (phase(1), phase(2), phase(3)) {
-                    (Some(a), Some(b), Some(c)) => Some(Unbalance {
-                        phases: [a, b, c],
-                        max2: f64::NEG_INFINITY,
-                        hour: f64::NAN,
-                        steps_above: 0,
-                    }),
+                    (Some(a), Some(b), Some(c)) => {
+                        // the bus's base applies to all three phases
+                        let base_v = nodes[first].3;
+                        vuf_buses.push(([a, b, c], 1.0 / (base_v * base_v)));
+                        Some(vuf_buses.len() - 1)
+                    }
                     _ => None,
                 };
                 buses.push(BusSpan {
@@ -861,7 +854,7 @@ impl NodeStats {
             class,
             band: limits,
             buses,
-            vuf_limit2: (vuf_limit_pct / 100.0).powi(2),
+            vuf: VufBatch::new(&vuf_buses, (vuf_limit_pct / 100.0).powi(2)),
         }
     }
 
@@ -891,21 +884,8 @@ impl NodeStats {
             }
             bus.steps_below += u32::from(below);
             bus.steps_above += u32::from(above);
-            if let Some(u) = bus.vuf.as_mut() {
-                let ph = u.phases.map(|i| v[i]);
-                // energised phases only (the bus's base applies to all three)
-                let inv2 = self.hot[bus.nodes.start].inv_base2;
-                if ph.iter().all(|x| x.norm_sqr() * inv2 > floor2) {
-                    let r2 = unbalance2(ph);
-                    if r2 > u.max2 {
-                        (u.max2, u.hour) = (r2, hour);
-                    }
-                    if r2 > self.vuf_limit2 {
-                        u.steps_above += 1;
-                    }
-                }
-            }
         }
+        self.vuf.add(v, floor2, hour);
     }
 
     /// The node was energised above the floor at some step.
@@ -970,7 +950,10 @@ impl NodeStats {
                 let seen = b.nodes.clone().filter(|&k| self.seen_node(k));
                 let ((lo, lo_h, lo_k), (hi, hi_h, hi_k)) = self.extremes_among(seen)?;
                 let first = b.nodes.start;
-                let vuf = b.vuf.as_ref().filter(|u| u.max2.is_finite());
+                let vuf = b
+                    .vuf
+                    .map(|u| (self.vuf.max2(u), self.vuf.steps_above(u)))
+                    .filter(|((max2, _), _)| max2.is_finite());
                 Some(BusResult {
                     bus: self.nodes[first].0.clone(),
                     vbase_ln_kv: self.nodes[first].3 / 1000.0,
@@ -987,9 +970,9 @@ impl NodeStats {
                     vmax_hour_h: hi_h,
                     below_band_h: f64::from(b.steps_below) * dt_h,
                     above_band_h: f64::from(b.steps_above) * dt_h,
-                    vuf_max_pct: vuf.map(|u| 100.0 * u.max2.sqrt()),
-                    vuf_max_hour_h: vuf.map(|u| u.hour),
-                    above_vuf_limit_h: vuf.map(|u| f64::from(u.steps_above) * dt_h),
+                    vuf_max_pct: vuf.map(|((max2, _), _)| 100.0 * max2.sqrt()),
+                    vuf_max_hour_h: vuf.map(|((_, hour), _)| hour),
+                    above_vuf_limit_h: vuf.map(|(_, steps)| f64::from(steps) * dt_h),
                 })
             })
             .collect()

@@ -35,8 +35,7 @@
 
 use vgrid_network::C64;
 
-/// Lines evaluated side by side.
-pub(super) const LANES: usize = 2;
+use super::lanes::{L, LANES};
 
 /// The lines' results of one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -68,63 +67,6 @@ pub(super) struct LineSpec {
     pub inv_rated2: f64,
     pub rated_a: f64,
     pub first_rated_a: f64,
-}
-
-/// One value per line of a chunk; the operators work lane by lane (and vectorise).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct L([f64; LANES]);
-
-impl L {
-    const ZERO: L = L([0.0; LANES]);
-
-    #[inline(always)]
-    fn map2(self, o: L, f: impl Fn(f64, f64) -> f64) -> L {
-        L(std::array::from_fn(|l| f(self.0[l], o.0[l])))
-    }
-
-    /// `(self > o) ? a : b`, lane by lane.
-    #[inline(always)]
-    fn gt_select(self, o: L, a: L, b: L) -> L {
-        L(std::array::from_fn(|l| {
-            if self.0[l] > o.0[l] {
-                a.0[l]
-            } else {
-                b.0[l]
-            }
-        }))
-    }
-}
-
-impl std::ops::Add for L {
-    type Output = L;
-    #[inline(always)]
-    fn add(self, o: L) -> L {
-        self.map2(o, |a, b| a + b)
-    }
-}
-
-impl std::ops::Sub for L {
-    type Output = L;
-    #[inline(always)]
-    fn sub(self, o: L) -> L {
-        self.map2(o, |a, b| a - b)
-    }
-}
-
-impl std::ops::Mul for L {
-    type Output = L;
-    #[inline(always)]
-    fn mul(self, o: L) -> L {
-        self.map2(o, |a, b| a * b)
-    }
-}
-
-impl std::ops::Neg for L {
-    type Output = L;
-    #[inline(always)]
-    fn neg(self) -> L {
-        L(self.0.map(|a| -a))
-    }
 }
 
 /// Lines of `c` conductors per terminal, with or without shunt admittance, [`LANES`] per chunk.
