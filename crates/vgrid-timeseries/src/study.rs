@@ -728,7 +728,10 @@ struct NodeStats {
     nodes: Vec<(String, u32, usize, f64)>,
     class: Vec<VoltageClass>,
     band: Vec<(f64, f64)>,
-    /// What each step reads and updates, node by node in one table.
+    /// What each step reads first, node by node: where, the base, and the range of squared
+    /// per-unit voltages within which the step changes nothing.
+    quiet: Vec<NodeQuiet>,
+    /// The rest of a node's per-step data, read when its voltage leaves that range.
     hot: Vec<NodeHot>,
     /// Buses: their nodes' range in `nodes`, and steps with a node below / above its band.
     buses: Vec<BusSpan>,
@@ -736,13 +739,22 @@ struct NodeStats {
     vuf: VufBatch,
 }
 
-/// One node's per-step data: where to read it, its squared base and band, its squared
-/// per-unit extremes with their hours, and its steps outside the band.
+/// Where to read a node, its base, and its quiet range `[max(min², low²), min(max², high²)]`:
+/// a squared per-unit voltage in it is neither a new extreme nor outside the band, so the step
+/// leaves the node as it is (empty, `[∞, −∞]`, until the node is first seen).
 #[derive(Debug, Clone)]
-struct NodeHot {
+struct NodeQuiet {
     /// System node index.
     index: usize,
     inv_base2: f64,
+    low2: f64,
+    high2: f64,
+}
+
+/// One node's squared band, its squared per-unit extremes with their hours, and its steps
+/// outside the band.
+#[derive(Debug, Clone)]
+struct NodeHot {
     band2: (f64, f64),
     min2: (f64, f64),
     max2: (f64, f64),
@@ -837,12 +849,18 @@ impl NodeStats {
         }
         let limits: Vec<(f64, f64)> = class.iter().map(|c| band.limits_pu(*c)).collect();
         NodeStats {
-            hot: nodes
+            quiet: nodes
                 .iter()
-                .zip(&limits)
-                .map(|(n, (l, h))| NodeHot {
+                .map(|n| NodeQuiet {
                     index: n.2,
                     inv_base2: 1.0 / (n.3 * n.3),
+                    low2: f64::INFINITY,
+                    high2: f64::NEG_INFINITY,
+                })
+                .collect(),
+            hot: limits
+                .iter()
+                .map(|(l, h)| NodeHot {
                     band2: (l * l, h * h),
                     min2: (f64::INFINITY, f64::NAN),
                     max2: (f64::NEG_INFINITY, f64::NAN),
@@ -861,29 +879,52 @@ impl NodeStats {
     fn add(&mut self, sys: &System, hour: f64) {
         let v = sys.voltages();
         let floor2 = VPU_FLOOR * VPU_FLOOR;
-        for bus in &mut self.buses {
-            let (mut below, mut above) = (false, false);
-            for h in &mut self.hot[bus.nodes.clone()] {
-                let pu2 = v[h.index].norm_sqr() * h.inv_base2;
-                if pu2 <= floor2 {
-                    continue;
-                }
-                if pu2 < h.min2.0 {
-                    h.min2 = (pu2, hour);
-                }
-                if pu2 > h.max2.0 {
-                    h.max2 = (pu2, hour);
-                }
-                if pu2 < h.band2.0 {
-                    h.steps_below += 1;
-                    below = true;
-                } else if pu2 > h.band2.1 {
-                    h.steps_above += 1;
-                    above = true;
-                }
+        let mut outside = false;
+        for (q, h) in self.quiet.iter_mut().zip(&mut self.hot) {
+            let pu2 = v[q.index].norm_sqr() * q.inv_base2;
+            // in the quiet range (so above the floor, or the band reaches below it): nothing
+            // changes; NaN is never in it and changes nothing below either
+            if pu2 >= q.low2 && pu2 <= q.high2 {
+                continue;
             }
-            bus.steps_below += u32::from(below);
-            bus.steps_above += u32::from(above);
+            if pu2 <= floor2 {
+                continue;
+            }
+            if pu2 < h.min2.0 {
+                h.min2 = (pu2, hour);
+            }
+            if pu2 > h.max2.0 {
+                h.max2 = (pu2, hour);
+            }
+            if pu2 < h.band2.0 {
+                h.steps_below += 1;
+                outside = true;
+            } else if pu2 > h.band2.1 {
+                h.steps_above += 1;
+                outside = true;
+            }
+            q.low2 = h.min2.0.max(h.band2.0);
+            q.high2 = h.max2.0.min(h.band2.1);
+        }
+        if outside {
+            // which buses have a node outside its band at this step
+            for bus in &mut self.buses {
+                let (mut below, mut above) = (false, false);
+                for k in bus.nodes.clone() {
+                    let (q, h) = (&self.quiet[k], &self.hot[k]);
+                    let pu2 = v[q.index].norm_sqr() * q.inv_base2;
+                    if pu2 <= floor2 {
+                        continue;
+                    }
+                    if pu2 < h.band2.0 {
+                        below = true;
+                    } else if pu2 > h.band2.1 {
+                        above = true;
+                    }
+                }
+                bus.steps_below += u32::from(below);
+                bus.steps_above += u32::from(above);
+            }
         }
         self.vuf.add(v, floor2, hour);
     }
@@ -1052,6 +1093,10 @@ struct Element {
     pickup: Option<Pickup>,
     /// Phase conductors per terminal whose current counts.
     phases: usize,
+    /// Loadings `(|I|/I_rated)²` at or below this change nothing but the energy and losses:
+    /// `min(1, (trip_pct/100)², peak2)` while no stretch above the trip threshold and no
+    /// episode is going on and the element's trip reference is its rating, else −∞.
+    quiet2: f64,
     /// Peak `(|I|/I_rated)²`, its current and the rating of its terminal, and its hour.
     peak2: f64,
     peak_i_a: f64,
@@ -1271,6 +1316,7 @@ impl ElementStats {
                 first_rated_a: rated.iter().copied().find(ok).unwrap_or(f64::NAN),
                 rated_a: rated,
                 phases: phases.min(br.prim.conductors_per_terminal),
+                quiet2: f64::NEG_INFINITY,
                 peak2: 0.0,
                 peak_i_a: 0.0,
                 peak_rated_a: f64::NAN,
@@ -1375,6 +1421,9 @@ impl ElementStats {
             };
             e.losses_kwh += loss_w * kwh_per_w;
             e.through_kwh += p1_w.abs() * kwh_per_w;
+            if worst.0 <= e.quiet2 {
+                continue;
+            }
             if worst.0 > 1.0 {
                 e.steps_over_100 += 1;
                 any_over = true;
@@ -1405,6 +1454,15 @@ impl ElementStats {
                         .track(e, above, (r2, i2, ref_a), hour, &mut self.episodes);
                 }
             }
+            e.quiet2 = if e.pickup.is_none()
+                && e.trip_run.0 == 0
+                && e.episode.is_none()
+                && !e.peak_hour.is_nan()
+            {
+                1f64.min(trip2).min(e.peak2)
+            } else {
+                f64::NEG_INFINITY
+            };
         }
         any_over
     }
@@ -1798,6 +1856,7 @@ mod tests {
             is_rated: true,
             pickup: None,
             phases: 3,
+            quiet2: f64::NEG_INFINITY,
             peak2: 0.0,
             peak_i_a: 0.0,
             peak_rated_a: f64::NAN,
