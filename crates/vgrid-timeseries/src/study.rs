@@ -880,13 +880,14 @@ impl NodeStats {
         let v = sys.voltages();
         let floor2 = VPU_FLOOR * VPU_FLOOR;
         let mut outside = false;
-        for (q, h) in self.quiet.iter_mut().zip(&mut self.hot) {
+        for (k, q) in self.quiet.iter_mut().enumerate() {
             let pu2 = v[q.index].norm_sqr() * q.inv_base2;
             // in the quiet range (so above the floor, or the band reaches below it): nothing
             // changes; NaN is never in it and changes nothing below either
             if pu2 >= q.low2 && pu2 <= q.high2 {
                 continue;
             }
+            let h = &mut self.hot[k];
             if pu2 <= floor2 {
                 continue;
             }

@@ -354,15 +354,17 @@ impl LineBatch {
         }
         // the first largest |I|²/I_rated²: terminal 1's conductors, then terminal 2's (an
         // unrated line has inv2 = 0: 0 or NaN, never above w0 ≥ 0)
-        let (inv2, rated) = (self.inv_rated2[chunk], self.rated_a[chunk]);
-        let (mut w0, mut w1, mut w2) = (L::ZERO, L::ZERO, self.first_rated_a[chunk]);
+        let inv2 = self.inv_rated2[chunk];
+        let (mut w0, mut w1) = (L::ZERO, L::ZERO);
         for n in 0..2 * C {
             let i2 = ir[n] * ir[n] + ii[n] * ii[n];
             let r2 = i2 * inv2;
             w1 = r2.gt_select(w0, i2, w1);
-            w2 = r2.gt_select(w0, rated, w2);
             w0 = r2.gt_select(w0, r2, w0);
         }
+        // both terminals have the line's rating: it is the rating of the largest loading
+        // when there is one (w0 > 0), else the first rating stands
+        let w2 = w0.gt_select(L::ZERO, self.rated_a[chunk], self.first_rated_a[chunk]);
         Some(ChunkStep([loss, p1, w0, w1, w2]))
     }
 }
