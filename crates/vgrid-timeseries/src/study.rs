@@ -78,12 +78,23 @@
 //! than `trip_min_h` make every step above an episode.
 //!
 //! ## Cost
-//! Node statistics cost one squared magnitude per node per step. Element statistics need the
-//! branch currents `Yprim·V` of every line and transformer at every step (+28 % run time on the
-//! European LV day, +11 % on the village's year); [`StudyOptions::elements`] `= false` leaves
-//! them out. A line's `Yprim = [[A, B], [B, A]]` is kept as `S = (A + B)/2`, `D = (A − B)/2`:
+//! Node statistics cost one squared magnitude and two comparisons per node per step while the
+//! node's voltage stays in its *quiet range* (within its extremes so far and its band); the
+//! rest only when it leaves it. Element statistics need the branch currents `Yprim·V` of
+//! every line and transformer at every step; [`StudyOptions::elements`] `= false` leaves them
+//! out. A line's `Yprim = [[A, B], [B, A]]` is kept as `S = (A + B)/2`, `D = (A − B)/2`:
 //! with `Σ = V₁ + V₂` and `Δ = V₁ − V₂`, `I₁ = S·Σ + D·Δ` and `I₂ = S·Σ − D·Δ`, half the
-//! products of the dense `Yprim·V` (a quarter for a line without shunt admittance, `S = 0`).
+//! products of the dense `Yprim·V`. Lines are evaluated two at a time in batches of one form
+//! (`line_batch`): conductor count, `S` zero, imaginary or diagonal, `D` diagonal; products
+//! with a zero factor are left out (a SimBench cable: 3 complex and 6 real products instead of
+//! 18 complex ones), bit for bit the one-line result. Three-phase buses' unbalance factors
+//! are computed two at a time too (`unbalance_batch`). An element whose loading is at or below
+//! `min(1, trip², peak²)` with no stretch or episode going on only adds its energy and losses.
+//!
+//! Measured (instructions per step of [`Study::add_solution`], callgrind; every file of
+//! `vgrid timeseries` byte-identical to the one-line code's): SimBench 1-MV-urban 148 k →
+//! 66 k, 1-LV-rural1 16.4 k → 9.3 k, the village 299 k → 141 k, IEEE 123 94 k → 50 k,
+//! European LV day 759 k → 359 k (element statistics +63 % → +18 % of that run's time).
 
 use vgrid_model::{ElementKind, Network};
 use vgrid_network::C64;
