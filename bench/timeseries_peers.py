@@ -32,8 +32,8 @@ measured in one run, not absolute times across runs):
         node and line, tolerance 1e-8) over the full year (PGM_STEPS, default 35,136), threading=1,
         balanced (sym) and three-phase (asym), iterative current and Newton-Raphson;
         model building and update arrays untimed;
-      - `vgrid timeseries <folder> --json` over the full year (three-phase model, as vgrid always
-        solves), fresh process per run: process wall time, its `run_time_s`, `--no-elements`;
+      - `vgrid timeseries <folder> --json` over the full year (three-phase model, solved in
+        positive sequence since every SimBench grid is balanced), fresh process per run: process wall time, its `run_time_s`, `--no-elements`;
         and over the same first NSTEPS steps (`--number NSTEPS`) as pandapower.
     pandapower and PGM per-step figures exclude loading SimBench and building the model; vgrid's
     process wall includes reading the CSV tables and profiles.
