@@ -227,12 +227,14 @@ fn matmul(c: usize, a: &[C64], b: &[C64]) -> Vec<C64> {
     out
 }
 
-/// The nodes of terminal `t` of branch `b`.
+/// The nodes of terminal `t` of branch `b` (its first [`MAX_C`] conductors; `u32::MAX` for
+/// ground or a missing conductor).
 fn terminal(net: &SolverNetwork, b: usize, t: usize) -> [u32; MAX_C] {
     let br = &net.branches[b];
     let c = br.prim.conductors_per_terminal;
     let mut out = [u32::MAX; MAX_C];
-    for (k, n) in br.nodes[t * c..(t + 1) * c].iter().enumerate() {
+    let nodes = br.nodes.get(t * c..(t + 1) * c).unwrap_or(&[]);
+    for (k, n) in nodes.iter().take(MAX_C).enumerate() {
         out[k] = n.map_or(u32::MAX, |i| i as u32);
     }
     out
