@@ -538,6 +538,36 @@ mod tests {
         sys
     }
 
+    /// A six-wire section (more conductors than a chain section may have) is simply kept.
+    #[test]
+    fn a_six_wire_line_is_kept_not_a_panic() {
+        let line = |name: &str, b1: &str, b2: &str, phases: u32| {
+            format!(
+                "New Line.{name} bus1={b1} bus2={b2} phases={phases} r1=0.2 x1=0.1 r0=0.6 x0=0.3 c1=0 c0=0 length=1 units=km"
+            )
+        };
+        let cmds = [
+            "Clear".to_string(),
+            "New Circuit.c basekv=10 phases=3 bus1=src".to_string(),
+            line("a", "src", "j", 3),
+            line("b", "j", "k", 3),
+            line("six", "k.1.2.3.1.2.3", "m.1.2.3.4.5.6", 6),
+            line("c", "m", "n", 3),
+            line("d", "n", "p", 3),
+            "New Load.p bus1=p phases=3 kv=10 kw=100 kvar=20".to_string(),
+            "New Load.m bus1=m.4.5.6 phases=3 kv=10 kw=100 kvar=20".to_string(),
+            "Set voltagebases=[10]".to_string(),
+            "CalcVoltageBases".to_string(),
+        ];
+        let refs: Vec<&str> = cmds.iter().map(String::as_str).collect();
+        let net = network(&refs);
+        let fixed = solved(&net, Algorithm::FixedPoint);
+        let newton = solved(&net, Algorithm::Newton);
+        for (a, b) in fixed.voltages().iter().zip(newton.voltages()) {
+            assert!((a - b).norm() <= 1e-9 * b.norm().max(1.0));
+        }
+    }
+
     /// A cable of five sections with joints between them, a dead-end stub of two sections, a
     /// single-phase tap, and a line with charging capacitance (not a series section): the
     /// joints and the stub are eliminated first and recovered by their chains, and every node
