@@ -1129,6 +1129,49 @@ struct Element {
 }
 
 impl Element {
+    /// An element of branch `branch` with the ratings `rated_a` of its terminals (A; a
+    /// terminal without one: 0 or NaN), before any step.
+    fn new(
+        name: String,
+        branch: usize,
+        symmetric: Option<SymmetricPrim>,
+        rated_a: Vec<f64>,
+        pickup: Option<Pickup>,
+        phases: usize,
+    ) -> Element {
+        let ok = |r: &f64| r.is_finite() && *r > 0.0;
+        let inv_rated2: Vec<f64> = rated_a
+            .iter()
+            .map(|r| if ok(r) { 1.0 / (r * r) } else { 0.0 })
+            .collect();
+        Element {
+            name,
+            branch,
+            symmetric,
+            batched: None,
+            is_rated: inv_rated2.iter().any(|r| *r > 0.0),
+            inv_rated2,
+            first_rated_a: rated_a.iter().copied().find(ok).unwrap_or(f64::NAN),
+            rated_a,
+            pickup,
+            phases,
+            quiet2: f64::NEG_INFINITY,
+            peak2: 0.0,
+            peak_i_a: 0.0,
+            peak_rated_a: f64::NAN,
+            peak_hour: f64::NAN,
+            steps_over_100: 0,
+            steps_over_trip: 0,
+            trip_run: (0, f64::NAN),
+            longest_trip_run: (0, f64::NAN),
+            episode: None,
+            episodes: 0,
+            episode_steps: 0,
+            through_kwh: 0.0,
+            losses_kwh: 0.0,
+        }
+    }
+
     fn rated(&self) -> bool {
         self.is_rated
     }
@@ -1303,7 +1346,6 @@ impl ElementStats {
                 },
                 _ => continue,
             };
-            let ok = |r: &f64| r.is_finite() && *r > 0.0;
             let name = br.id.to_string();
             // lines keep their Yprim through a run (taps and capacitor steps change others')
             let symmetric = match br.id.kind {
@@ -1313,36 +1355,15 @@ impl ElementStats {
                 }
                 _ => None,
             };
-            let inv_rated2: Vec<f64> = rated
-                .iter()
-                .map(|r| if ok(r) { 1.0 / (r * r) } else { 0.0 })
-                .collect();
-            elements.push(Element {
-                pickup: devices.remove(&name.to_ascii_lowercase()),
+            let pickup = devices.remove(&name.to_ascii_lowercase());
+            elements.push(Element::new(
                 name,
-                branch: b,
+                b,
                 symmetric,
-                batched: None,
-                is_rated: inv_rated2.iter().any(|r| *r > 0.0),
-                inv_rated2,
-                first_rated_a: rated.iter().copied().find(ok).unwrap_or(f64::NAN),
-                rated_a: rated,
-                phases: phases.min(br.prim.conductors_per_terminal),
-                quiet2: f64::NEG_INFINITY,
-                peak2: 0.0,
-                peak_i_a: 0.0,
-                peak_rated_a: f64::NAN,
-                peak_hour: f64::NAN,
-                steps_over_100: 0,
-                steps_over_trip: 0,
-                trip_run: (0, f64::NAN),
-                longest_trip_run: (0, f64::NAN),
-                episode: None,
-                episodes: 0,
-                episode_steps: 0,
-                through_kwh: 0.0,
-                losses_kwh: 0.0,
-            });
+                rated,
+                pickup,
+                phases.min(br.prim.conductors_per_terminal),
+            ));
         }
         let min_steps = if dt_h > 0.0 {
             // a hair below a whole number of steps counts as that number (0.5 h / 0.25 h = 2)
@@ -1857,32 +1878,7 @@ mod tests {
     }
     /// A bare element for the episode rule.
     fn element(name: &str) -> Element {
-        Element {
-            name: name.into(),
-            branch: 0,
-            symmetric: None,
-            batched: None,
-            inv_rated2: vec![1.0 / (100.0 * 100.0)],
-            rated_a: vec![100.0],
-            first_rated_a: 100.0,
-            is_rated: true,
-            pickup: None,
-            phases: 3,
-            quiet2: f64::NEG_INFINITY,
-            peak2: 0.0,
-            peak_i_a: 0.0,
-            peak_rated_a: f64::NAN,
-            peak_hour: f64::NAN,
-            steps_over_100: 0,
-            steps_over_trip: 0,
-            trip_run: (0, f64::NAN),
-            longest_trip_run: (0, f64::NAN),
-            episode: None,
-            episodes: 0,
-            episode_steps: 0,
-            through_kwh: 0.0,
-            losses_kwh: 0.0,
-        }
+        Element::new(name.into(), 0, None, vec![100.0], None, 3)
     }
 
     #[test]
