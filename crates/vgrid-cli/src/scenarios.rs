@@ -33,6 +33,8 @@ use anyhow::{Context, Result};
 use vgrid::scenario::{self, ScenarioFile, ScenarioOptions, ScenarioRun};
 use vgrid::timeseries::study::{StudyOptions, StudyResults, VoltageBand};
 
+use crate::timeseries::{fmt_step, trim_num};
+
 /// Elements shown per scenario in the comparison (their union, highest peak first).
 const WORST_PER_SCENARIO: usize = 3;
 /// Element rows in the comparison at most.
@@ -594,21 +596,6 @@ fn json_comparison(
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-fn trim_num(x: f64) -> String {
-    let s = format!("{x:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-fn fmt_step(step_s: f64) -> String {
-    if step_s % 3600.0 == 0.0 {
-        format!("{} h", step_s / 3600.0)
-    } else if step_s % 60.0 == 0.0 {
-        format!("{} min", step_s / 60.0)
-    } else {
-        format!("{step_s} s")
-    }
 }
 
 /// Every file of `--out DIR`; returns what was written, for the summary.

@@ -545,13 +545,15 @@ fn when(hour: f64) -> String {
     )
 }
 
-fn trim_num(x: f64) -> String {
+/// `x` with at most four decimals and no trailing zeros (`0.25`, `24`).
+pub(crate) fn trim_num(x: f64) -> String {
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
 }
 
-fn fmt_step(step_s: f64) -> String {
+/// A step size in the largest whole unit (`15 min`, `1 h`, `30 s`).
+pub(crate) fn fmt_step(step_s: f64) -> String {
     if step_s % 3600.0 == 0.0 {
         format!("{} h", step_s / 3600.0)
     } else if step_s % 60.0 == 0.0 {
