@@ -30,8 +30,8 @@ pub(crate) struct PvLaw {
     yeq_max: C64,
 }
 
-/// Pascal's `Math.Sign`: -1, 0 or 1.
-fn sign(x: f64) -> f64 {
+/// Pascal's `Math.Sign`: -1, 0 or 1 (PV systems and storage).
+pub(super) fn sign(x: f64) -> f64 {
     if x > 0.0 {
         1.0
     } else if x < 0.0 {

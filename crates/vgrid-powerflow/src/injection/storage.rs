@@ -38,6 +38,7 @@
 use vgrid_model::{Connection, Storage, StorageState};
 use vgrid_network::C64;
 
+use super::pv::sign;
 use super::{machine_v_base_volts, machine_yeq_at_limit};
 
 const SQRT3: f64 = 1.732_050_807_568_877_2;
@@ -77,17 +78,6 @@ pub struct StorageOutput {
     pub kvar: f64,
     pub state: StorageState,
     pub inverter_on: bool,
-}
-
-/// Pascal's `Math.Sign`.
-fn sign(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
 }
 
 /// The idling losses drawn from the grid, kW (`kWOutIdling` with an ideal inverter).
