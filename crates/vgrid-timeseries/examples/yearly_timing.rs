@@ -8,7 +8,7 @@
 //! `vgrid timeseries` adds on top, see its `run_time_s`).
 //!
 //! ```sh
-//! cargo run --release -p vgrid-timeseries --example yearly_timing [RUNS] [--json] [--tol 1e-9]... [SCRIPT.dss]...
+//! cargo run --release -p vgrid-timeseries --example yearly_timing [RUNS] [--json] [--no-start-cache] [--tol 1e-9]... [SCRIPT.dss]...
 //! ```
 //!
 //! - `RUNS`: timed runs per case and tolerance (default 5); the median is reported.
@@ -17,9 +17,13 @@
 //! - `SCRIPT.dss`: any script that sets a time mode (`Set mode=yearly number=...`) and ends
 //!   with (or without) its time-mode `Solve`; snapshot `Solve`s before it solve, as in
 //!   `vgrid timeseries`.
+//! - `--no-start-cache`: flows start from the step-to-step prediction only, not from the
+//!   solutions remembered by load level and control state (`Simulation::set_start_cache`).
 //! - `--json`: one JSON object per case and tolerance per line (times in seconds):
 //!   `{"case","script","tolerance_pu","runs","steps","steps_not_converged","read_s","build_s",
-//!   "run_s_median","run_s_all","us_per_step","iterations_per_step","control_iterations_per_step"}`.
+//!   "run_s_median","run_s_all","us_per_step","iterations_per_step","control_iterations_per_step",
+//!   "start_cache"}` (`start_cache`: `null` when not used, else `[flows started from remembered
+//!   solutions, flows that found none, solutions remembered]`).
 //!
 //! Seen on the 2-core shared machine (medians of 3, with OpenDSS timed by the same recipe
 //! right before): IEEE 123 year 0.80 s at 1e-9 (0.72 s at 1e-7) against OpenDSS's 3.40 s
@@ -71,6 +75,7 @@ fn case_name(script: &Path) -> String {
 struct Args {
     runs: usize,
     json: bool,
+    start_cache: bool,
     tolerances_pu: Vec<f64>,
     scripts: Vec<PathBuf>,
 }
@@ -79,6 +84,7 @@ fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         runs: 5,
         json: false,
+        start_cache: true,
         tolerances_pu: Vec::new(),
         scripts: Vec::new(),
     };
@@ -86,6 +92,8 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         if arg == "--json" {
             a.json = true;
+        } else if arg == "--no-start-cache" {
+            a.start_cache = false;
         } else if arg == "--tol" {
             let v = it.next().ok_or("--tol needs a value")?;
             let t: f64 = v.parse().map_err(|_| format!("--tol {v}: not a number"))?;
@@ -135,6 +143,7 @@ fn main() {
             let mut not_converged = 0;
             let mut steps = 0;
             let mut iters = (0.0, 0.0);
+            let mut cache_use = None;
             for _ in 0..args.runs {
                 let t_build = Instant::now();
                 let mut sim = match Simulation::new(&net) {
@@ -145,6 +154,7 @@ fn main() {
                     }
                 };
                 sim.set_tolerance_pu(tolerance_pu);
+                sim.set_start_cache(args.start_cache);
                 build_times.push(t_build.elapsed().as_secs_f64());
                 let mut energy_kwh = 0.0;
                 let mut iterations = 0u64;
@@ -166,6 +176,7 @@ fn main() {
                 not_converged = s.steps_not_converged;
                 steps = s.steps;
                 std::hint::black_box(energy_kwh);
+                cache_use = sim.start_cache_use();
                 iters = (
                     iterations as f64 / s.steps.max(1) as f64,
                     control_iterations as f64 / s.steps.max(1) as f64,
@@ -177,6 +188,13 @@ fn main() {
             let med = times[times.len() / 2];
             let build_med = build_times[build_times.len() / 2];
             let us_per_step = med / steps.max(1) as f64 * 1e6;
+            let (cache_json, cache_text) = match cache_use {
+                Some((hits, misses, kept)) => (
+                    format!("[{hits},{misses},{kept}]"),
+                    format!("; start cache: {hits} flows started from remembered solutions, {misses} found none, {kept} remembered"),
+                ),
+                None => ("null".to_string(), String::new()),
+            };
             if args.json {
                 // hand-written JSON: the example has no serde dependency
                 let list = all
@@ -185,7 +203,7 @@ fn main() {
                     .collect::<Vec<_>>()
                     .join(",");
                 println!(
-                    "{{\"case\":\"{name}\",\"script\":\"{}\",\"tolerance_pu\":{tolerance_pu:e},\"runs\":{},\"steps\":{steps},\"steps_not_converged\":{not_converged},\"read_s\":{read_s:.6},\"build_s\":{build_med:.6},\"run_s_median\":{med:.6},\"run_s_all\":[{list}],\"us_per_step\":{us_per_step:.3},\"iterations_per_step\":{:.4},\"control_iterations_per_step\":{:.4}}}",
+                    "{{\"case\":\"{name}\",\"script\":\"{}\",\"tolerance_pu\":{tolerance_pu:e},\"runs\":{},\"steps\":{steps},\"steps_not_converged\":{not_converged},\"read_s\":{read_s:.6},\"build_s\":{build_med:.6},\"run_s_median\":{med:.6},\"run_s_all\":[{list}],\"us_per_step\":{us_per_step:.3},\"iterations_per_step\":{:.4},\"control_iterations_per_step\":{:.4},\"start_cache\":{cache_json}}}",
                     script.display().to_string().replace('\\', "/").replace('"', "'"),
                     args.runs,
                     iters.0,
@@ -193,7 +211,7 @@ fn main() {
                 );
             } else {
                 println!(
-                    "{name}, tolerance {tolerance_pu:.0e}: median {:.1} ms over {} runs ({us_per_step:.1} µs/step, {steps} steps, {not_converged} not converged, {:.2} power-flow and {:.3} control iterations per step; reading {:.1} ms, building {:.1} ms untimed); runs {:?} ms",
+                    "{name}, tolerance {tolerance_pu:.0e}: median {:.1} ms over {} runs ({us_per_step:.1} µs/step, {steps} steps, {not_converged} not converged, {:.2} power-flow and {:.3} control iterations per step; reading {:.1} ms, building {:.1} ms untimed{cache_text}); runs {:?} ms",
                     med * 1e3,
                     args.runs,
                     iters.0,

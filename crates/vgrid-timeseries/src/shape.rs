@@ -181,6 +181,21 @@ impl Shape {
     }
 
     /// Whether the multipliers are actual kW and kvar (`useactual=yes`).
+    /// The smallest and largest P multiplier, when the shape has no separate Q multipliers
+    /// (its Q follows P, so the P multiplier alone says where the shape is).
+    pub fn p_mult_range(&self) -> Option<(f64, f64)> {
+        if self.q_mult.is_some() {
+            return None;
+        }
+        let lo = self.p_mult.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self
+            .p_mult
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        (lo <= hi).then_some((lo, hi))
+    }
+
     pub fn use_actual(&self) -> bool {
         self.use_actual
     }

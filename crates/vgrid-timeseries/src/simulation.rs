@@ -20,7 +20,21 @@
 //! fixed point does not depend on) and starts from the previous step's voltages; only a tap
 //! move or a capacitor switching refactorises. As in the snapshot solver, controls decide on
 //! flows converged to 1e-6 and the step is then polished to the full tolerance (1e-9), so the
-//! voltages match OpenDSS's tight-tolerance solutions.
+//! voltages match OpenDSS's tight-tolerance solutions; a loop whose last flow already moved
+//! less than 1e-9 is not polished again (`System::last_change_bound`).
+//!
+//! ## Where a flow starts
+//! Two guesses, neither of which changes the answers (only the iterations):
+//!
+//! - when one shape drives every load, the solutions remembered by load level and control
+//!   state (the `start_cache` module): each flow of the control loop,
+//!   after a tap move too, starts from the quadratic interpolation of the remembered
+//!   solutions in its tap positions nearest to its multiplier. The IEEE 123 year went from
+//!   6.94 to 1.93 iterations per step (30.4 → 14.9 µs per step);
+//! - otherwise the last solution extrapolated along the last step's load change (below).
+//!
+//! The controls' event texts are not written (`Controls::set_event_log`): a time series reads
+//! taps and states, and formatting a text per tap move was ~4 % of the IEEE 123 year.
 //!
 //! ## What a step costs besides its power flows
 //! The power flow iterates on a few hundred nodes where a feeder has thousands (the European
@@ -39,13 +53,14 @@
 
 use vgrid_model::{ElementKind, Network, SolveMode};
 use vgrid_network::C64;
-use vgrid_powerflow::control::{ControlReport, Controls};
+use vgrid_powerflow::control::Controls;
 use vgrid_powerflow::solve::{PfStatus, System};
 
 use crate::clock::Clock;
 use crate::profile::{GenerationDrivers, LoadDriver};
 use crate::shape::Shape;
 use crate::sink::{RunHeader, StepReport, StepSink};
+use crate::start_cache::{Remembering, StartCache};
 use crate::Error;
 
 /// Tolerance of the power flows inside the control loop (relative voltage change).
@@ -111,6 +126,9 @@ pub struct Simulation {
     pv_systems: Vec<vgrid_model::PvSystem>,
     /// Storage dispatch, state of charge and storage controllers (`crate::storage`).
     storage: Option<crate::storage::Fleet>,
+    /// Solutions remembered by load level and control state (see `start_cache`), when the
+    /// loads span one dimension.
+    starts: Option<StartCache>,
 }
 
 /// History for the start-voltage prediction of a step.
@@ -182,9 +200,18 @@ impl Simulation {
             && (net.reg_controls.iter().any(|r| r.enabled)
                 || net.cap_controls.iter().any(|c| c.enabled));
         let circuit = net.clone_without_shapes();
-        let controls = controlled.then(|| Controls::new(&circuit));
+        let controls = controlled.then(|| {
+            let mut c = Controls::new(&circuit);
+            // a time series reads taps and states, never the loops' event texts
+            c.set_event_log(false);
+            c
+        });
         let static_taps = static_taps(net);
-        Ok(Simulation {
+        let regulators = match &controls {
+            Some(c) => c.regulator_names().map(str::to_string).collect(),
+            None => static_taps.iter().map(|(n, _)| n.clone()).collect(),
+        };
+        let mut sim = Simulation {
             powers: drivers.iter().map(|_| (0.0, 0.0)).collect(),
             clock: Clock::new(net.settings.hour, net.settings.sec),
             sys,
@@ -198,7 +225,7 @@ impl Simulation {
             inv_base_v,
             inv_base_v2,
             shunt_branches,
-            regulators: static_taps.iter().map(|(n, _)| n.clone()).collect(),
+            regulators,
             static_taps,
             report: StepReport::default(),
             work_v: Vec::new(),
@@ -206,11 +233,14 @@ impl Simulation {
             pv_systems: net.pv_systems.clone(),
             generation: generation.any().then_some(generation),
             storage,
+            starts: None,
             predictor: Predictor {
                 enabled: true,
                 ..Predictor::default()
             },
-        })
+        };
+        sim.starts = sim.start_cache();
+        Ok(sim)
     }
 
     /// The relative voltage change each step is iterated down to (default 1e-9, vgrid's
@@ -287,6 +317,9 @@ impl Simulation {
             *p = d.power_sampled(&self.shapes, &self.sampled);
         }
         self.predict_start();
+        if let Some(c) = self.starts.as_mut() {
+            c.set_x(self.sampled[0].0);
+        }
         self.sys.set_load_powers(&self.powers);
         if let Some(g) = &self.generation {
             g.apply(
@@ -389,6 +422,45 @@ impl Simulation {
         p.last_v.extend_from_slice(self.sys.voltages());
     }
 
+    /// The start cache, when the loads span one dimension (see the `start_cache` module): one
+    /// shape without `qmult` drives every load that moves, and no generator, PV system or
+    /// storage element follows its own shape or state of charge.
+    fn start_cache(&self) -> Option<StartCache> {
+        if self.shapes.len() != 1 || self.generation.is_some() || self.storage.is_some() {
+            return None;
+        }
+        let (x_min, x_max) = self.shapes[0].p_mult_range()?;
+        let mut cache = StartCache::new(x_min, x_max, self.sys.voltages().len());
+        // the control state at the start: the taps and steps the controls may move
+        let model = self.sys.model();
+        for rc in &self.net.reg_controls {
+            if let Some(t) = model.transformer(&rc.transformer) {
+                if let Some(w) = t.windings.get(rc.tap_winding.wrapping_sub(1)) {
+                    cache.note_tap(&t.name, rc.tap_winding, w.tap_pu);
+                }
+            }
+        }
+        for cc in &self.net.cap_controls {
+            if let Some(c) = model.capacitors.iter().find(|c| c.name == cc.capacitor) {
+                cache.note_capacitor(&c.name, &c.states);
+            }
+        }
+        Some(cache)
+    }
+
+    /// Whether flows start from the solutions remembered by load level and control state,
+    /// where the loads span one dimension (default true; see the `start_cache` module). The
+    /// answers do not depend on it beyond the tolerance; only the iterations do.
+    pub fn set_start_cache(&mut self, on: bool) {
+        self.starts = if on { self.start_cache() } else { None };
+    }
+
+    /// Flows started from remembered solutions and flows that found none near enough, and
+    /// the solutions remembered; `None` when the start cache is not used.
+    pub fn start_cache_use(&self) -> Option<(u64, u64, usize)> {
+        self.starts.as_ref().map(|c| (c.hits, c.misses, c.size().0))
+    }
+
     /// Whether steps start from a predicted voltage (default true). The answers do not depend
     /// on it beyond the tolerance; only the iterations do.
     pub fn set_prediction(&mut self, on: bool) {
@@ -484,15 +556,15 @@ impl Simulation {
 
     fn solve_now(&mut self) -> Result<&StepReport, Error> {
         self.sys.reset_iteration_count();
-        let control_report: Option<ControlReport> = match self.controls.as_mut() {
+        let control_iterations: Option<u32> = match self.controls.as_mut() {
             Some(c) => {
                 // Controls decide on voltages converged to 1e-6; the step is then polished.
                 let tight = self.sys.settings.tolerance;
                 self.sys.settings.tolerance = tight.max(CONTROL_TOLERANCE);
-                let (hour, sec) = (self.clock.int_hour() as f64, self.clock.sec());
-                let r = match self.storage.as_mut().filter(|f| f.has_controllers()) {
+                c.set_time(self.clock.int_hour() as f64, self.clock.sec());
+                let summary = match self.storage.as_mut().filter(|f| f.has_controllers()) {
                     // storage controllers redispatch after each flow of the control loop
-                    Some(fleet) => c.solve_time_step(
+                    Some(fleet) => c.run_snapshot(
                         &mut crate::storage::WithStorage {
                             sys: &mut self.sys,
                             fleet,
@@ -500,42 +572,51 @@ impl Simulation {
                             tolerance: tight,
                         },
                         &self.net,
-                        hour,
-                        sec,
                     ),
-                    None => c.solve_time_step(&mut self.sys, &self.net, hour, sec),
+                    None => match self.starts.as_mut() {
+                        Some(cache) => c.run_snapshot(
+                            &mut Remembering {
+                                sys: &mut self.sys,
+                                cache,
+                            },
+                            &self.net,
+                        ),
+                        None => c.run_snapshot(&mut self.sys, &self.net),
+                    },
                 };
                 self.sys.settings.tolerance = tight;
-                Some(r)
+                c.tap_numbers_into(&mut self.report.tap_numbers);
+                Some(summary.control_iterations)
             }
             None => None,
         };
+        let tight = self.sys.settings.tolerance;
         let status = match self.sys.last_outcome() {
-            Some(o) if control_report.is_some() && o.status != PfStatus::Converged => o.status,
+            Some(o) if control_iterations.is_some() && o.status != PfStatus::Converged => o.status,
+            // the loop's last flow already moved less than the tolerance: nothing to polish
+            Some(o)
+                if control_iterations.is_some()
+                    && self.sys.last_change_bound().is_some_and(|b| b <= tight) =>
+            {
+                o.status
+            }
             _ => self.sys.solve()?.status,
         };
+        if let Some(cache) = self.starts.as_mut() {
+            if let Some(bound) = self.sys.last_change_bound() {
+                cache.store(self.sys.voltages(), bound);
+            }
+        }
         let r = &mut self.report;
         r.step = self.step;
         r.hour = self.clock.hour();
         r.converged = status == PfStatus::Converged;
         r.iterations = self.sys.iteration_count();
-        r.tap_numbers.clear();
-        match &control_report {
-            Some(c) => {
-                r.control_iterations = c.control_iterations;
-                if self.regulators.len() != c.taps.len()
-                    || self
-                        .regulators
-                        .iter()
-                        .zip(&c.taps)
-                        .any(|(a, b)| *a != b.regcontrol)
-                {
-                    self.regulators = c.taps.iter().map(|t| t.regcontrol.clone()).collect();
-                }
-                r.tap_numbers.extend(c.taps.iter().map(|t| t.tap_number));
-            }
+        match control_iterations {
+            Some(c) => r.control_iterations = c,
             None => {
                 r.control_iterations = 1;
+                r.tap_numbers.clear();
                 r.tap_numbers
                     .extend(self.static_taps.iter().map(|(_, t)| *t));
             }

@@ -206,6 +206,60 @@ fn ieee123_yearly_matches_opendss_every_hour() {
     }
 }
 
+/// The IEEE 123 year's first 2,000 hours with and without the start cache (solutions
+/// remembered by load level and tap positions): the same steps to the tolerance, the same taps,
+/// far fewer iterations.
+#[test]
+fn ieee123_start_cache_changes_iterations_not_answers() {
+    if support::shared().is_none() {
+        return;
+    }
+    let cmds: Vec<String> = [
+        feeder("ieee123/IEEE123Master.dss").as_str(),
+        "solve",
+        "Redirect LoadShape1.DSS",
+        "batchedit load..* yearly=loadshape1",
+        "solve",
+        "set mode=yearly",
+        "set stepsize=1h number=2000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let net = support::run_setup(&cmds);
+    let run = |cache: bool| {
+        let mut sim = Simulation::new(&net).unwrap();
+        sim.set_start_cache(cache);
+        let mut rows = Vec::new();
+        sim.run(&mut |r: &StepReport| rows.push(r.clone())).unwrap();
+        (rows, sim.start_cache_use())
+    };
+    let (cached, used) = run(true);
+    let (plain, unused) = run(false);
+    assert_eq!(unused, None);
+    let (hits, misses, kept) = used.expect("one shape drives every load: the cache is used");
+    assert!(hits > 5 * misses, "{hits} hits, {misses} misses");
+    assert!(kept > 100 && kept < 2000, "{kept} solutions kept");
+    for (a, b) in cached.iter().zip(&plain) {
+        assert!(a.converged && b.converged, "step {}", a.step);
+        assert_eq!(a.tap_numbers, b.tap_numbers, "step {}", a.step);
+        assert_eq!(
+            a.control_iterations, b.control_iterations,
+            "step {}",
+            a.step
+        );
+        assert!((a.vpu_min - b.vpu_min).abs() < 1e-8, "{a:?} {b:?}");
+        assert!((a.vpu_max - b.vpu_max).abs() < 1e-8, "{a:?} {b:?}");
+        assert!((a.p_source_kw - b.p_source_kw).abs() < 1e-7 * b.p_source_kw.abs());
+        assert!((a.losses_kw - b.losses_kw).abs() < 1e-6 * b.losses_kw.abs());
+    }
+    let iterations =
+        |rows: &[StepReport]| rows.iter().map(|r| u64::from(r.iterations)).sum::<u64>();
+    let (with, without) = (iterations(&cached), iterations(&plain));
+    eprintln!("IEEE 123, 2,000 h: {with} iterations with the start cache, {without} without");
+    assert!(2 * with < without, "{with} vs {without}");
+}
+
 fn eulv_commands(extra: &[&str]) -> Vec<String> {
     let mut c = vec![
         feeder("eulv/Master.dss"),

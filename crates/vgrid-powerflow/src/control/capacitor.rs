@@ -294,16 +294,20 @@ impl CapSwitch {
                 let vt = self.control_voltage(&v, bank);
                 if !self.closed && vt < self.cfg.vmin_v {
                     self.set(Change::Close);
-                    ctx.events.push(format!(
-                        "CapControl.{}: low voltage override {vt:.6} V",
-                        self.cfg.name
-                    ));
+                    ctx.log(|| {
+                        format!(
+                            "CapControl.{}: low voltage override {vt:.6} V",
+                            self.cfg.name
+                        )
+                    });
                 } else if self.closed && vt > self.cfg.vmax_v {
                     self.set(Change::Open);
-                    ctx.events.push(format!(
-                        "CapControl.{}: high voltage override {vt:.6} V",
-                        self.cfg.name
-                    ));
+                    ctx.log(|| {
+                        format!(
+                            "CapControl.{}: high voltage override {vt:.6} V",
+                            self.cfg.name
+                        )
+                    });
                 }
             }
         }
@@ -472,14 +476,16 @@ impl CapSwitch {
             sys.set_capacitor_states(&bank.name, &after);
         }
         if !what.is_empty() {
-            ctx.events.push(format!(
-                "CapControl.{}: capacitor {} {what} (was {}; steps {:?} -> {:?})",
-                self.cfg.name,
-                bank.name,
-                if was_closed { "closed" } else { "open" },
-                before,
-                after
-            ));
+            ctx.log(|| {
+                format!(
+                    "CapControl.{}: capacitor {} {what} (was {}; steps {:?} -> {:?})",
+                    self.cfg.name,
+                    bank.name,
+                    if was_closed { "closed" } else { "open" },
+                    before,
+                    after
+                )
+            });
         }
         self.should_switch = false;
         self.armed = false;

@@ -388,10 +388,12 @@ impl Regulator {
             self.winding_voltages(sys, at, terminal, v)
         };
         if !measured {
-            ctx.events.push(format!(
-                "RegControl.{}: cannot measure its voltage; skipped",
-                self.cfg.name
-            ));
+            ctx.log(|| {
+                format!(
+                    "RegControl.{}: cannot measure its voltage; skipped",
+                    self.cfg.name
+                )
+            });
             return;
         }
         let mut v_control = self.control_voltage(v);
@@ -494,15 +496,17 @@ impl Regulator {
                 if self.reverse_pending {
                     self.in_reverse_mode = !self.in_reverse_mode;
                     self.reverse_pending = false;
-                    ctx.events.push(format!(
-                        "RegControl.{}: {} mode",
-                        self.cfg.name,
-                        if self.in_reverse_mode {
-                            "reverse"
-                        } else {
-                            "forward"
-                        }
-                    ));
+                    ctx.log(|| {
+                        format!(
+                            "RegControl.{}: {} mode",
+                            self.cfg.name,
+                            if self.in_reverse_mode {
+                                "reverse"
+                            } else {
+                                "forward"
+                            }
+                        )
+                    });
                 }
             }
             Action::TapChange | Action::Switch => {
@@ -545,7 +549,7 @@ impl Regulator {
                     tap.tap_pu = new;
                     sys.set_tap(&tap.transformer, tap.winding, new);
                 }
-                ctx.events.push(format!(
+                ctx.log(|| format!(
                     "RegControl.{}: tap {} -> {} ({:+} steps; control voltage {:.4} V, vreg {} V, band {} V)",
                     self.cfg.name, old, tap.tap_pu, steps, self.last_v_control, self.cfg.vreg_v, self.cfg.band_v
                 ));
