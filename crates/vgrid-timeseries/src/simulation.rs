@@ -365,6 +365,10 @@ impl Simulation {
     /// (one shape, or shapes in step), harmless otherwise: the iteration corrects the rest.
     /// Skipped after a step in which a control acted (its voltage change holds a tap move).
     fn predict_start(&mut self) {
+        if self.starts.is_some() {
+            // the remembered solutions give the start (a miss starts from the last solution)
+            return;
+        }
         let p = &mut self.predictor;
         let (mut dot, mut norm2) = (0.0, 0.0);
         for ((now, last), dlast) in self.powers.iter().zip(&p.last_powers).zip(&p.last_delta) {
