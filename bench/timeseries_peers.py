@@ -12,7 +12,9 @@ measured in one run, not absolute times across runs):
     opendss_timeseries.py) and set-up + solve (compile, load shapes, everything).
     vgrid on the SAME run.dss files:
       - engine: the step loop alone, in process (crates/vgrid-timeseries/examples/yearly_timing.rs,
-        tolerance 1e-9, reading and building untimed), as OpenDSS's timed `solve`;
+        tolerance 1e-9, reading and building untimed), as OpenDSS's timed `solve`; and again
+        with --no-start-cache (flows start from the step-to-step prediction, not from the
+        solutions remembered by load level and tap positions);
       - CLI: `vgrid timeseries run.dss --json` in a fresh process per run: its own `run_time_s`
         (step loop + per-node and per-element statistics) and the whole process wall time
         (start, reading the script, building, the run, statistics, the JSON summary), also with
@@ -464,9 +466,15 @@ def main():
             if rc != 0:
                 raise SystemExit(f"yearly_timing failed:\n{err[-3000:]}")
             eng = json.loads(out.strip().splitlines()[-1])
+            rc, out, err, _, _ = run_child([example, str(runs), "--json", "--tol", "1e-9", "--no-start-cache", script],
+                                           env=env)
+            if rc != 0:
+                raise SystemExit(f"yearly_timing --no-start-cache failed:\n{err[-3000:]}")
+            eng_nc = json.loads(out.strip().splitlines()[-1])
             cli = vgrid_runs(vgrid, script, [], runs, env)
             cli_ne = vgrid_runs(vgrid, script, ["--no-elements"], runs, env)
-            raw["opendss"][case] = dict(opendss=d, vgrid_engine=eng, vgrid_cli=cli, vgrid_cli_no_elements=cli_ne)
+            raw["opendss"][case] = dict(opendss=d, vgrid_engine=eng, vgrid_engine_no_start_cache=eng_nc, vgrid_cli=cli,
+                                        vgrid_cli_no_elements=cli_ne)
             ods_solve, ods_total = med(d["solve_s"]), med(d["total_s"])
             say()
             say(f"  {case}: {nsteps} steps; OpenDSS {d['engine']}, tolerance {d['tolerance']:g}, "
@@ -479,6 +487,11 @@ def main():
                  " ".join(f"{x:.3f}" for x in d["total_s"]), fmt_s(med(d["cpu_total_s"]))],
                 ["vgrid engine: step loop alone (yearly_timing)", fmt_s(eng["run_s_median"]), f"{eng['us_per_step']:.1f}",
                  " ".join(f"{x:.3f}" for x in eng["run_s_all"]), "-"],
+                [f"  (its iterations/step {eng['iterations_per_step']:.2f}; start cache "
+                 f"{'not used' if eng.get('start_cache') is None else 'hits/misses/kept ' + '/'.join(map(str, eng['start_cache']))})",
+                 "", "", "", ""],
+                ["vgrid engine without the start cache (--no-start-cache)", fmt_s(eng_nc["run_s_median"]),
+                 f"{eng_nc['us_per_step']:.1f}", " ".join(f"{x:.3f}" for x in eng_nc["run_s_all"]), "-"],
                 ["vgrid CLI: run loop + statistics (run_time_s)", fmt_s(med(cli["run_time_s"])),
                  f"{med(cli['run_time_s']) / nsteps * 1e6:.1f}", " ".join(f"{x:.3f}" for x in cli["run_time_s"]), "-"],
                 ["vgrid CLI --no-elements: run loop (run_time_s)", fmt_s(med(cli_ne["run_time_s"])),
@@ -495,6 +508,7 @@ def main():
             say("  ratios (OpenDSS time / vgrid time = how many times faster vgrid is; vgrid/OpenDSS in brackets):")
             pairs = [
                 ("engine vs engine: OpenDSS solve / vgrid step loop", ods_solve, eng["run_s_median"]),
+                ("the same, vgrid without its start cache", ods_solve, eng_nc["run_s_median"]),
                 ("OpenDSS solve / vgrid CLI run loop with statistics", ods_solve, med(cli["run_time_s"])),
                 ("OpenDSS set-up+solve / vgrid whole process", ods_total, med(cli["wall_s"])),
                 ("OpenDSS set-up+solve / vgrid whole process --no-elements", ods_total, med(cli_ne["wall_s"])),
