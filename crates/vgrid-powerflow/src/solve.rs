@@ -205,7 +205,13 @@ pub struct System {
     /// test met: 1, 2 on the kept nodes (half the tolerance), 4 on the load nodes (a quarter);
     /// `NaN` after a Newton flow (see [`System::last_change_bound`]).
     change_scale: f64,
+    /// Transformer matrices by branch and winding taps (bits), built once per tap position
+    /// ([`System::set_tap`]); at most [`TAP_PRIMS`].
+    tap_prims: std::collections::HashMap<(usize, [u64; 3]), prim::Prim>,
 }
+
+/// The most transformer matrices [`System::set_tap`] keeps (a 3-winding matrix is ~1 kB).
+const TAP_PRIMS: usize = 4096;
 
 /// The largest squared relative change `|new − old|²·inv_ref2` over the nodes (what
 /// `relative_change2` computes, node by node, no bounds checks), and whether any change is
@@ -432,6 +438,7 @@ impl System {
             balanced: BalancedMode::default(),
             layout_id: next_layout_id(),
             change_scale: f64::NAN,
+            tap_prims: std::collections::HashMap::new(),
         };
         sys.factor()?;
         sys.balanced = BalancedMode::plan(&sys);
@@ -1169,10 +1176,25 @@ impl System {
         };
         w.tap_pu = tap_pu;
         if let Some(b) = self.net.branch(ElementKind::Transformer, transformer) {
-            let p = prim::transformer::transformer(
-                &self.model.transformers[ti],
-                self.net.frequency_hz,
-            )?;
+            // a regulator moves between a few dozen taps: each one's matrix is built once
+            let t = &self.model.transformers[ti];
+            let key = (t.windings.len() <= 3).then(|| {
+                let mut taps = [0u64; 3];
+                for (k, w) in taps.iter_mut().zip(&t.windings) {
+                    *k = w.tap_pu.to_bits();
+                }
+                (b, taps)
+            });
+            let p = match key.and_then(|k| self.tap_prims.get(&k)) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = prim::transformer::transformer(t, self.net.frequency_hz)?;
+                    if let Some(k) = key.filter(|_| self.tap_prims.len() < TAP_PRIMS) {
+                        self.tap_prims.insert(k, p.clone());
+                    }
+                    p
+                }
+            };
             self.replace_branch_prim(b, p);
         }
         Ok(())
