@@ -69,7 +69,7 @@
 //! iteration per step per decade). Where one shape drives every load, the prediction is the
 //! interpolation of earlier solutions remembered by load level and tap positions (the
 //! `start_cache` module, [`Simulation::set_start_cache`]; bounded at 16 MiB): the IEEE 123
-//! year takes 1.93 iterations per step instead of 6.94. Elsewhere it is the last step's
+//! year takes 1.83 iterations per step instead of 6.94. Elsewhere it is the last step's
 //! change scaled along the load change. `examples/yearly_timing.rs` times both reference
 //! runs.
 //!
