@@ -24,6 +24,9 @@ pub(crate) struct LoadLaw {
     var_base: f64,
     /// Nominal admittance per phase branch and its variants.
     yeq: C64,
+    /// The admittance above `VBase105` ([`LoadLaw::yeq105`]), set with the power: where a
+    /// feeder runs its loads above `vmaxpu` (the European LV feeder's), every iteration takes it.
+    yeq105: C64,
     /// Imaginary admittance of the fixed reactive part (models 6 and 7), `-varBase / VBase²`.
     yq_fixed: f64,
     cvr_watts: f64,
@@ -84,6 +87,7 @@ impl LoadLaw {
             var_nominal: 0.0,
             var_base,
             yeq: zero,
+            yeq105: zero,
             yq_fixed: -var_base / (v_base * v_base),
             cvr_watts: l.cvr_watts,
             cvr_vars: l.cvr_vars,
@@ -132,6 +136,11 @@ impl LoadLaw {
         self.w_nominal = w_nominal;
         self.var_nominal = var_nominal;
         self.yeq = C64::new(w_nominal, -var_nominal) / (self.v_base * self.v_base);
+        self.yeq105 = if self.vmax_pu != 0.0 {
+            self.yeq / (self.vmax_pu * self.vmax_pu)
+        } else {
+            self.yeq
+        };
     }
 
     /// The admittance OpenDSS stamps into Yprim for each phase branch.
@@ -150,13 +159,10 @@ impl LoadLaw {
         }
     }
 
-    /// The admittance that draws the nominal power at `vmaxpu` (`Yeq` when `vmaxpu` is 0).
+    /// The admittance that draws the nominal power at `vmaxpu` (`Yeq` when `vmaxpu` is 0),
+    /// computed with the power.
     fn yeq105(&self) -> C64 {
-        if self.vmax_pu != 0.0 {
-            self.yeq / (self.vmax_pu * self.vmax_pu)
-        } else {
-            self.yeq
-        }
+        self.yeq105
     }
 
     /// The constant-current model's admittance at `vmaxpu` (`Yeq` when `vmaxpu` is 0).
@@ -210,25 +216,49 @@ impl LoadLaw {
         (self.i_low() + self.m95i() * (vmag - self.v_base_low)) / vmag
     }
 
-    /// Current through one phase branch at branch voltage `v` (load sense). The constant-PQ
-    /// law (most loads) is inlined into the caller; the other models are one call away.
+    /// Current through one phase branch at branch voltage `v` (load sense). The common laws
+    /// are inlined into the caller: constant PQ inside its voltage band and above it,
+    /// constant current inside its band, constant Z (no magnitude needed); the other models,
+    /// and these elsewhere, are one call away. The same arithmetic as [`LoadLaw::other_phase_current`],
+    /// to the last bit.
     #[inline(always)]
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
-        if self.model == LoadModel::ConstantPq {
-            let vmag = v.norm_sqr().sqrt();
-            // inside the band inline; the rest (rare) one call away
-            if vmag > self.v_base_low && vmag > self.v_base95 && vmag <= self.v_base105 {
-                (C64::new(self.w_nominal, self.var_nominal) / v).conj()
-            } else {
-                self.other_phase_current(v)
+        match self.model {
+            LoadModel::ConstantPq => {
+                let vmag = v.norm_sqr().sqrt();
+                let above_min = vmag > self.v_base_low && vmag > self.v_base95;
+                if above_min && vmag <= self.v_base105 {
+                    (C64::new(self.w_nominal, self.var_nominal) / v).conj()
+                } else if above_min && vmag > self.v_base105 {
+                    self.yeq105 * v
+                } else {
+                    self.other_phase_current(v)
+                }
             }
-        } else {
-            self.other_phase_current(v)
+            LoadModel::ConstantZ => self.yeq * v,
+            LoadModel::ConstantI => {
+                let vmag = v.norm_sqr().sqrt();
+                if self.in_band(vmag) {
+                    let s = C64::new(self.w_nominal, self.var_nominal);
+                    (s / ((v / vmag) * self.v_base)).conj()
+                } else {
+                    self.other_phase_current(v)
+                }
+            }
+            _ => self.other_phase_current(v),
         }
     }
 
-    /// [`LoadLaw::phase_current`] of the models other than constant PQ, and of constant PQ
-    /// outside its voltage band.
+    /// Whether `vmag` is inside the band where constant-PQ and constant-current laws hold
+    /// (above `VBaseLow` and `VBase95`, at most `VBase105`); false for NaN, whose current the
+    /// out-of-band path computes with the in-band formula all the same.
+    #[inline(always)]
+    fn in_band(&self, vmag: f64) -> bool {
+        vmag > self.v_base_low && vmag > self.v_base95 && vmag <= self.v_base105
+    }
+
+    /// [`LoadLaw::phase_current`] of the models other than constant PQ, Z and I, and of
+    /// constant PQ and I outside their voltage band.
     #[inline(never)]
     fn other_phase_current(&self, v: C64) -> C64 {
         let vmag = v.norm_sqr().sqrt();
@@ -400,6 +430,39 @@ mod tests {
             daily: None,
             duty: None,
             enabled: true,
+        }
+    }
+
+    /// The inline laws of `phase_current` are those of `other_phase_current`, bit for bit, in
+    /// every band of every model (and at NaN).
+    #[test]
+    fn inline_laws_are_the_full_laws() {
+        let models = [
+            LoadModel::ConstantPq,
+            LoadModel::ConstantZ,
+            LoadModel::ConstantPQuadraticQ,
+            LoadModel::Cvr,
+            LoadModel::ConstantI,
+            LoadModel::ConstantPFixedQ,
+            LoadModel::ConstantPFixedZQ,
+            LoadModel::Zip,
+        ];
+        let vln = 12_470.0 / 3f64.sqrt();
+        for model in models {
+            let law = LoadLaw::with_power(
+                &load(model, vec![0.2, 0.3, 0.5, 0.1, 0.1, 0.8, 0.6]),
+                250.0,
+                90.0,
+            );
+            for pu in [0.0, 0.2, 0.5, 0.7, 0.95, 0.97, 1.0, 1.05, 1.1, f64::NAN] {
+                let v = C64::from_polar(pu * vln, -0.3);
+                let (a, b) = (law.phase_current(v), law.other_phase_current(v));
+                assert_eq!(
+                    (a.re.to_bits(), a.im.to_bits()),
+                    (b.re.to_bits(), b.im.to_bits()),
+                    "{model:?} at {pu} pu"
+                );
+            }
         }
     }
 
