@@ -51,12 +51,14 @@
 //! A wye element whose neutral is grounded (most loads) is compensated over its phases only
 //! (the neutral's voltage is 0 and its current goes to ground), a 1-phase delta load has a
 //! path of its own, and the constant-Z, constant-current and above-`vmaxpu` constant-PQ laws
-//! are inline as well; a time step sets each load's power without comparing its constants
-//! again (`System` keeps every load's law lowered from its own load), and the loads' total
-//! power takes the same inline paths. Callgrind, IEEE 123 year / European LV day, bit-identical
-//! answers: compensation 13.7 k → 11.2 k instructions per iteration / 10.7 k → 6.2 k; per step
-//! `set_load_powers` 15.9 k → 4.3 k, `total_pc_power_kva` 12.4 k → 9.4 k; the whole run
-//! 467 k → 435 k per step / 569 k → 535 k.
+//! are inline as well; constant PQ tests its band on `|V|²` against thresholds that give the
+//! very outcome of the test on `|V|` (no square root inside the band); the law's variant is
+//! an explicit tag. A time step sets each load's power without comparing its constants again
+//! (`System` keeps every load's law lowered from its own load), and the loads' total power
+//! takes the same inline paths. Callgrind, IEEE 123 year / European LV day, bit-identical
+//! answers: compensation 13.7 k → 10.0 k instructions per iteration / 10.7 k → 5.3 k; per
+//! step `set_load_powers` 15.9 k → 4.4 k, `total_pc_power_kva` 12.4 k → 8.4 k; the whole run
+//! 467 k → 426 k per step / 569 k → 530 k.
 
 use std::sync::Arc;
 

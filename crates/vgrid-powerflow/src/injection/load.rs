@@ -32,6 +32,11 @@ pub(crate) struct LoadLaw {
     cvr_watts: f64,
     cvr_vars: f64,
     zipv: [f64; 7],
+    /// The band of the constant-PQ law on the squared magnitude: `|V|² > v2_min` exactly when
+    /// `|V| > VBaseLow` and `|V| > VBase95`, `|V|² ≤ v2_max` exactly when `|V| ≤ VBase105`
+    /// (see [`sqrt_at_most`]): the law needs no square root inside its band.
+    v2_min: f64,
+    v2_max: f64,
     /// Phases, as a number; `vminpu`, `vmaxpu`.
     nphases: f64,
     vmin_pu: f64,
@@ -42,6 +47,42 @@ pub(crate) struct LoadLaw {
     source: (f64, f64, f64, f64),
     /// The load gave no ZIPV coefficients.
     zipv_empty: bool,
+}
+
+/// The largest `x ≥ 0` whose computed square root is at most `a` (NaN for NaN, −1 when no
+/// `x ≥ 0` is): for every `x ≥ 0` (and NaN), `x.sqrt() > a` exactly when `x > t` and
+/// `x.sqrt() <= a` exactly when `x <= t`, as the rounded square root is monotonic. A voltage
+/// band is then tested on `|V|²` with the very outcome of the test on `|V|`.
+pub(crate) fn sqrt_at_most(a: f64) -> f64 {
+    if a.is_nan() {
+        return f64::NAN;
+    }
+    if a < 0.0 {
+        return -1.0;
+    }
+    if a == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    // `x ≥ 0` here: its neighbours by the bit pattern
+    let up = |x: f64| f64::from_bits(x.to_bits() + 1);
+    let down = |x: f64| f64::from_bits(x.to_bits() - 1);
+    let mut x = a * a;
+    while x.sqrt() > a {
+        x = down(x);
+    }
+    while up(x).sqrt() <= a {
+        x = up(x);
+    }
+    x
+}
+
+/// `max(a, b)`, NaN when either is (`x > max(a, b)` exactly when `x > a && x > b`).
+fn max_or_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
 }
 
 /// `VBase` of `Load.pas`: phase-branch volts at nominal.
@@ -92,6 +133,11 @@ impl LoadLaw {
             cvr_watts: l.cvr_watts,
             cvr_vars: l.cvr_vars,
             zipv,
+            v2_min: max_or_nan(
+                sqrt_at_most(VLOW_PU * v_base),
+                sqrt_at_most(l.vmin_pu * v_base),
+            ),
+            v2_max: sqrt_at_most(l.vmax_pu * v_base),
             nphases,
             vmin_pu: l.vmin_pu,
             vmax_pu: l.vmax_pu,
@@ -225,11 +271,12 @@ impl LoadLaw {
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
         match self.model {
             LoadModel::ConstantPq => {
-                let vmag = v.norm_sqr().sqrt();
-                let above_min = vmag > self.v_base_low && vmag > self.v_base95;
-                if above_min && vmag <= self.v_base105 {
+                // the band on |V|², the same outcome as on |V| (see `sqrt_at_most`)
+                let v2 = v.norm_sqr();
+                let above_min = v2 > self.v2_min;
+                if above_min && v2 <= self.v2_max {
                     (C64::new(self.w_nominal, self.var_nominal) / v).conj()
-                } else if above_min && vmag > self.v_base105 {
+                } else if above_min && v2 > self.v2_max {
                     self.yeq105 * v
                 } else {
                     self.other_phase_current(v)
@@ -462,6 +509,39 @@ mod tests {
                     (b.re.to_bits(), b.im.to_bits()),
                     "{model:?} at {pu} pu"
                 );
+            }
+        }
+    }
+
+    /// The squared-magnitude threshold gives the outcome of the magnitude test, around
+    /// every threshold a load law uses and at the edge cases.
+    #[test]
+    fn squared_thresholds_decide_as_the_magnitude() {
+        let vln = 12_470.0 / 3f64.sqrt();
+        let mut thresholds = vec![0.0, -1.0, 1e-300, 1e300, f64::MAX, f64::INFINITY, f64::NAN];
+        for pu in [0.5, 0.9, 0.95, 1.0, 1.05, 1.1, 0.123456789] {
+            for kv in [0.23, 0.4, 4.16, 12.47, 24.9, 115.0] {
+                thresholds.push(pu * kv * 1000.0);
+                thresholds.push(pu * vln);
+            }
+        }
+        for a in thresholds {
+            let t = sqrt_at_most(a);
+            let mut xs = vec![0.0, 1.0, f64::INFINITY, f64::NAN, t];
+            if t.is_finite() && t > 0.0 {
+                let mut x = t;
+                let mut y = t;
+                for _ in 0..4 {
+                    x = f64::from_bits(x.to_bits() - 1);
+                    y = f64::from_bits(y.to_bits() + 1);
+                    xs.push(x);
+                    xs.push(y);
+                }
+            }
+            // squared magnitudes: never negative
+            for x in xs.into_iter().filter(|x| x.is_nan() || *x >= 0.0) {
+                assert_eq!(x.sqrt() > a, x > t, "{x:e} against {a:e}");
+                assert_eq!(x.sqrt() <= a, x <= t, "{x:e} against {a:e}");
             }
         }
     }
