@@ -9,34 +9,38 @@ use vgrid_network::C64;
 pub(crate) const VLOW_PU: f64 = 0.5;
 
 /// Per-phase constants of one load, as `Load.pas` keeps them after `RecalcElementData`.
+///
+/// Laid out in this order (`repr(C)`): what the compensation loop reads at every iteration
+/// first, so that the common laws touch one or two cache lines per load.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(C)]
 pub(crate) struct LoadLaw {
     model: LoadModel,
-    /// Volts across one phase branch at nominal (line-neutral for 2-/3-phase wye, else kV).
-    v_base: f64,
-    v_base_low: f64,
-    v_base95: f64,
-    v_base105: f64,
     /// Nominal watts and vars per phase, multipliers applied.
     w_nominal: f64,
     var_nominal: f64,
-    /// Nominal vars per phase without multipliers (`varBase`, used by model 6).
-    var_base: f64,
-    /// Nominal admittance per phase branch and its variants.
-    yeq: C64,
-    /// The admittance above `VBase105` ([`LoadLaw::yeq105`]), set with the power: where a
-    /// feeder runs its loads above `vmaxpu` (the European LV feeder's), every iteration takes it.
-    yeq105: C64,
-    /// Imaginary admittance of the fixed reactive part (models 6 and 7), `-varBase / VBase²`.
-    yq_fixed: f64,
-    cvr_watts: f64,
-    cvr_vars: f64,
-    zipv: [f64; 7],
     /// The band of the constant-PQ law on the squared magnitude: `|V|² > v2_min` exactly when
     /// `|V| > VBaseLow` and `|V| > VBase95`, `|V|² ≤ v2_max` exactly when `|V| ≤ VBase105`
     /// (see [`sqrt_at_most`]): the law needs no square root inside its band.
     v2_min: f64,
     v2_max: f64,
+    /// The admittance above `VBase105` ([`LoadLaw::yeq105`]), set with the power: where a
+    /// feeder runs its loads above `vmaxpu` (the European LV feeder's), every iteration takes it.
+    yeq105: C64,
+    /// Nominal admittance per phase branch.
+    yeq: C64,
+    /// Volts across one phase branch at nominal (line-neutral for 2-/3-phase wye, else kV).
+    v_base: f64,
+    v_base_low: f64,
+    v_base95: f64,
+    v_base105: f64,
+    /// Nominal vars per phase without multipliers (`varBase`, used by model 6).
+    var_base: f64,
+    /// Imaginary admittance of the fixed reactive part (models 6 and 7), `-varBase / VBase²`.
+    yq_fixed: f64,
+    cvr_watts: f64,
+    cvr_vars: f64,
+    zipv: [f64; 7],
     /// Phases, as a number; `vminpu`, `vmaxpu`.
     nphases: f64,
     vmin_pu: f64,

@@ -149,13 +149,17 @@ pub const LOAD_STAMP: f64 = 0.2;
 
 /// One PC element lowered for the solver: its conductors, its nominal admittance and its
 /// current model.
+///
+/// Laid out in this order (`repr(C)`): the connection, phases and law, which the compensation
+/// loop reads at every iteration, together at the start.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(C)]
 pub struct Injection {
     conn: Connection,
     phases: usize,
+    law: Law,
     conductors: usize,
     frequency_hz: f64,
-    law: Law,
 }
 
 /// OpenDSS `SetNcondsForConnection`: wye → phases + 1 (neutral last); delta → phases for
