@@ -56,9 +56,9 @@
 //! an explicit tag. A time step sets each load's power without comparing its constants again
 //! (`System` keeps every load's law lowered from its own load), and the loads' total power
 //! takes the same inline paths. Callgrind, IEEE 123 year / European LV day, bit-identical
-//! answers: compensation 13.7 k → 10.0 k instructions per iteration / 10.7 k → 5.3 k; per
+//! answers: compensation 13.7 k → 9.7 k instructions per iteration / 10.7 k → 5.4 k; per
 //! step `set_load_powers` 15.9 k → 4.4 k, `total_pc_power_kva` 12.4 k → 8.4 k; the whole run
-//! 467 k → 426 k per step / 569 k → 530 k. The load law's and the injection's fields laid out
+//! 467 k → 424 k per step / 569 k → 531 k. The load law's and the injection's fields laid out
 //! hot first took the compensation's simulated L1 read misses from 632 to 488 per iteration
 //! (IEEE 123). Reading callgrind: the `rhs` fill of `System::compensation_rhs` shows as
 //! ~4.4 k instructions per IEEE 123 iteration in `memset`, but they are the byte steps of one
@@ -1030,12 +1030,17 @@ impl System {
         const SMALL: usize = 8;
         for p in &self.pc {
             let m = p.nodes.len();
-            // 1- and 3-phase wye loads and generators: gathered, evaluated and scattered inline
-            if (m == 2
-                && (compensate_wye_at::<1>(p, &self.v, &mut self.rhs)
-                    || compensate_delta1_at(p, &self.v, &mut self.rhs)))
-                || (m == 4 && compensate_wye_at::<3>(p, &self.v, &mut self.rhs))
-            {
+            // 1- and 3-phase wye and 1-phase delta loads and generators: gathered, evaluated
+            // and scattered inline
+            let inline = match m {
+                2 if p.injection.connection() == vgrid_model::Connection::Delta => {
+                    compensate_delta1_at(p, &self.v, &mut self.rhs)
+                }
+                2 => compensate_wye_at::<1>(p, &self.v, &mut self.rhs),
+                4 => compensate_wye_at::<3>(p, &self.v, &mut self.rhs),
+                _ => false,
+            };
+            if inline {
                 continue;
             }
             if m <= SMALL && p.injection.conductors() == m {
