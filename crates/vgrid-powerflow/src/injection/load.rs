@@ -484,6 +484,20 @@ mod tests {
         }
     }
 
+    /// The neighbours of a positive float.
+    trait Steps {
+        fn next_down_bits(self) -> f64;
+        fn next_up_bits(self) -> f64;
+    }
+    impl Steps for f64 {
+        fn next_down_bits(self) -> f64 {
+            f64::from_bits(self.to_bits() - 1)
+        }
+        fn next_up_bits(self) -> f64 {
+            f64::from_bits(self.to_bits() + 1)
+        }
+    }
+
     /// The inline laws of `phase_current` are those of `other_phase_current`, bit for bit, in
     /// every band of every model (and at NaN).
     #[test]
@@ -505,8 +519,19 @@ mod tests {
                 250.0,
                 90.0,
             );
-            for pu in [0.0, 0.2, 0.5, 0.7, 0.95, 0.97, 1.0, 1.05, 1.1, f64::NAN] {
-                let v = C64::from_polar(pu * vln, -0.3);
+            // on the band's edges too (real and rotated, and one step either side)
+            let mut vs: Vec<C64> = [0.0, 0.2, 0.5, 0.7, 0.95, 0.97, 1.0, 1.05, 1.1, f64::NAN]
+                .iter()
+                .map(|pu| C64::from_polar(pu * vln, -0.3))
+                .collect();
+            for edge in [law.v_base_low, law.v_base95, law.v_base105] {
+                for x in [edge.next_down_bits(), edge, edge.next_up_bits()] {
+                    vs.push(C64::new(x, 0.0));
+                    vs.push(C64::new(0.6 * x, -0.8 * x));
+                }
+            }
+            for v in vs {
+                let pu = v.norm() / vln;
                 let (a, b) = (law.phase_current(v), law.other_phase_current(v));
                 assert_eq!(
                     (a.re.to_bits(), a.im.to_bits()),
@@ -529,13 +554,22 @@ mod tests {
                 thresholds.push(pu * vln);
             }
         }
+        // and a few thousand more, log-uniform over 1e-3 .. 1e7 V (a fixed pseudo-random walk)
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..4000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let u = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            thresholds.push(10f64.powf(-3.0 + 10.0 * u));
+        }
         for a in thresholds {
             let t = sqrt_at_most(a);
             let mut xs = vec![0.0, 1.0, f64::INFINITY, f64::NAN, t];
             if t.is_finite() && t > 0.0 {
                 let mut x = t;
                 let mut y = t;
-                for _ in 0..4 {
+                for _ in 0..8 {
                     x = f64::from_bits(x.to_bits() - 1);
                     y = f64::from_bits(y.to_bits() + 1);
                     xs.push(x);
