@@ -9,21 +9,33 @@ use vgrid_network::C64;
 pub(crate) const VLOW_PU: f64 = 0.5;
 
 /// Per-phase constants of one load, as `Load.pas` keeps them after `RecalcElementData`.
+///
+/// Laid out in this order (`repr(C)`): what the compensation loop reads at every iteration
+/// first, so that the common laws touch one or two cache lines per load.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(C)]
 pub(crate) struct LoadLaw {
     model: LoadModel,
+    /// Nominal watts and vars per phase, multipliers applied.
+    w_nominal: f64,
+    var_nominal: f64,
+    /// The band of the constant-PQ law on the squared magnitude: `|V|² > v2_min` exactly when
+    /// `|V| > VBaseLow` and `|V| > VBase95`, `|V|² ≤ v2_max` exactly when `|V| ≤ VBase105`
+    /// (see [`sqrt_at_most`]): the law needs no square root inside its band.
+    v2_min: f64,
+    v2_max: f64,
+    /// The admittance above `VBase105` ([`LoadLaw::yeq105`]), set with the power: where a
+    /// feeder runs its loads above `vmaxpu` (the European LV feeder's), every iteration takes it.
+    yeq105: C64,
+    /// Nominal admittance per phase branch.
+    yeq: C64,
     /// Volts across one phase branch at nominal (line-neutral for 2-/3-phase wye, else kV).
     v_base: f64,
     v_base_low: f64,
     v_base95: f64,
     v_base105: f64,
-    /// Nominal watts and vars per phase, multipliers applied.
-    w_nominal: f64,
-    var_nominal: f64,
     /// Nominal vars per phase without multipliers (`varBase`, used by model 6).
     var_base: f64,
-    /// Nominal admittance per phase branch and its variants.
-    yeq: C64,
     /// Imaginary admittance of the fixed reactive part (models 6 and 7), `-varBase / VBase²`.
     yq_fixed: f64,
     cvr_watts: f64,
@@ -39,6 +51,42 @@ pub(crate) struct LoadLaw {
     source: (f64, f64, f64, f64),
     /// The load gave no ZIPV coefficients.
     zipv_empty: bool,
+}
+
+/// The largest `x ≥ 0` whose computed square root is at most `a` (NaN for NaN, −1 when no
+/// `x ≥ 0` is): for every `x ≥ 0` (and NaN), `x.sqrt() > a` exactly when `x > t` and
+/// `x.sqrt() <= a` exactly when `x <= t`, as the rounded square root is monotonic. A voltage
+/// band is then tested on `|V|²` with the very outcome of the test on `|V|`.
+pub(crate) fn sqrt_at_most(a: f64) -> f64 {
+    if a.is_nan() {
+        return f64::NAN;
+    }
+    if a < 0.0 {
+        return -1.0;
+    }
+    if a == f64::INFINITY {
+        return f64::INFINITY;
+    }
+    // `x ≥ 0` here: its neighbours by the bit pattern
+    let up = |x: f64| f64::from_bits(x.to_bits() + 1);
+    let down = |x: f64| f64::from_bits(x.to_bits() - 1);
+    let mut x = a * a;
+    while x.sqrt() > a {
+        x = down(x);
+    }
+    while up(x).sqrt() <= a {
+        x = up(x);
+    }
+    x
+}
+
+/// `max(a, b)`, NaN when either is (`x > max(a, b)` exactly when `x > a && x > b`).
+fn max_or_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
 }
 
 /// `VBase` of `Load.pas`: phase-branch volts at nominal.
@@ -84,10 +132,16 @@ impl LoadLaw {
             var_nominal: 0.0,
             var_base,
             yeq: zero,
+            yeq105: zero,
             yq_fixed: -var_base / (v_base * v_base),
             cvr_watts: l.cvr_watts,
             cvr_vars: l.cvr_vars,
             zipv,
+            v2_min: max_or_nan(
+                sqrt_at_most(VLOW_PU * v_base),
+                sqrt_at_most(l.vmin_pu * v_base),
+            ),
+            v2_max: sqrt_at_most(l.vmax_pu * v_base),
             nphases,
             vmin_pu: l.vmin_pu,
             vmax_pu: l.vmax_pu,
@@ -132,6 +186,11 @@ impl LoadLaw {
         self.w_nominal = w_nominal;
         self.var_nominal = var_nominal;
         self.yeq = C64::new(w_nominal, -var_nominal) / (self.v_base * self.v_base);
+        self.yeq105 = if self.vmax_pu != 0.0 {
+            self.yeq / (self.vmax_pu * self.vmax_pu)
+        } else {
+            self.yeq
+        };
     }
 
     /// The admittance OpenDSS stamps into Yprim for each phase branch.
@@ -150,13 +209,10 @@ impl LoadLaw {
         }
     }
 
-    /// The admittance that draws the nominal power at `vmaxpu` (`Yeq` when `vmaxpu` is 0).
+    /// The admittance that draws the nominal power at `vmaxpu` (`Yeq` when `vmaxpu` is 0),
+    /// computed with the power.
     fn yeq105(&self) -> C64 {
-        if self.vmax_pu != 0.0 {
-            self.yeq / (self.vmax_pu * self.vmax_pu)
-        } else {
-            self.yeq
-        }
+        self.yeq105
     }
 
     /// The constant-current model's admittance at `vmaxpu` (`Yeq` when `vmaxpu` is 0).
@@ -210,25 +266,50 @@ impl LoadLaw {
         (self.i_low() + self.m95i() * (vmag - self.v_base_low)) / vmag
     }
 
-    /// Current through one phase branch at branch voltage `v` (load sense). The constant-PQ
-    /// law (most loads) is inlined into the caller; the other models are one call away.
+    /// Current through one phase branch at branch voltage `v` (load sense). The common laws
+    /// are inlined into the caller: constant PQ inside its voltage band and above it,
+    /// constant current inside its band, constant Z (no magnitude needed); the other models,
+    /// and these elsewhere, are one call away. The same arithmetic as [`LoadLaw::other_phase_current`],
+    /// to the last bit.
     #[inline(always)]
     pub(crate) fn phase_current(&self, v: C64) -> C64 {
-        if self.model == LoadModel::ConstantPq {
-            let vmag = v.norm_sqr().sqrt();
-            // inside the band inline; the rest (rare) one call away
-            if vmag > self.v_base_low && vmag > self.v_base95 && vmag <= self.v_base105 {
-                (C64::new(self.w_nominal, self.var_nominal) / v).conj()
-            } else {
-                self.other_phase_current(v)
+        match self.model {
+            LoadModel::ConstantPq => {
+                // the band on |V|², the same outcome as on |V| (see `sqrt_at_most`)
+                let v2 = v.norm_sqr();
+                let above_min = v2 > self.v2_min;
+                if above_min && v2 <= self.v2_max {
+                    (C64::new(self.w_nominal, self.var_nominal) / v).conj()
+                } else if above_min && v2 > self.v2_max {
+                    self.yeq105 * v
+                } else {
+                    self.other_phase_current(v)
+                }
             }
-        } else {
-            self.other_phase_current(v)
+            LoadModel::ConstantZ => self.yeq * v,
+            LoadModel::ConstantI => {
+                let vmag = v.norm_sqr().sqrt();
+                if self.in_band(vmag) {
+                    let s = C64::new(self.w_nominal, self.var_nominal);
+                    (s / ((v / vmag) * self.v_base)).conj()
+                } else {
+                    self.other_phase_current(v)
+                }
+            }
+            _ => self.other_phase_current(v),
         }
     }
 
-    /// [`LoadLaw::phase_current`] of the models other than constant PQ, and of constant PQ
-    /// outside its voltage band.
+    /// Whether `vmag` is inside the band where constant-PQ and constant-current laws hold
+    /// (above `VBaseLow` and `VBase95`, at most `VBase105`); false for NaN, whose current the
+    /// out-of-band path computes with the in-band formula all the same.
+    #[inline(always)]
+    fn in_band(&self, vmag: f64) -> bool {
+        vmag > self.v_base_low && vmag > self.v_base95 && vmag <= self.v_base105
+    }
+
+    /// [`LoadLaw::phase_current`] of the models other than constant PQ, Z and I, and of
+    /// constant PQ and I outside their voltage band.
     #[inline(never)]
     fn other_phase_current(&self, v: C64) -> C64 {
         let vmag = v.norm_sqr().sqrt();
@@ -400,6 +481,106 @@ mod tests {
             daily: None,
             duty: None,
             enabled: true,
+        }
+    }
+
+    /// The neighbours of a positive float.
+    trait Steps {
+        fn next_down_bits(self) -> f64;
+        fn next_up_bits(self) -> f64;
+    }
+    impl Steps for f64 {
+        fn next_down_bits(self) -> f64 {
+            f64::from_bits(self.to_bits() - 1)
+        }
+        fn next_up_bits(self) -> f64 {
+            f64::from_bits(self.to_bits() + 1)
+        }
+    }
+
+    /// The inline laws of `phase_current` are those of `other_phase_current`, bit for bit, in
+    /// every band of every model (and at NaN).
+    #[test]
+    fn inline_laws_are_the_full_laws() {
+        let models = [
+            LoadModel::ConstantPq,
+            LoadModel::ConstantZ,
+            LoadModel::ConstantPQuadraticQ,
+            LoadModel::Cvr,
+            LoadModel::ConstantI,
+            LoadModel::ConstantPFixedQ,
+            LoadModel::ConstantPFixedZQ,
+            LoadModel::Zip,
+        ];
+        let vln = 12_470.0 / 3f64.sqrt();
+        for model in models {
+            let law = LoadLaw::with_power(
+                &load(model, vec![0.2, 0.3, 0.5, 0.1, 0.1, 0.8, 0.6]),
+                250.0,
+                90.0,
+            );
+            // on the band's edges too (real and rotated, and one step either side)
+            let mut vs: Vec<C64> = [0.0, 0.2, 0.5, 0.7, 0.95, 0.97, 1.0, 1.05, 1.1, f64::NAN]
+                .iter()
+                .map(|pu| C64::from_polar(pu * vln, -0.3))
+                .collect();
+            for edge in [law.v_base_low, law.v_base95, law.v_base105] {
+                for x in [edge.next_down_bits(), edge, edge.next_up_bits()] {
+                    vs.push(C64::new(x, 0.0));
+                    vs.push(C64::new(0.6 * x, -0.8 * x));
+                }
+            }
+            for v in vs {
+                let pu = v.norm() / vln;
+                let (a, b) = (law.phase_current(v), law.other_phase_current(v));
+                assert_eq!(
+                    (a.re.to_bits(), a.im.to_bits()),
+                    (b.re.to_bits(), b.im.to_bits()),
+                    "{model:?} at {pu} pu"
+                );
+            }
+        }
+    }
+
+    /// The squared-magnitude threshold gives the outcome of the magnitude test, around
+    /// every threshold a load law uses and at the edge cases.
+    #[test]
+    fn squared_thresholds_decide_as_the_magnitude() {
+        let vln = 12_470.0 / 3f64.sqrt();
+        let mut thresholds = vec![0.0, -1.0, 1e-300, 1e300, f64::MAX, f64::INFINITY, f64::NAN];
+        for pu in [0.5, 0.9, 0.95, 1.0, 1.05, 1.1, 0.123456789] {
+            for kv in [0.23, 0.4, 4.16, 12.47, 24.9, 115.0] {
+                thresholds.push(pu * kv * 1000.0);
+                thresholds.push(pu * vln);
+            }
+        }
+        // and a few thousand more, log-uniform over 1e-3 .. 1e7 V (a fixed pseudo-random walk)
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..4000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let u = (seed >> 11) as f64 / (1u64 << 53) as f64;
+            thresholds.push(10f64.powf(-3.0 + 10.0 * u));
+        }
+        for a in thresholds {
+            let t = sqrt_at_most(a);
+            let mut xs = vec![0.0, 1.0, f64::INFINITY, f64::NAN, t];
+            if t.is_finite() && t > 0.0 {
+                let mut x = t;
+                let mut y = t;
+                for _ in 0..8 {
+                    x = f64::from_bits(x.to_bits() - 1);
+                    y = f64::from_bits(y.to_bits() + 1);
+                    xs.push(x);
+                    xs.push(y);
+                }
+            }
+            // squared magnitudes: never negative
+            for x in xs.into_iter().filter(|x| x.is_nan() || *x >= 0.0) {
+                assert_eq!(x.sqrt() > a, x > t, "{x:e} against {a:e}");
+                assert_eq!(x.sqrt() <= a, x <= t, "{x:e} against {a:e}");
+            }
         }
     }
 

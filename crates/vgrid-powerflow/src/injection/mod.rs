@@ -117,8 +117,10 @@ use load::LoadLaw;
 use pv::PvLaw;
 use storage::StorageLaw;
 
-/// The current law of one element.
+/// The current law of one element. An explicit tag (not a niche in a law's fields): telling
+/// the laws apart is one byte compare in the compensation loop.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(u8)]
 enum Law {
     /// Disabled element: no admittance, no current.
     Off,
@@ -147,13 +149,17 @@ pub const LOAD_STAMP: f64 = 0.2;
 
 /// One PC element lowered for the solver: its conductors, its nominal admittance and its
 /// current model.
+///
+/// Laid out in this order (`repr(C)`): the connection, phases and law, which the compensation
+/// loop reads at every iteration, together at the start.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(C)]
 pub struct Injection {
     conn: Connection,
     phases: usize,
+    law: Law,
     conductors: usize,
     frequency_hz: f64,
-    law: Law,
 }
 
 /// OpenDSS `SetNcondsForConnection`: wye → phases + 1 (neutral last); delta → phases for
@@ -249,6 +255,23 @@ fn compensate_wye<L: BranchLaw, const P: usize>(
     out[P] = out_n;
 }
 
+/// [`compensate_wye`] of a wye element whose neutral is grounded (0 V), phases only: the
+/// neutral's entry goes to ground and is not computed.
+#[inline(always)]
+fn compensate_grounded_wye<L: BranchLaw, const P: usize>(
+    law: &L,
+    yprim: &[C64],
+    v: &[C64; P],
+) -> [C64; P] {
+    let n = P + 1;
+    let mut c = [C64::new(0.0, 0.0); P];
+    for k in 0..P {
+        let y = -yprim[k * n + P];
+        c[k] = y * v[k] - law.load_current(v[k]);
+    }
+    c
+}
+
 /// `Σ V_k·conj(I_k)` over the branches of a `P`-phase wye element, kW + j kvar.
 #[inline(always)]
 fn power_wye<L: BranchLaw, const P: usize>(law: &L, v: &[C64]) -> C64 {
@@ -303,6 +326,27 @@ impl Injection {
                 law.set_power(p_kw, q_kvar)
             }
             _ => *self = Injection::load_with_power(l, p_kw, q_kvar, frequency_hz),
+        }
+    }
+
+    /// [`Injection::set_load_power`] of an injection that is known to be a law of `l` already
+    /// (lowered from `l` at this frequency, nothing but the power changed since): the new
+    /// power only, without comparing the load's constants; a disabled load stays off. A
+    /// [`System`](crate::System) keeps each load's injection lowered from its own load, and
+    /// calls this for every load at every step of a time series.
+    #[inline]
+    pub(crate) fn set_power_of_own_load(&mut self, l: &Load, p_kw: f64, q_kvar: f64) {
+        debug_assert!(
+            match &self.law {
+                Law::Load(law) => l.enabled && law.is_of(l),
+                Law::Off => !l.enabled,
+                _ => false,
+            },
+            "set_power_of_own_load: not a law of load '{}'",
+            l.name
+        );
+        if let Law::Load(law) = &mut self.law {
+            law.set_power(p_kw, q_kvar);
         }
     }
 
@@ -539,6 +583,67 @@ impl Injection {
             _ => return false,
         }
         true
+    }
+
+    /// The compensation `y_k·V_k − I_k(V_k)` of each phase `k` of a `P`-phase wye load,
+    /// generator or PV system whose neutral is grounded (`P + 1` conductors, the neutral's
+    /// voltage 0 and its current going to ground), at phase voltages `v`: what
+    /// [`Injection::add_compensation`] adds at the phase conductors, to the last bit, without
+    /// the neutral's entry. `None` (nothing computed) for any other element.
+    #[inline(always)]
+    pub fn grounded_wye_compensation<const P: usize>(
+        &self,
+        yprim: &[C64],
+        v: &[C64; P],
+    ) -> Option<[C64; P]> {
+        // the conductors follow from the connection and phases (`Injection::new`)
+        let n = P + 1;
+        if self.conn != Connection::Wye || self.phases != P || yprim.len() < n * n {
+            return None;
+        }
+        match &self.law {
+            Law::Load(l) => Some(compensate_grounded_wye::<_, P>(l, yprim, v)),
+            Law::Generator(g) => Some(compensate_grounded_wye::<_, P>(g, yprim, v)),
+            Law::Pv(p) => Some(compensate_grounded_wye::<_, P>(p, yprim, v)),
+            _ => None,
+        }
+    }
+
+    /// The compensation `y·V_b − I(V_b)` of a 1-phase delta load, generator or PV system (one
+    /// branch between its two conductors) at branch voltage `vb = v[0] − v[1]`: it adds to
+    /// the first conductor and subtracts from the second, as [`Injection::add_compensation`]
+    /// (the same number). `None` for any other element.
+    #[inline(always)]
+    pub fn delta1_compensation(&self, yprim: &[C64], vb: C64) -> Option<C64> {
+        if self.conn != Connection::Delta || self.phases != 1 || yprim.len() < 4 {
+            return None;
+        }
+        let y = -yprim[1];
+        match &self.law {
+            Law::Load(l) => Some(y * vb - l.load_current(vb)),
+            Law::Generator(g) => Some(y * vb - g.load_current(vb)),
+            Law::Pv(p) => Some(y * vb - p.load_current(vb)),
+            _ => None,
+        }
+    }
+
+    /// [`Injection::power_kva`] of a 1-phase delta load, generator or PV system at its branch
+    /// voltage `vb = v[0] − v[1]`, inlined into the caller (the same number); `None` for any
+    /// other element.
+    #[inline(always)]
+    pub fn delta1_power_kva(&self, vb: C64) -> Option<C64> {
+        if self.conn != Connection::Delta || self.phases != 1 {
+            return None;
+        }
+        let i = match &self.law {
+            Law::Load(l) => l.load_current(vb),
+            Law::Generator(g) => g.load_current(vb),
+            Law::Pv(p) => p.load_current(vb),
+            _ => return None,
+        };
+        let mut s = C64::new(0.0, 0.0);
+        s += vb * i.conj();
+        Some(s / 1000.0)
     }
 
     /// The compensation current at the first conductor of a 3-phase wye element whose neutral

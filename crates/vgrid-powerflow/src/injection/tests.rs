@@ -354,3 +354,82 @@ fn branch_compensation_equals_dense_product() {
     }
     assert!(checked > 0);
 }
+
+/// The inline paths of the solver (grounded wye phases, 1-phase delta) give the very numbers
+/// of [`Injection::add_compensation`] and [`Injection::power_kva`], bit for bit, for every
+/// recorded element at its recorded voltages scaled through every band of its law.
+#[test]
+fn inline_compensation_is_bit_identical() {
+    let data: Value = serde_json::from_str(DATA).unwrap();
+    let curves = curves(&data);
+    let zero = C64::new(0.0, 0.0);
+    let bits = |z: C64| (z.re.to_bits(), z.im.to_bits());
+    let (mut wye, mut delta) = (0, 0);
+    for case in data["cases"].as_array().unwrap() {
+        let inj = injection_of(case, &curves);
+        let n = inj.conductors();
+        let yprim = inj.stamped_yprim(&vec![None; n]);
+        let yprim = yprim.as_slice();
+        for run in case["runs"].as_array().unwrap() {
+            for scale in [0.3, 0.7, 0.93, 1.0, 1.08] {
+                let mut v: Vec<C64> = cplx(&run["voltages"]).iter().map(|x| x * scale).collect();
+                let grounded = inj.connection() == Connection::Wye;
+                if grounded {
+                    v[n - 1] = zero;
+                }
+                let mut full = vec![zero; n];
+                inj.add_compensation(yprim, &v, &mut full);
+                let power = inj.power_kva(&v);
+                match (grounded, inj.phases()) {
+                    (true, 1) => {
+                        let c = inj.grounded_wye_compensation::<1>(yprim, &[v[0]]);
+                        assert_eq!(bits(zero + c.unwrap()[0]), bits(full[0]));
+                        wye += 1;
+                    }
+                    (true, 3) => {
+                        let c = inj.grounded_wye_compensation::<3>(yprim, &[v[0], v[1], v[2]]);
+                        for (c, f) in c.unwrap().iter().zip(&full) {
+                            assert_eq!(bits(zero + c), bits(*f));
+                        }
+                        wye += 1;
+                    }
+                    (false, 1) => {
+                        let c = inj.delta1_compensation(yprim, v[0] - v[1]).unwrap();
+                        assert_eq!(bits(zero + c), bits(full[0]));
+                        assert_eq!(bits(zero - c), bits(full[1]));
+                        let s = inj.delta1_power_kva(v[0] - v[1]).unwrap();
+                        assert_eq!(bits(s), bits(power));
+                        delta += 1;
+                    }
+                    _ => {
+                        assert!(inj.delta1_compensation(yprim, v[0]).is_none());
+                    }
+                }
+            }
+        }
+    }
+    assert!(wye > 0 && delta > 0, "{wye} wye, {delta} delta");
+}
+
+/// A load's own injection takes a new power as `set_load_power` does (disabled: stays off).
+#[test]
+fn own_load_power_is_set_load_power() {
+    let data: Value = serde_json::from_str(DATA).unwrap();
+    let mut checked = 0;
+    for case in data["cases"].as_array().unwrap() {
+        if case["kind"].as_str() != Some("load") {
+            continue;
+        }
+        let mut l = load_of(&case["params"]);
+        for enabled in [true, false] {
+            l.enabled = enabled;
+            let mut a = Injection::load(&l, 1.0, 60.0);
+            let mut b = a.clone();
+            a.set_power_of_own_load(&l, 12.5, -3.25);
+            b.set_load_power(&l, 12.5, -3.25, 60.0);
+            assert_eq!(a, b);
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
