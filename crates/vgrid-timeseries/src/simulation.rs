@@ -604,12 +604,21 @@ impl Simulation {
             {
                 o.status
             }
-            _ => self.sys.solve()?.status,
+            _ => {
+                if let Some(cache) = self
+                    .starts
+                    .as_mut()
+                    .filter(|_| control_iterations.is_none())
+                {
+                    // no control loop: this is the step's only flow (after a loop, the polish
+                    // starts from the loop's solution)
+                    cache.start_flow(&mut self.sys);
+                }
+                self.sys.solve()?.status
+            }
         };
         if let Some(cache) = self.starts.as_mut() {
-            if let Some(bound) = self.sys.last_change_bound() {
-                cache.store(self.sys.voltages(), bound);
-            }
+            cache.remember(&self.sys);
         }
         let r = &mut self.report;
         r.step = self.step;
@@ -884,6 +893,31 @@ mod tests {
         }
         let iterations = |rows: &[StepReport]| rows.iter().map(|r| r.iterations).sum::<u32>();
         assert!(iterations(&predicted) < iterations(&plain));
+    }
+
+    #[test]
+    fn without_controls_the_start_cache_gives_the_start_too() {
+        // one shape of four points over twelve hours: from the fifth hour on, every level has
+        // been solved before
+        let net = network("Set number=12");
+        let run = |cache: bool| {
+            let mut sim = Simulation::new(&net).unwrap();
+            sim.set_start_cache(cache);
+            let mut rows = Vec::new();
+            sim.run(&mut |r: &StepReport| rows.push(r.clone())).unwrap();
+            (rows, sim.start_cache_use())
+        };
+        let (cached, used) = run(true);
+        let (plain, _) = run(false);
+        let (hits, _, kept) = used.unwrap();
+        assert!(hits >= 8 && kept == 4, "{used:?}");
+        for (a, b) in cached.iter().zip(&plain) {
+            assert!((a.vpu_min - b.vpu_min).abs() < 1e-8, "{a:?} {b:?}");
+            assert!((a.p_source_kw - b.p_source_kw).abs() < 1e-6 * b.p_source_kw.abs());
+        }
+        // a level solved before starts from its own solution: one iteration confirms it
+        assert!(cached[4..].iter().all(|r| r.iterations == 1), "{cached:?}");
+        assert!(plain[4..].iter().any(|r| r.iterations > 1));
     }
 
     #[test]

@@ -195,6 +195,20 @@ impl StartCache {
         found
     }
 
+    /// Start `sys`'s next flow from the remembered solutions, when there are near ones.
+    pub(crate) fn start_flow(&mut self, sys: &mut System) {
+        if self.lookup(sys.voltages().len()) {
+            sys.swap_start_voltages(&mut self.start);
+        }
+    }
+
+    /// Remember `sys`'s solution if its latest flow converged.
+    pub(crate) fn remember(&mut self, sys: &System) {
+        if let Some(bound) = sys.last_change_bound() {
+            self.store(sys.voltages(), bound);
+        }
+    }
+
     /// File `v`, a solution at the present `x` and control state that met tolerance `bound`.
     pub(crate) fn store(&mut self, v: &[C64], bound: f64) {
         let full = self.entries >= self.capacity;
@@ -283,13 +297,9 @@ pub(crate) struct Remembering<'a> {
 
 impl ControlledSystem for Remembering<'_> {
     fn solve_power_flow(&mut self) -> bool {
-        if self.cache.lookup(self.sys.voltages().len()) {
-            self.sys.swap_start_voltages(&mut self.cache.start);
-        }
+        self.cache.start_flow(self.sys);
         let converged = self.sys.solve_power_flow();
-        if let Some(bound) = self.sys.last_change_bound().filter(|_| converged) {
-            self.cache.store(self.sys.voltages(), bound);
-        }
+        self.cache.remember(self.sys);
         converged
     }
     fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
