@@ -44,7 +44,16 @@
 //! refactorisation after a tap move (`ΔY·V` carried on the right-hand side, branch
 //! `defer-refactor`): IEEE 123's near-ideal regulators (`XHL = 0.01 %`) make `Y_f⁻¹·ΔY` ≈ 0.12
 //! per tap step, and a flow took 13–25 iterations instead of 6–8; on IEEE 13 it halved the
-//! refactorisations for −0.2 % of the instructions. Not kept.
+//! refactorisations for −0.2 % of the instructions. Not kept. A memo of the LU rows a tap
+//! move redoes (the union of the regulators' and capacitors' elimination-tree paths, 60 of
+//! 278 steps on IEEE 123), saved per control state and put back when the state returns,
+//! checked bit for bit against the rows' input values (branch `lu-memo-experiment`): over
+//! the IEEE 123 year only 770 of the 4,163 partial refactorisations could be restored,
+//! because re-stamping `Y` as `−old + new` rounds, so a tap state that comes back brings
+//! back a `Y` that differs in its last bits (1,882 of the 2,652 returns of a control state;
+//! 1,343 distinct states of 21.6 kB each). Callgrind 1.329 G → 1.438 G instructions (29 MB
+//! memo) or 1.457 G (8 MiB). It could pay only with a `Y` that does not drift (re-stamping
+//! the changed entries from their parts), which changes the answers in their last bits.
 //!
 //! The compensation of 1- and 3-phase wye loads and generators (nearly every element) is
 //! gathered, evaluated and scattered inline (`compensate_wye_at`): one loop of fixed length per
