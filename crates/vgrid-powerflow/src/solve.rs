@@ -52,8 +52,12 @@
 //! because re-stamping `Y` as `−old + new` rounds, so a tap state that comes back brings
 //! back a `Y` that differs in its last bits (1,882 of the 2,652 returns of a control state;
 //! 1,343 distinct states of 21.6 kB each). Callgrind 1.329 G → 1.438 G instructions (29 MB
-//! memo) or 1.457 G (8 MiB). It could pay only with a `Y` that does not drift (re-stamping
-//! the changed entries from their parts), which changes the answers in their last bits.
+//! memo) or 1.457 G (8 MiB). Even restoring whenever the control state returns (as if `Y`
+//! did not drift; answers then differ in their last bits) gave 2,913 restores and 1.298 G
+//! instructions (29 MB) or 1.425 G (8 MiB): a restore rewrote and repacked all 60 rows
+//! (~27k instructions against ~58k for a partial refactorisation) and a save cost ~25k. It
+//! could pay only with a `Y` that does not drift (re-stamping the changed entries from their
+//! parts), restores that copy pre-packed values, and more than 8 MiB.
 //!
 //! The compensation of 1- and 3-phase wye loads and generators (nearly every element) is
 //! gathered, evaluated and scattered inline (`compensate_wye_at`): one loop of fixed length per
