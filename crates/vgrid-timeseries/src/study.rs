@@ -105,6 +105,7 @@ use crate::sink::StepReport;
 
 mod lanes;
 mod line_batch;
+use lanes::{L, LANES};
 mod unbalance_batch;
 use line_batch::{LineBatch, LineSpec};
 use unbalance_batch::VufBatch;
@@ -739,9 +740,14 @@ struct NodeStats {
     nodes: Vec<(String, u32, usize, f64)>,
     class: Vec<VoltageClass>,
     band: Vec<(f64, f64)>,
-    /// What each step reads first, node by node: where, the base, and the range of squared
-    /// per-unit voltages within which the step changes nothing.
+    /// What each step reads first, [`LANES`] nodes side by side in the order of their system
+    /// indices: where, the base, and the range of squared per-unit voltages within which the
+    /// step changes nothing.
     quiet: Vec<NodeQuiet>,
+    /// The first system index when those of `quiet` follow one another without a gap (as
+    /// they do when every system node has a voltage base): the step reads the voltages as
+    /// one slice, without gathering.
+    run_start: Option<usize>,
     /// The rest of a node's per-step data, read when its voltage leaves that range.
     hot: Vec<NodeHot>,
     /// Buses: their nodes' range in `nodes`, and steps with a node below / above its band.
@@ -750,27 +756,76 @@ struct NodeStats {
     vuf: VufBatch,
 }
 
-/// Where to read a node, its base, and its quiet range `[max(min², low²), min(max², high²)]`:
-/// a squared per-unit voltage in it is neither a new extreme nor outside the band, so the step
-/// leaves the node as it is (empty, `[∞, −∞]`, until the node is first seen).
-#[derive(Debug, Clone)]
+/// Where to read [`LANES`] nodes, their bases, and their quiet ranges
+/// `[max(min², low²), min(max², high²)]`: a squared per-unit voltage in it is neither a new
+/// extreme nor outside the band, so the step leaves the node as it is (empty, `[∞, −∞]`, until
+/// the node is first seen). A lane without a node reads the chunk's first node with a zero
+/// base and the range `[−∞, ∞]`, and is never counted.
+#[derive(Debug, Clone, Copy)]
 struct NodeQuiet {
     /// System node index.
-    index: usize,
-    inv_base2: f64,
-    low2: f64,
-    high2: f64,
+    index: [usize; LANES],
+    /// The node's place in [`NodeStats::nodes`] (`usize::MAX`: no node).
+    node: [usize; LANES],
+    inv_base2: L,
+    low2: L,
+    high2: L,
 }
 
 /// One node's squared band, its squared per-unit extremes with their hours, and its steps
 /// outside the band.
 #[derive(Debug, Clone)]
 struct NodeHot {
+    /// `1 / V_base²`, 1/V².
+    inv_base2: f64,
     band2: (f64, f64),
     min2: (f64, f64),
     max2: (f64, f64),
     steps_below: u32,
     steps_above: u32,
+}
+
+/// The lanes of `q` outside their quiet range at squared per-unit voltages `pu2`: their
+/// extremes and steps outside the band in `hot`, and their new quiet ranges; true when one is
+/// outside its band.
+#[inline(never)]
+fn count_node_lanes(
+    q: &mut NodeQuiet,
+    pu2: L,
+    hot: &mut [NodeHot],
+    floor2: f64,
+    hour: f64,
+) -> bool {
+    let mut outside = false;
+    for l in 0..LANES {
+        let pu2 = pu2.0[l];
+        if pu2 >= q.low2.0[l] && pu2 <= q.high2.0[l] {
+            continue;
+        }
+        // a lane without a node (loud only on a voltage that is not finite)
+        let Some(h) = hot.get_mut(q.node[l]) else {
+            continue;
+        };
+        if pu2 <= floor2 {
+            continue;
+        }
+        if pu2 < h.min2.0 {
+            h.min2 = (pu2, hour);
+        }
+        if pu2 > h.max2.0 {
+            h.max2 = (pu2, hour);
+        }
+        if pu2 < h.band2.0 {
+            h.steps_below += 1;
+            outside = true;
+        } else if pu2 > h.band2.1 {
+            h.steps_above += 1;
+            outside = true;
+        }
+        q.low2.0[l] = h.min2.0.max(h.band2.0);
+        q.high2.0[l] = h.max2.0.min(h.band2.1);
+    }
+    outside
 }
 
 #[derive(Debug, Clone)]
@@ -859,19 +914,38 @@ impl NodeStats {
             }
         }
         let limits: Vec<(f64, f64)> = class.iter().map(|c| band.limits_pu(*c)).collect();
+        let mut order: Vec<usize> = (0..nodes.len()).collect();
+        order.sort_by_key(|&k| nodes[k].2);
         NodeStats {
-            quiet: nodes
+            run_start: order
                 .iter()
-                .map(|n| NodeQuiet {
-                    index: n.2,
-                    inv_base2: 1.0 / (n.3 * n.3),
-                    low2: f64::INFINITY,
-                    high2: f64::NEG_INFINITY,
+                .enumerate()
+                .all(|(p, &k)| nodes[k].2 == nodes[order[0]].2 + p)
+                .then(|| order.first().map(|&k| nodes[k].2))
+                .flatten(),
+            quiet: order
+                .chunks(LANES)
+                .map(|ch| {
+                    // a lane's value for its node, or `spare` without one
+                    let lane = |f: fn(f64) -> f64, spare: f64| {
+                        L(std::array::from_fn(|l| {
+                            ch.get(l).map_or(spare, |&k| f(nodes[k].3))
+                        }))
+                    };
+                    NodeQuiet {
+                        index: std::array::from_fn(|l| nodes[*ch.get(l).unwrap_or(&ch[0])].2),
+                        node: std::array::from_fn(|l| ch.get(l).copied().unwrap_or(usize::MAX)),
+                        inv_base2: lane(|base| 1.0 / (base * base), 0.0),
+                        low2: lane(|_| f64::INFINITY, f64::NEG_INFINITY),
+                        high2: lane(|_| f64::NEG_INFINITY, f64::INFINITY),
+                    }
                 })
                 .collect(),
             hot: limits
                 .iter()
-                .map(|(l, h)| NodeHot {
+                .zip(&nodes)
+                .map(|((l, h), n)| NodeHot {
+                    inv_base2: 1.0 / (n.3 * n.3),
                     band2: (l * l, h * h),
                     min2: (f64::INFINITY, f64::NAN),
                     max2: (f64::NEG_INFINITY, f64::NAN),
@@ -891,40 +965,46 @@ impl NodeStats {
         let v = sys.voltages();
         let floor2 = VPU_FLOOR * VPU_FLOOR;
         let mut outside = false;
-        for (k, q) in self.quiet.iter_mut().enumerate() {
-            let pu2 = v[q.index].norm_sqr() * q.inv_base2;
+        let hot = &mut self.hot;
+        // `v.norm_sqr() * inv_base2` of a chunk's nodes, lane by lane, and those outside their
+        // quiet range
+        let mut visit = |q: &mut NodeQuiet, x: [C64; LANES]| {
+            let (re, im) = (
+                L(std::array::from_fn(|l| x[l].re)),
+                L(std::array::from_fn(|l| x[l].im)),
+            );
+            let pu2 = (re * re + im * im) * q.inv_base2;
             // in the quiet range (so above the floor, or the band reaches below it): nothing
             // changes; NaN is never in it and changes nothing below either
-            if pu2 >= q.low2 && pu2 <= q.high2 {
-                continue;
+            if !pu2.all_within(q.low2, q.high2) {
+                outside |= count_node_lanes(q, pu2, hot, floor2, hour);
             }
-            let h = &mut self.hot[k];
-            if pu2 <= floor2 {
-                continue;
+        };
+        match self.run_start {
+            Some(start) => {
+                // whole chunks from the slice, a last partial one by its indices
+                let vs = &v[start..start + self.nodes.len()];
+                let (whole, part) = self.quiet.split_at_mut(vs.len() / LANES);
+                for (q, x) in whole.iter_mut().zip(vs.chunks_exact(LANES)) {
+                    visit(q, std::array::from_fn(|l| x[l]));
+                }
+                for q in part {
+                    visit(q, std::array::from_fn(|l| v[q.index[l]]));
+                }
             }
-            if pu2 < h.min2.0 {
-                h.min2 = (pu2, hour);
+            None => {
+                for q in &mut self.quiet {
+                    visit(q, std::array::from_fn(|l| v[q.index[l]]));
+                }
             }
-            if pu2 > h.max2.0 {
-                h.max2 = (pu2, hour);
-            }
-            if pu2 < h.band2.0 {
-                h.steps_below += 1;
-                outside = true;
-            } else if pu2 > h.band2.1 {
-                h.steps_above += 1;
-                outside = true;
-            }
-            q.low2 = h.min2.0.max(h.band2.0);
-            q.high2 = h.max2.0.min(h.band2.1);
         }
         if outside {
             // which buses have a node outside its band at this step
             for bus in &mut self.buses {
                 let (mut below, mut above) = (false, false);
                 for k in bus.nodes.clone() {
-                    let (q, h) = (&self.quiet[k], &self.hot[k]);
-                    let pu2 = v[q.index].norm_sqr() * q.inv_base2;
+                    let h = &self.hot[k];
+                    let pu2 = v[self.nodes[k].2].norm_sqr() * h.inv_base2;
                     if pu2 <= floor2 {
                         continue;
                     }
@@ -1048,6 +1128,12 @@ struct ElementStats {
     /// Lines evaluated side by side, one batch per conductor count and shunt (see
     /// [`line_batch`]).
     batches: Vec<LineBatch>,
+    /// `[batch][slot]`: the element of each line of a batch.
+    slots: Vec<Vec<usize>>,
+    /// The elements outside the batches.
+    unbatched: Vec<usize>,
+    /// Work space: `(batch, slot)` of the lines a batch handed on at this step.
+    loud: Vec<(usize, usize)>,
 }
 
 /// When a stretch above the threshold is a trip-risk episode.
@@ -1372,8 +1458,24 @@ impl ElementStats {
             1.0
         };
         let batches = Self::batch_lines(sys, &mut elements);
+        let mut slots: Vec<Vec<usize>> = vec![Vec::new(); batches.len()];
+        for (k, e) in elements.iter().enumerate() {
+            if let Some((b, slot)) = e.batched {
+                let s = &mut slots[b];
+                if s.len() <= slot {
+                    s.resize(slot + 1, usize::MAX);
+                }
+                s[slot] = k;
+            }
+        }
+        let unbatched = (0..elements.len())
+            .filter(|&k| elements[k].batched.is_none())
+            .collect();
         ElementStats {
             batches,
+            slots,
+            unbatched,
+            loud: Vec::new(),
             trip2: (options.trip_pct / 100.0).powi(2),
             rule: EpisodeRule {
                 min_steps: min_steps.min(f64::from(u32::MAX)) as u32,
@@ -1432,75 +1534,102 @@ impl ElementStats {
     }
 
     /// Count one step; true when some element was above 100 % of its rating.
+    ///
+    /// The batched lines are counted by their batches (energies, and the quiet test against
+    /// the bound each line's batch keeps for it); only the lines a batch hands on (loading
+    /// above the bound) come back here, and then in the same way as the other elements.
     fn add(&mut self, sys: &System, hour: f64, dt_h: f64) -> bool {
         let v = sys.voltages();
-        for b in &mut self.batches {
-            b.evaluate(v);
-        }
-        let trip2 = self.trip2;
         // watts over the step to kWh: a product per element, not a division
         let kwh_per_w = dt_h / 1000.0;
+        let mut loud = std::mem::take(&mut self.loud);
+        loud.clear();
+        for (b, batch) in self.batches.iter_mut().enumerate() {
+            batch.evaluate(v, kwh_per_w, |slot| loud.push((b, slot)));
+        }
         let mut any_over = false;
-        for e in &mut self.elements {
-            let (loss_w, p1_w, worst, reference) = if let Some((b, slot)) = e.batched {
-                // no protective device on a batched line: the rating is the reference
-                let o = self.batches[b].result(slot);
-                (o.loss_w, o.p1_w, o.worst, e.is_rated.then_some(o.worst))
-            } else {
-                match branch_step(e, sys, &mut self.work_v, &mut self.work_i) {
-                    Some(x) => x,
-                    None => continue,
-                }
+        for u in 0..self.unbatched.len() {
+            let k = self.unbatched[u];
+            let e = &mut self.elements[k];
+            let Some((loss_w, p1_w, worst, reference)) =
+                branch_step(e, sys, &mut self.work_v, &mut self.work_i)
+            else {
+                continue;
             };
             e.losses_kwh += loss_w * kwh_per_w;
             e.through_kwh += p1_w.abs() * kwh_per_w;
             if worst.0 <= e.quiet2 {
                 continue;
             }
-            if worst.0 > 1.0 {
-                e.steps_over_100 += 1;
-                any_over = true;
-            }
-            if worst.0 > trip2 {
-                e.steps_over_trip += 1;
-                if e.trip_run.0 == 0 {
-                    e.trip_run.1 = hour;
-                }
-                e.trip_run.0 += 1;
-                if e.trip_run.0 > e.longest_trip_run.0 {
-                    e.longest_trip_run = e.trip_run;
-                }
-            } else {
-                e.trip_run.0 = 0;
-            }
-            if worst.0 > e.peak2 || e.peak_hour.is_nan() {
-                e.peak2 = worst.0;
-                e.peak_i_a = worst.1.sqrt();
-                e.peak_rated_a = worst.2;
-                e.peak_hour = hour;
-            }
-            if let Some((r2, i2, ref_a)) = reference {
-                let above = r2 > trip2;
-                // below the threshold with no episode going on: nothing to track
-                if above || e.episode.is_some() {
-                    self.rule
-                        .track(e, above, (r2, i2, ref_a), hour, &mut self.episodes);
-                }
-            }
-            e.quiet2 = if e.pickup.is_none()
-                && e.trip_run.0 == 0
-                && e.episode.is_none()
-                && !e.peak_hour.is_nan()
-            {
-                1f64.min(trip2).min(e.peak2)
-            } else {
-                f64::NEG_INFINITY
-            };
+            any_over |= self.count(k, worst, reference, hour);
         }
+        for &(b, slot) in &loud {
+            let batch = &self.batches[b];
+            let k = self.slots[b][slot];
+            let o = batch.result(slot);
+            // no protective device on a batched line: the rating is the reference
+            let reference = self.elements[k].is_rated.then_some(o.worst);
+            any_over |= self.count(k, o.worst, reference, hour);
+            self.batches[b].set_quiet2(slot, self.elements[k].quiet2);
+        }
+        self.loud = loud;
         any_over
     }
 
+    /// Count a step of element `k` whose loading `worst` is outside its quiet range (the
+    /// energies counted); true when it is above 100 % of its rating.
+    fn count(&mut self, k: usize, worst: Loading2, reference: Option<Loading2>, hour: f64) -> bool {
+        let trip2 = self.trip2;
+        let e = &mut self.elements[k];
+        let over = worst.0 > 1.0;
+        if over {
+            e.steps_over_100 += 1;
+        }
+        if worst.0 > trip2 {
+            e.steps_over_trip += 1;
+            if e.trip_run.0 == 0 {
+                e.trip_run.1 = hour;
+            }
+            e.trip_run.0 += 1;
+            if e.trip_run.0 > e.longest_trip_run.0 {
+                e.longest_trip_run = e.trip_run;
+            }
+        } else {
+            e.trip_run.0 = 0;
+        }
+        if worst.0 > e.peak2 || e.peak_hour.is_nan() {
+            e.peak2 = worst.0;
+            e.peak_i_a = worst.1.sqrt();
+            e.peak_rated_a = worst.2;
+            e.peak_hour = hour;
+        }
+        if let Some((r2, i2, ref_a)) = reference {
+            let above = r2 > trip2;
+            // below the threshold with no episode going on: nothing to track
+            if above || e.episode.is_some() {
+                self.rule
+                    .track(e, above, (r2, i2, ref_a), hour, &mut self.episodes);
+            }
+        }
+        e.quiet2 = if e.pickup.is_none()
+            && e.trip_run.0 == 0
+            && e.episode.is_none()
+            && !e.peak_hour.is_nan()
+        {
+            1f64.min(trip2).min(e.peak2)
+        } else {
+            f64::NEG_INFINITY
+        };
+        over
+    }
+
     fn results(mut self, dt_h: f64) -> (Vec<ElementResult>, Vec<TripRisk>) {
+        // the batched lines' energies were summed in their batches
+        for e in &mut self.elements {
+            if let Some((b, slot)) = e.batched {
+                (e.losses_kwh, e.through_kwh) = self.batches[b].energies_kwh(slot);
+            }
+        }
         // close the episodes still going on at the end of the run
         for e in &mut self.elements {
             self.rule

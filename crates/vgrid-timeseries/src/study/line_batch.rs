@@ -138,12 +138,28 @@ pub(super) struct LineBatch {
     s_im: Vec<L>,
     d_re: Vec<L>,
     d_im: Vec<L>,
-    /// `[chunk]`.
-    inv_rated2: Vec<L>,
-    rated_a: Vec<L>,
-    first_rated_a: Vec<L>,
-    /// `[chunk]`: the last step's results.
-    out: Vec<ChunkStep>,
+    /// `[chunk]`: ratings, results and energies.
+    state: Vec<ChunkState>,
+}
+
+/// A chunk's lines apart from their coefficients: ratings, the last step's results, energies.
+#[derive(Debug, Clone, Copy)]
+struct ChunkState {
+    inv_rated2: L,
+    rated_a: L,
+    first_rated_a: L,
+    /// The last step's results.
+    out: ChunkStep,
+    /// Each line's energies so far, kWh: `Σ loss · Δt` and `Σ |P at terminal 1| · Δt`, summed
+    /// here as the caller would, so that a quiet line costs the caller nothing.
+    losses_kwh: L,
+    through_kwh: L,
+    /// Each line's quiet bound, set by the caller ([`LineBatch::set_quiet2`]): a step whose
+    /// loading `|I|²/I_rated²` is at or below it is only summed into the energies; the others
+    /// are handed to the caller. −∞ (every step handed on) until set.
+    quiet2: L,
+    /// A bit per lane holding a line.
+    used: u8,
 }
 
 /// A chunk's results: `(loss, p1, worst ratio², worst |I|², worst rating)` per lane.
@@ -179,7 +195,7 @@ impl LineBatch {
     #[inline]
     pub(super) fn result(&self, slot: usize) -> LineStep {
         let (chunk, lane) = (slot / LANES, slot % LANES);
-        let o = &self.out[chunk].0;
+        let o = &self.state[chunk].out.0;
         LineStep {
             loss_w: o[0].0[lane],
             p1_w: o[1].0[lane],
@@ -201,10 +217,20 @@ impl LineBatch {
             s_im: vec![L::ZERO; chunks * c * c],
             d_re: vec![L::ZERO; chunks * c * c],
             d_im: vec![L::ZERO; chunks * c * c],
-            inv_rated2: vec![L::ZERO; chunks],
-            rated_a: vec![L::ZERO; chunks],
-            first_rated_a: vec![L([f64::NAN; LANES]); chunks],
-            out: vec![ChunkStep([L::ZERO; 5]); chunks],
+            state: vec![
+                ChunkState {
+                    inv_rated2: L::ZERO,
+                    rated_a: L::ZERO,
+                    first_rated_a: L::splat(f64::NAN),
+                    out: ChunkStep([L::ZERO; 5]),
+                    losses_kwh: L::ZERO,
+                    through_kwh: L::ZERO,
+                    // unused lanes: never handed on (at finite voltages)
+                    quiet2: L::splat(f64::INFINITY),
+                    used: 0,
+                };
+                chunks
+            ],
         };
         for (n, line) in lines.iter().enumerate() {
             assert!(line.nodes.len() == 2 * c && line.s.len() == c * c && line.d.len() == c * c);
@@ -219,47 +245,91 @@ impl LineBatch {
                 b.d_re[at].0[lane] = d.re;
                 b.d_im[at].0[lane] = d.im;
             }
-            b.inv_rated2[chunk].0[lane] = line.inv_rated2;
-            b.rated_a[chunk].0[lane] = line.rated_a;
-            b.first_rated_a[chunk].0[lane] = line.first_rated_a;
+            let st = &mut b.state[chunk];
+            st.inv_rated2.0[lane] = line.inv_rated2;
+            st.rated_a.0[lane] = line.rated_a;
+            st.first_rated_a.0[lane] = line.first_rated_a;
+            st.used |= 1 << lane;
+            st.quiet2.0[lane] = f64::NEG_INFINITY;
         }
         b
     }
 
-    /// Every line's [`LineStep`] at node voltages `v` (then read with [`LineBatch::result`]).
-    pub(super) fn evaluate(&mut self, v: &[C64]) {
+    /// The line in `slot`'s energies so far, kWh: `(losses, through terminal 1)`.
+    pub(super) fn energies_kwh(&self, slot: usize) -> (f64, f64) {
+        let (chunk, lane) = (slot / LANES, slot % LANES);
+        let st = &self.state[chunk];
+        (st.losses_kwh.0[lane], st.through_kwh.0[lane])
+    }
+
+    /// Set the quiet bound of the line in `slot` (see [`LineBatch::evaluate`]).
+    #[inline]
+    pub(super) fn set_quiet2(&mut self, slot: usize, quiet2: f64) {
+        self.state[slot / LANES].quiet2.0[slot % LANES] = quiet2;
+    }
+
+    /// Every line's [`LineStep`] at node voltages `v` (then read with [`LineBatch::result`]),
+    /// its energies summed (`kwh_per_w`: the step's kWh per W); `loud` is given the slot of
+    /// each line whose loading is above its quiet bound (or NaN), in slot order.
+    pub(super) fn evaluate(&mut self, v: &[C64], kwh_per_w: f64, loud: impl FnMut(usize)) {
         match self.c {
-            1 => self.evaluate_c::<1>(v),
-            2 => self.evaluate_c::<2>(v),
-            3 => self.evaluate_c::<3>(v),
-            _ => self.evaluate_c::<4>(v),
+            1 => self.evaluate_c::<1>(v, kwh_per_w, loud),
+            2 => self.evaluate_c::<2>(v, kwh_per_w, loud),
+            3 => self.evaluate_c::<3>(v, kwh_per_w, loud),
+            _ => self.evaluate_c::<4>(v, kwh_per_w, loud),
         }
     }
 
-    fn evaluate_c<const C: usize>(&mut self, v: &[C64]) {
+    fn evaluate_c<const C: usize>(&mut self, v: &[C64], k: f64, loud: impl FnMut(usize)) {
         match (self.s_form, self.d_diagonal) {
-            (SForm::Zero, false) => self.evaluate_form::<C, S_ZERO, false>(v),
-            (SForm::Zero, true) => self.evaluate_form::<C, S_ZERO, true>(v),
-            (SForm::ImagDiagonal, false) => self.evaluate_form::<C, S_IMAG_DIAGONAL, false>(v),
-            (SForm::ImagDiagonal, true) => self.evaluate_form::<C, S_IMAG_DIAGONAL, true>(v),
-            (SForm::Imag, false) => self.evaluate_form::<C, S_IMAG, false>(v),
-            (SForm::Imag, true) => self.evaluate_form::<C, S_IMAG, true>(v),
-            (SForm::Full, false) => self.evaluate_form::<C, S_FULL, false>(v),
-            (SForm::Full, true) => self.evaluate_form::<C, S_FULL, true>(v),
+            (SForm::Zero, false) => self.evaluate_form::<C, S_ZERO, false>(v, k, loud),
+            (SForm::Zero, true) => self.evaluate_form::<C, S_ZERO, true>(v, k, loud),
+            (SForm::ImagDiagonal, false) => {
+                self.evaluate_form::<C, S_IMAG_DIAGONAL, false>(v, k, loud)
+            }
+            (SForm::ImagDiagonal, true) => {
+                self.evaluate_form::<C, S_IMAG_DIAGONAL, true>(v, k, loud)
+            }
+            (SForm::Imag, false) => self.evaluate_form::<C, S_IMAG, false>(v, k, loud),
+            (SForm::Imag, true) => self.evaluate_form::<C, S_IMAG, true>(v, k, loud),
+            (SForm::Full, false) => self.evaluate_form::<C, S_FULL, false>(v, k, loud),
+            (SForm::Full, true) => self.evaluate_form::<C, S_FULL, true>(v, k, loud),
         }
     }
 
-    fn evaluate_form<const C: usize, const S: u8, const D_DIAGONAL: bool>(&mut self, v: &[C64]) {
+    fn evaluate_form<const C: usize, const S: u8, const D_DIAGONAL: bool>(
+        &mut self,
+        v: &[C64],
+        kwh_per_w: f64,
+        mut loud: impl FnMut(usize),
+    ) {
+        let kwh_per_w = L::splat(kwh_per_w);
         for chunk in 0..self.chunks {
             let (vr, vi) = self.gather::<C>(chunk, v);
             // the shortened forms drop products with a zero factor, which leave a sum as it
             // is only when the other factor is finite: else every product is formed
-            self.out[chunk] = match self.chunk::<C, S, D_DIAGONAL>(chunk, &vr, &vi) {
+            let out = match self.chunk::<C, S, D_DIAGONAL>(chunk, &vr, &vi) {
                 Some(r) => Some(r),
                 None if S == S_ZERO => self.chunk::<C, S_ZERO, false>(chunk, &vr, &vi),
                 None => self.chunk::<C, S_FULL, false>(chunk, &vr, &vi),
             }
             .unwrap_or(ChunkStep([L::splat(f64::NAN); 5]));
+            // the caller's `e.losses_kwh += loss_w * kwh_per_w`, `e.through_kwh +=
+            // p1_w.abs() * kwh_per_w` and `if worst.0 <= e.quiet2 { continue }`, lane by lane
+            let st = &mut self.state[chunk];
+            st.out = out;
+            let [loss, p1, w0, ..] = out.0;
+            st.losses_kwh = st.losses_kwh + loss * kwh_per_w;
+            st.through_kwh = st.through_kwh + p1.abs() * kwh_per_w;
+            if !w0.all_at_most(st.quiet2) {
+                for l in 0..LANES {
+                    // above the bound, or NaN
+                    let quiet = w0.0[l] <= st.quiet2.0[l];
+                    if !quiet && st.used & (1 << l) != 0 {
+                        loud(chunk * LANES + l);
+                    }
+                }
+            }
         }
     }
 
@@ -354,7 +424,8 @@ impl LineBatch {
         }
         // the first largest |I|²/I_rated²: terminal 1's conductors, then terminal 2's (an
         // unrated line has inv2 = 0: 0 or NaN, never above w0 ≥ 0)
-        let inv2 = self.inv_rated2[chunk];
+        let st = &self.state[chunk];
+        let inv2 = st.inv_rated2;
         let (mut w0, mut w1) = (L::ZERO, L::ZERO);
         for n in 0..2 * C {
             let i2 = ir[n] * ir[n] + ii[n] * ii[n];
@@ -364,7 +435,7 @@ impl LineBatch {
         }
         // both terminals have the line's rating: it is the rating of the largest loading
         // when there is one (w0 > 0), else the first rating stands
-        let w2 = w0.gt_select(L::ZERO, self.rated_a[chunk], self.first_rated_a[chunk]);
+        let w2 = w0.gt_select(L::ZERO, st.rated_a, st.first_rated_a);
         Some(ChunkStep([loss, p1, w0, w1, w2]))
     }
 }
@@ -488,8 +559,43 @@ mod tests {
                 if count >= 5 && c > 1 {
                     assert_eq!(batches.len(), 5, "one batch per form");
                 }
-                for b in &mut batches {
-                    b.evaluate(v);
+                // two steps at 15 minutes: the energies are the one-line sums; every line is
+                // handed on at the first step (no quiet bound yet), then only those above the
+                // bound set after it (here the loading itself: none, but where it is NaN)
+                let kwh_per_w = 0.25 / 1000.0;
+                let mut energies = vec![(0.0, 0.0); 2 * count + 2];
+                let mut bound = vec![f64::NAN; 2 * count + 2];
+                for step in 0..2 {
+                    for (bi, b) in batches.iter_mut().enumerate() {
+                        let mut loud = Vec::new();
+                        b.evaluate(v, kwh_per_w, |slot| loud.push(slot));
+                        let mine: Vec<&(usize, usize, usize)> =
+                            places.iter().filter(|p| p.1 == bi).collect();
+                        let want: Vec<usize> = mine
+                            .iter()
+                            .filter(|p| step == 0 || bound[p.0].is_nan())
+                            .map(|p| p.2)
+                            .collect();
+                        let mut got = loud.clone();
+                        got.sort();
+                        let mut want = want;
+                        want.sort();
+                        assert_eq!(got, want, "{c} step {step}");
+                        for p in mine {
+                            let (e, slot) = (p.0, p.2);
+                            let o = b.result(slot);
+                            let en: &mut (f64, f64) = &mut energies[e];
+                            en.0 += o.loss_w * kwh_per_w;
+                            en.1 += o.p1_w.abs() * kwh_per_w;
+                            let got = b.energies_kwh(slot);
+                            let same = |a: f64, b: f64| {
+                                a.to_bits() == b.to_bits() || a.is_nan() && b.is_nan()
+                            };
+                            assert!(same(got.0, en.0) && same(got.1, en.1), "{c} {e}");
+                            bound[e] = o.worst.0;
+                            b.set_quiet2(slot, o.worst.0);
+                        }
+                    }
                 }
                 for (e, b, slot) in places {
                     out[e] = batches[b].result(slot);
