@@ -92,6 +92,14 @@ impl L {
         a.0.iter().sum::<f64>() == LANES as f64
     }
 
+    /// Some lane's `x` is above `o` (NaN is not).
+    #[inline(always)]
+    pub(super) fn any_above(self, o: L) -> bool {
+        let one = |c: bool| if c { 1.0 } else { 0.0 };
+        let a = L(std::array::from_fn(|l| one(self.0[l] > o.0[l])));
+        a.0.iter().sum::<f64>() > 0.0
+    }
+
     /// `|x|`, lane by lane.
     #[inline(always)]
     pub(super) fn abs(self) -> L {
