@@ -1724,6 +1724,8 @@ struct Grounded {
     live: Vec<(usize, usize)>,
     /// The rows formed: all but the grounded conductors that are not phase conductors.
     rows: Vec<usize>,
+    /// A bit per conductor on a node (`1 << conductor`).
+    on_node: u32,
 }
 
 impl Grounded {
@@ -1742,6 +1744,9 @@ impl Grounded {
         Some(Grounded {
             live: (0..m).filter_map(|j| nodes[j].map(|n| (j, n))).collect(),
             rows: (0..m).filter(|&k| !left_out(k)).collect(),
+            on_node: (0..m)
+                .filter(|&j| nodes[j].is_some())
+                .fold(0, |bits, j| bits | 1 << j),
         })
     }
 
@@ -1767,16 +1772,43 @@ impl Grounded {
         if !small {
             return false;
         }
+        match m {
+            4 => self.rows_of::<4>(y, vs, is),
+            8 => self.rows_of::<8>(y, vs, is),
+            _ => {
+                for &k in &self.rows {
+                    let row = &y[k * m..(k + 1) * m];
+                    // as `row·vs` summed from zero, without the grounded columns
+                    let mut sum = C64::new(0.0, 0.0);
+                    for &(j, _) in &self.live {
+                        sum += row[j] * vs[j];
+                    }
+                    is[k] = sum;
+                }
+            }
+        }
+        true
+    }
+
+    /// The rows of `M` conductors, in loops of fixed length (a single-phase winding pair
+    /// with neutrals has 4, a three-phase one 8).
+    #[inline(always)]
+    fn rows_of<const M: usize>(&self, y: &[C64], vs: &[C64], is: &mut [C64]) {
+        let zero = C64::new(0.0, 0.0);
+        let mut v = [zero; M];
+        v.copy_from_slice(&vs[..M]);
         for &k in &self.rows {
-            let row = &y[k * m..(k + 1) * m];
+            let mut row = [zero; M];
+            row.copy_from_slice(&y[k * M..(k + 1) * M]);
             // as `row·vs` summed from zero, without the grounded columns
-            let mut sum = C64::new(0.0, 0.0);
-            for &(j, _) in &self.live {
-                sum += row[j] * vs[j];
+            let mut sum = zero;
+            for j in 0..M {
+                if self.on_node & (1 << j) != 0 {
+                    sum += row[j] * v[j];
+                }
             }
             is[k] = sum;
         }
-        true
     }
 }
 
