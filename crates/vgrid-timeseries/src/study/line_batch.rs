@@ -143,6 +143,10 @@ pub(super) struct LineBatch {
     chunks: usize,
     /// `[chunk · 2c + conductor]`: node index of each lane.
     nodes: Vec<[usize; LANES]>,
+    /// `[chunk · 2 + terminal]`: the first node of each lane's terminal, when every terminal
+    /// of the batch is on `c` nodes that follow one another (`bus.1.2.3` numbered in a row):
+    /// a terminal's voltages are then one slice (one bounds check, not `c`).
+    starts: Option<Vec<[usize; LANES]>>,
     /// `[chunk · c² + k·c + j]`.
     s_re: Vec<L>,
     s_im: Vec<L>,
@@ -223,6 +227,7 @@ impl LineBatch {
             d_diagonal,
             chunks,
             nodes: vec![[spare_node; LANES]; chunks * 2 * c],
+            starts: None,
             s_re: vec![L::ZERO; chunks * c * c],
             s_im: vec![L::ZERO; chunks * c * c],
             d_re: vec![L::ZERO; chunks * c * c],
@@ -242,6 +247,16 @@ impl LineBatch {
                 chunks
             ],
         };
+        let in_a_row = |t: &[usize]| t.windows(2).all(|w| w[1] == w[0] + 1);
+        if c > 1 && lines.iter().all(|l| l.nodes.chunks(c).all(in_a_row)) {
+            let mut starts = vec![[spare_node; LANES]; chunks * 2];
+            for (n, line) in lines.iter().enumerate() {
+                for t in 0..2 {
+                    starts[n / LANES * 2 + t][n % LANES] = line.nodes[t * c];
+                }
+            }
+            b.starts = Some(starts);
+        }
         for (n, line) in lines.iter().enumerate() {
             assert!(line.nodes.len() == 2 * c && line.s.len() == c * c && line.d.len() == c * c);
             let (chunk, lane) = (n / LANES, n % LANES);
@@ -360,6 +375,17 @@ impl LineBatch {
     #[inline(always)]
     fn gather<const C: usize>(&self, chunk: usize, v: &[C64]) -> ([L; 8], [L; 8]) {
         let (mut vr, mut vi) = ([L::ZERO; 8], [L::ZERO; 8]);
+        if let Some(starts) = &self.starts {
+            for t in 0..2 {
+                let first = starts[chunk * 2 + t];
+                let x: [&[C64]; LANES] = std::array::from_fn(|l| &v[first[l]..first[l] + C]);
+                for k in 0..C {
+                    vr[t * C + k] = L(std::array::from_fn(|l| x[l][k].re));
+                    vi[t * C + k] = L(std::array::from_fn(|l| x[l][k].im));
+                }
+            }
+            return (vr, vi);
+        }
         let nodes = &self.nodes[chunk * 2 * C..(chunk + 1) * 2 * C];
         for (n, idx) in nodes.iter().enumerate() {
             let x: [C64; LANES] = std::array::from_fn(|l| v[idx[l]]);
@@ -535,9 +561,11 @@ mod tests {
         v_bad[12] = C64::new(1.0, f64::NAN);
         let zero = C64::new(0.0, 0.0);
         let diagonal = |c: usize, k: usize| k / c == k % c;
-        for (c, count, v) in (1..=4)
+        // nodes scattered, or each terminal's in a row (read as one slice)
+        for (c, count, v, in_a_row) in (1..=4)
             .flat_map(|c| (0..14).map(move |count| (c, count)))
             .flat_map(|(c, count)| [(c, count, &v), (c, count, &v_bad)])
+            .flat_map(|(c, count, v)| [(c, count, v, false), (c, count, v, true)])
         {
             {
                 // forms by n % 5: S full and D full; S zero; S imaginary and diagonal with D
@@ -548,7 +576,13 @@ mod tests {
                         let form = n % 5;
                         LineSpec {
                             element: 2 * n + 1,
-                            nodes: (0..2 * c).map(|k| (n * 3 + k * 5) % v.len()).collect(),
+                            nodes: (0..2 * c)
+                                .map(|k| match (in_a_row, k < c) {
+                                    (false, _) => (n * 3 + k * 5) % v.len(),
+                                    (true, true) => (n * 3) % 30 + k,
+                                    (true, false) => (n * 5 + 11) % 30 + k - c,
+                                })
+                                .collect(),
                             s: (0..c * c)
                                 .map(|k| {
                                     let x = coef(n, k) * 1e-3;
@@ -580,6 +614,9 @@ mod tests {
                 let mut out = vec![LineStep::default(); 2 * count + 2];
                 let (mut batches, places) = LineBatch::of(&lines);
                 assert_eq!(places.len(), count);
+                for b in &batches {
+                    assert_eq!(b.starts.is_some(), in_a_row && c > 1);
+                }
                 if count >= 5 && c > 1 {
                     assert_eq!(batches.len(), 5, "one batch per form");
                 }

@@ -170,12 +170,14 @@ mod tests {
             .map(|k| ([3 * k, 3 * k + 1, 3 * k + 2], 1.0 / (230.0 * 230.0)))
             .collect();
         let mut batch = VufBatch::new(&buses, 1e-12);
+        // two steps alike: the highest stays the first's, the steps above count twice
         batch.add(&v, 0.0025, 4.0);
+        batch.add(&v, 0.0025, 5.0);
         for (k, set) in sets.iter().enumerate() {
             let want = super::super::unbalance2(*set);
             assert_eq!(batch.max2(k).0.to_bits(), want.to_bits(), "{k}");
             assert_eq!(batch.max2(k).1, 4.0);
-            assert_eq!(batch.steps_above(k), u32::from(want > 1e-12));
+            assert_eq!(batch.steps_above(k), 2 * u32::from(want > 1e-12));
         }
         assert!(super::super::unbalance2([C64::new(230.0, 0.0); 3]).is_nan());
         for k in [5, 6] {
