@@ -140,7 +140,6 @@ pub(super) struct LineBatch {
     s_form: SForm,
     /// `D` is diagonal for every line (phases without mutual coupling).
     d_diagonal: bool,
-    chunks: usize,
     /// `[chunk · 2c + conductor]`: node index of each lane.
     nodes: Vec<[usize; LANES]>,
     /// `[chunk · 2 + terminal]`: the first node of each lane's terminal, when every terminal
@@ -225,7 +224,6 @@ impl LineBatch {
             c,
             s_form,
             d_diagonal,
-            chunks,
             nodes: vec![[spare_node; LANES]; chunks * 2 * c],
             starts: None,
             s_re: vec![L::ZERO; chunks * c * c],
@@ -338,23 +336,41 @@ impl LineBatch {
         mut loud: impl FnMut(usize),
     ) {
         let kwh_per_w = L::splat(kwh_per_w);
-        for chunk in 0..self.chunks {
-            let (vr, vi) = self.gather::<C>(chunk, v);
+        let cc = C * C;
+        // the chunks' coefficients, nodes and state side by side (slices of known length:
+        // no bounds checks in the arithmetic)
+        let coefs = (self.s_re.chunks_exact(cc).zip(self.s_im.chunks_exact(cc)))
+            .zip(self.d_re.chunks_exact(cc).zip(self.d_im.chunks_exact(cc)))
+            .map(|((s_re, s_im), (d_re, d_im))| Coefs {
+                s_re,
+                s_im,
+                d_re,
+                d_im,
+            });
+        let starts = self.starts.as_deref();
+        let chunks = coefs
+            .zip(self.nodes.chunks_exact(2 * C))
+            .zip(self.state.iter_mut())
+            .enumerate();
+        for (chunk, ((co, nodes), st)) in chunks {
+            let (vr, vi) = match starts {
+                Some(starts) => gather_in_a_row::<C>(&starts[chunk * 2..chunk * 2 + 2], v),
+                None => gather::<C>(nodes, v),
+            };
             // the shortened forms drop products with a zero factor, which leave a sum as it
             // is only when the other factor is finite: else every product is formed
             let out = if bounded {
-                self.chunk::<C, S, D_DIAGONAL, false>(chunk, &vr, &vi)
+                chunk_step::<C, S, D_DIAGONAL, false>(&co, st, &vr, &vi)
             } else {
-                match self.chunk::<C, S, D_DIAGONAL, true>(chunk, &vr, &vi) {
+                match chunk_step::<C, S, D_DIAGONAL, true>(&co, st, &vr, &vi) {
                     Some(r) => Some(r),
-                    None if S == S_ZERO => self.chunk::<C, S_ZERO, false, true>(chunk, &vr, &vi),
-                    None => self.chunk::<C, S_FULL, false, true>(chunk, &vr, &vi),
+                    None if S == S_ZERO => chunk_step::<C, S_ZERO, false, true>(&co, st, &vr, &vi),
+                    None => chunk_step::<C, S_FULL, false, true>(&co, st, &vr, &vi),
                 }
             }
             .unwrap_or(ChunkStep([L::splat(f64::NAN); 5]));
             // the caller's `e.losses_kwh += loss_w * kwh_per_w`, `e.through_kwh +=
             // p1_w.abs() * kwh_per_w` and `if worst.0 <= e.quiet2 { continue }`, lane by lane
-            let st = &mut self.state[chunk];
             st.out = out;
             let [loss, p1, w0, ..] = out.0;
             st.losses_kwh = st.losses_kwh + loss * kwh_per_w;
@@ -370,124 +386,132 @@ impl LineBatch {
             }
         }
     }
+}
 
-    /// The chunk's conductor voltages, lanes side by side.
-    #[inline(always)]
-    fn gather<const C: usize>(&self, chunk: usize, v: &[C64]) -> ([L; 8], [L; 8]) {
-        let (mut vr, mut vi) = ([L::ZERO; 8], [L::ZERO; 8]);
-        if let Some(starts) = &self.starts {
-            for t in 0..2 {
-                let first = starts[chunk * 2 + t];
-                let x: [&[C64]; LANES] = std::array::from_fn(|l| &v[first[l]..first[l] + C]);
-                for k in 0..C {
-                    vr[t * C + k] = L(std::array::from_fn(|l| x[l][k].re));
-                    vi[t * C + k] = L(std::array::from_fn(|l| x[l][k].im));
-                }
-            }
-            return (vr, vi);
-        }
-        let nodes = &self.nodes[chunk * 2 * C..(chunk + 1) * 2 * C];
-        for (n, idx) in nodes.iter().enumerate() {
-            let x: [C64; LANES] = std::array::from_fn(|l| v[idx[l]]);
-            vr[n] = L(std::array::from_fn(|l| x[l].re));
-            vi[n] = L(std::array::from_fn(|l| x[l].im));
-        }
-        (vr, vi)
+/// A chunk's coefficients, `C × C` each.
+struct Coefs<'a> {
+    s_re: &'a [L],
+    s_im: &'a [L],
+    d_re: &'a [L],
+    d_im: &'a [L],
+}
+
+/// A chunk's conductor voltages, lanes side by side, from the nodes of each conductor.
+#[inline(always)]
+fn gather<const C: usize>(nodes: &[[usize; LANES]], v: &[C64]) -> ([L; 8], [L; 8]) {
+    let (mut vr, mut vi) = ([L::ZERO; 8], [L::ZERO; 8]);
+    for (n, idx) in nodes.iter().take(2 * C).enumerate() {
+        let x: [C64; LANES] = std::array::from_fn(|l| v[idx[l]]);
+        vr[n] = L(std::array::from_fn(|l| x[l].re));
+        vi[n] = L(std::array::from_fn(|l| x[l].im));
     }
+    (vr, vi)
+}
 
-    /// One chunk: `(loss, p1, worst ratio², worst |I|², worst rating)` per lane; `None` when
-    /// a shortened form meets a voltage sum or difference that is not finite (looked at with
-    /// `CHECK` only: without, the caller knows them finite).
-    ///
-    /// The one-line formula term by term: every complex product as `num_complex` forms it,
-    /// `(a·c − b·d) + j(a·d + b·c)`, every sum from zero, conductor by conductor. With `S`
-    /// of form `S` and a diagonal `D`, the products with a zero factor are left out: with
-    /// finite voltages such a product is `±0`, and adding `±0` to a sum that started from
-    /// `+0` (so is never `−0`) leaves it unchanged; a purely imaginary `s` gives
-    /// `s·Σ = (±0 − s″·Σ″) + j(±0 + s″·Σ′)`, which adds to a sum as `− s″·Σ″` and `+ s″·Σ′`.
-    #[inline(always)]
-    fn chunk<const C: usize, const S: u8, const D_DIAGONAL: bool, const CHECK: bool>(
-        &self,
-        chunk: usize,
-        vr: &[L; 8],
-        vi: &[L; 8],
-    ) -> Option<ChunkStep> {
-        // Σ = V₁ + V₂, Δ = V₁ − V₂
-        let (mut sr, mut si, mut dr, mut di) =
-            ([L::ZERO; 4], [L::ZERO; 4], [L::ZERO; 4], [L::ZERO; 4]);
-        for j in 0..C {
-            dr[j] = vr[j] - vr[j + C];
-            di[j] = vi[j] - vi[j + C];
-            if S != S_ZERO {
-                sr[j] = vr[j] + vr[j + C];
-                si[j] = vi[j] + vi[j + C];
-            }
-        }
-        let shortened = D_DIAGONAL || S == S_IMAG || S == S_IMAG_DIAGONAL;
-        if CHECK && shortened && !(finite::<C>(&dr, &di) && finite::<C>(&sr, &si)) {
-            return None;
-        }
-        let co = chunk * C * C;
-        let (d_re, d_im) = (&self.d_re[co..co + C * C], &self.d_im[co..co + C * C]);
-        let (s_re, s_im) = (&self.s_re[co..co + C * C], &self.s_im[co..co + C * C]);
-        // I₁ = P + Q, I₂ = P − Q with P = S·Σ (zero without shunt), Q = D·Δ
-        let (mut ir, mut ii) = ([L::ZERO; 8], [L::ZERO; 8]);
+/// The same from the first node of each terminal (`[terminal 1, terminal 2]`), its nodes in
+/// a row.
+#[inline(always)]
+fn gather_in_a_row<const C: usize>(starts: &[[usize; LANES]], v: &[C64]) -> ([L; 8], [L; 8]) {
+    let (mut vr, mut vi) = ([L::ZERO; 8], [L::ZERO; 8]);
+    for (t, first) in starts.iter().take(2).enumerate() {
+        let x: [&[C64]; LANES] = std::array::from_fn(|l| &v[first[l]..first[l] + C]);
         for k in 0..C {
-            let (mut qr, mut qi, mut pr, mut pi) = (L::ZERO, L::ZERO, L::ZERO, L::ZERO);
-            for j in 0..C {
-                let at = k * C + j;
-                if !D_DIAGONAL || j == k {
-                    let (ar, ai) = (d_re[at], d_im[at]);
-                    qr = qr + (ar * dr[j] - ai * di[j]);
-                    qi = qi + (ar * di[j] + ai * dr[j]);
-                }
-                match S {
-                    S_FULL => {
-                        let (ar, ai) = (s_re[at], s_im[at]);
-                        pr = pr + (ar * sr[j] - ai * si[j]);
-                        pi = pi + (ar * si[j] + ai * sr[j]);
-                    }
-                    S_IMAG => {
-                        pr = pr - s_im[at] * si[j];
-                        pi = pi + s_im[at] * sr[j];
-                    }
-                    S_IMAG_DIAGONAL if j == k => {
-                        pr = pr - s_im[at] * si[j];
-                        pi = pi + s_im[at] * sr[j];
-                    }
-                    _ => {}
-                }
-            }
-            ir[k] = pr + qr;
-            ii[k] = pi + qi;
-            ir[k + C] = pr - qr;
-            ii[k + C] = pi - qi;
+            vr[t * C + k] = L(std::array::from_fn(|l| x[l][k].re));
+            vi[t * C + k] = L(std::array::from_fn(|l| x[l][k].im));
         }
-        // Re V·conj(I) = Re V · Re I − Im V · (−Im I), summed from zero conductor by conductor
-        let (mut loss, mut p1) = (L::ZERO, L::ZERO);
-        for n in 0..2 * C {
-            let s = vr[n] * ir[n] - vi[n] * -ii[n];
-            loss = loss + s;
-            if n < C {
-                p1 = p1 + s;
-            }
-        }
-        // the first largest |I|²/I_rated²: terminal 1's conductors, then terminal 2's (an
-        // unrated line has inv2 = 0: 0 or NaN, never above w0 ≥ 0)
-        let st = &self.state[chunk];
-        let inv2 = st.inv_rated2;
-        let (mut w0, mut w1) = (L::ZERO, L::ZERO);
-        for n in 0..2 * C {
-            let i2 = ir[n] * ir[n] + ii[n] * ii[n];
-            let r2 = i2 * inv2;
-            w1 = r2.gt_select(w0, i2, w1);
-            w0 = r2.gt_select(w0, r2, w0);
-        }
-        // both terminals have the line's rating: it is the rating of the largest loading
-        // when there is one (w0 > 0), else the first rating stands
-        let w2 = w0.gt_select(L::ZERO, st.rated_a, st.first_rated_a);
-        Some(ChunkStep([loss, p1, w0, w1, w2]))
     }
+    (vr, vi)
+}
+
+/// One chunk: `(loss, p1, worst ratio², worst |I|², worst rating)` per lane; `None` when
+/// a shortened form meets a voltage sum or difference that is not finite (looked at with
+/// `CHECK` only: without, the caller knows them finite).
+///
+/// The one-line formula term by term: every complex product as `num_complex` forms it,
+/// `(a·c − b·d) + j(a·d + b·c)`, every sum from zero, conductor by conductor. With `S`
+/// of form `S` and a diagonal `D`, the products with a zero factor are left out: with
+/// finite voltages such a product is `±0`, and adding `±0` to a sum that started from
+/// `+0` (so is never `−0`) leaves it unchanged; a purely imaginary `s` gives
+/// `s·Σ = (±0 − s″·Σ″) + j(±0 + s″·Σ′)`, which adds to a sum as `− s″·Σ″` and `+ s″·Σ′`.
+#[inline(always)]
+fn chunk_step<const C: usize, const S: u8, const D_DIAGONAL: bool, const CHECK: bool>(
+    co: &Coefs<'_>,
+    st: &ChunkState,
+    vr: &[L; 8],
+    vi: &[L; 8],
+) -> Option<ChunkStep> {
+    // Σ = V₁ + V₂, Δ = V₁ − V₂
+    let (mut sr, mut si, mut dr, mut di) = ([L::ZERO; 4], [L::ZERO; 4], [L::ZERO; 4], [L::ZERO; 4]);
+    for j in 0..C {
+        dr[j] = vr[j] - vr[j + C];
+        di[j] = vi[j] - vi[j + C];
+        if S != S_ZERO {
+            sr[j] = vr[j] + vr[j + C];
+            si[j] = vi[j] + vi[j + C];
+        }
+    }
+    let shortened = D_DIAGONAL || S == S_IMAG || S == S_IMAG_DIAGONAL;
+    if CHECK && shortened && !(finite::<C>(&dr, &di) && finite::<C>(&sr, &si)) {
+        return None;
+    }
+    let (d_re, d_im) = (&co.d_re[..C * C], &co.d_im[..C * C]);
+    let (s_re, s_im) = (&co.s_re[..C * C], &co.s_im[..C * C]);
+    // I₁ = P + Q, I₂ = P − Q with P = S·Σ (zero without shunt), Q = D·Δ
+    let (mut ir, mut ii) = ([L::ZERO; 8], [L::ZERO; 8]);
+    for k in 0..C {
+        let (mut qr, mut qi, mut pr, mut pi) = (L::ZERO, L::ZERO, L::ZERO, L::ZERO);
+        for j in 0..C {
+            let at = k * C + j;
+            if !D_DIAGONAL || j == k {
+                let (ar, ai) = (d_re[at], d_im[at]);
+                qr = qr + (ar * dr[j] - ai * di[j]);
+                qi = qi + (ar * di[j] + ai * dr[j]);
+            }
+            match S {
+                S_FULL => {
+                    let (ar, ai) = (s_re[at], s_im[at]);
+                    pr = pr + (ar * sr[j] - ai * si[j]);
+                    pi = pi + (ar * si[j] + ai * sr[j]);
+                }
+                S_IMAG => {
+                    pr = pr - s_im[at] * si[j];
+                    pi = pi + s_im[at] * sr[j];
+                }
+                S_IMAG_DIAGONAL if j == k => {
+                    pr = pr - s_im[at] * si[j];
+                    pi = pi + s_im[at] * sr[j];
+                }
+                _ => {}
+            }
+        }
+        ir[k] = pr + qr;
+        ii[k] = pi + qi;
+        ir[k + C] = pr - qr;
+        ii[k + C] = pi - qi;
+    }
+    // Re V·conj(I) = Re V · Re I − Im V · (−Im I), summed from zero conductor by conductor
+    let (mut loss, mut p1) = (L::ZERO, L::ZERO);
+    for n in 0..2 * C {
+        let s = vr[n] * ir[n] - vi[n] * -ii[n];
+        loss = loss + s;
+        if n < C {
+            p1 = p1 + s;
+        }
+    }
+    // the first largest |I|²/I_rated²: terminal 1's conductors, then terminal 2's (an
+    // unrated line has inv2 = 0: 0 or NaN, never above w0 ≥ 0)
+    let inv2 = st.inv_rated2;
+    let (mut w0, mut w1) = (L::ZERO, L::ZERO);
+    for n in 0..2 * C {
+        let i2 = ir[n] * ir[n] + ii[n] * ii[n];
+        let r2 = i2 * inv2;
+        w1 = r2.gt_select(w0, i2, w1);
+        w0 = r2.gt_select(w0, r2, w0);
+    }
+    // both terminals have the line's rating: it is the rating of the largest loading
+    // when there is one (w0 > 0), else the first rating stands
+    let w2 = w0.gt_select(L::ZERO, st.rated_a, st.first_rated_a);
+    Some(ChunkStep([loss, p1, w0, w1, w2]))
 }
 
 /// The first `C` entries of `re` and `im` are finite in every lane (`x · 0` is `±0` for a
