@@ -785,6 +785,8 @@ struct NodeQuiet {
     inv_base2: L,
     low2: L,
     high2: L,
+    /// The floor `VPU_FLOOR²` (−∞ in a lane without a node).
+    floor2: L,
 }
 
 /// One node's squared band, its squared per-unit extremes with their hours, and its steps
@@ -953,6 +955,7 @@ impl NodeStats {
                         inv_base2: lane(|base| 1.0 / (base * base), 0.0),
                         low2: lane(|_| f64::INFINITY, f64::NEG_INFINITY),
                         high2: lane(|_| f64::NEG_INFINITY, f64::INFINITY),
+                        floor2: lane(|_| VPU_FLOOR * VPU_FLOOR, f64::NEG_INFINITY),
                     }
                 })
                 .collect(),
@@ -982,8 +985,10 @@ impl NodeStats {
         let v = sys.voltages();
         let floor2 = VPU_FLOOR * VPU_FLOOR;
         let mut outside = false;
-        // `Σ pu2 · 0`: zero when every `pu2` is finite, NaN else
+        // `Σ pu2 · 0`: zero when every `pu2` is finite, NaN else; one where every `pu2` is
+        // above the floor, zero else
         let mut finite = L::ZERO;
+        let mut lit = L::splat(1.0);
         let hot = &mut self.hot;
         // `v.norm_sqr() * inv_base2` of a chunk's nodes, lane by lane, and those outside their
         // quiet range
@@ -994,6 +999,7 @@ impl NodeStats {
             );
             let pu2 = (re * re + im * im) * q.inv_base2;
             finite = finite + pu2 * L::ZERO;
+            lit = pu2.gt_select(q.floor2, lit, L::ZERO);
             // in the quiet range (so above the floor, or the band reaches below it): nothing
             // changes; NaN is never in it and changes nothing below either
             if !pu2.all_within(q.low2, q.high2) {
@@ -1038,7 +1044,9 @@ impl NodeStats {
                 bus.steps_above += u32::from(above);
             }
         }
-        self.vuf.add(v, floor2, hour);
+        // the unbalance buses' phase nodes are nodes here, with the bus's base: all above the
+        // floor when every node is
+        self.vuf.add(v, floor2, hour, lit.0 == [1.0; LANES]);
         // every node read (the slice is all of `v`), none with a |V|² that is not finite (a
         // zero base, whose `pu2` is NaN or infinite, only makes the answer false)
         self.run_start == Some(0) && self.nodes.len() == v.len() && finite.0 == [0.0; LANES]

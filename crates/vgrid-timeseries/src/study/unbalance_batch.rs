@@ -46,6 +46,8 @@ struct VufChunk {
     phases: [[usize; LANES]; 3],
     /// The bus's `1 / V_base²` (0 in unused lanes).
     inv_base2: L,
+    /// 0 in a lane with a bus, NaN in an unused one.
+    no_bus: L,
     max2: L,
     hour: L,
     /// `min(max2, limit2)` per lane: a factor at or below it (or NaN) changes nothing.
@@ -69,6 +71,7 @@ impl VufBatch {
                     std::array::from_fn(|l| ch.get(l).map_or(spare, |b| b.0)[p])
                 }),
                 inv_base2: L(std::array::from_fn(|l| ch.get(l).map_or(0.0, |b| b.1))),
+                no_bus: L(std::array::from_fn(|l| ch.get(l).map_or(f64::NAN, |_| 0.0))),
                 max2: L::splat(f64::NEG_INFINITY),
                 hour: L::splat(f64::NAN),
                 quiet2: L::splat(f64::NEG_INFINITY),
@@ -80,7 +83,19 @@ impl VufBatch {
     }
 
     /// Count a step: buses whose three phases are above the floor `floor2` (pu²).
-    pub(super) fn add(&mut self, v: &[C64], floor2: f64, hour: f64) {
+    ///
+    /// `lit`: the caller knows every phase node above the floor at this step (its `|V|²`
+    /// times the same `1 / V_base²`), so that the tests of the floor are left out.
+    pub(super) fn add(&mut self, v: &[C64], floor2: f64, hour: f64, lit: bool) {
+        if lit {
+            self.add_as::<true>(v, floor2, hour);
+        } else {
+            self.add_as::<false>(v, floor2, hour);
+        }
+    }
+
+    #[inline(always)]
+    fn add_as<const LIT: bool>(&mut self, v: &[C64], floor2: f64, hour: f64) {
         // √3 / 2, as `unbalance2`: a = −1/2 + jS, a² = −1/2 − jS
         const S: f64 = 0.866_025_403_784_438_6;
         let (a_re, a_im) = (L::splat(-0.5), L::splat(S));
@@ -98,8 +113,6 @@ impl VufBatch {
                 gather(v, &ch.phases[1]),
                 gather(v, &ch.phases[2]),
             );
-            let pu2 = |r: L, i: L| (r * r + i * i) * ch.inv_base2;
-            let (pa, pb, pc) = (pu2(ar, ai), pu2(br, bi), pu2(cr, ci));
             let ((ab_r, ab_i), (a2b_r, a2b_i)) = by_a_a2(br, bi);
             let ((ac_r, ac_i), (a2c_r, a2c_i)) = by_a_a2(cr, ci);
             // V1 = Va + a·Vb + a²·Vc, V2 = Va + a²·Vb + a·Vc (left to right)
@@ -112,9 +125,16 @@ impl VufBatch {
             let f = L::splat(floor2);
             let nan = L::splat(f64::NAN);
             let r2 = d.gt_select(L::ZERO, r2, nan);
-            let r2 = pa.gt_select(f, r2, nan);
-            let r2 = pb.gt_select(f, r2, nan);
-            ch.last2 = pc.gt_select(f, r2, nan);
+            ch.last2 = if LIT {
+                // `r2 ≥ +0` (or NaN) is unchanged by `+ 0`; a lane without a bus is NaN
+                r2 + ch.no_bus
+            } else {
+                let pu2 = |r: L, i: L| (r * r + i * i) * ch.inv_base2;
+                let (pa, pb, pc) = (pu2(ar, ai), pu2(br, bi), pu2(cr, ci));
+                let r2 = pa.gt_select(f, r2, nan);
+                let r2 = pb.gt_select(f, r2, nan);
+                pc.gt_select(f, r2, nan)
+            };
             // the bookkeeping lane by lane, only when a lane has a new highest factor or one
             // above the limit
             if ch.last2.any_above(ch.quiet2) {
@@ -171,8 +191,15 @@ mod tests {
             .collect();
         let mut batch = VufBatch::new(&buses, 1e-12);
         // two steps alike: the highest stays the first's, the steps above count twice
-        batch.add(&v, 0.0025, 4.0);
-        batch.add(&v, 0.0025, 5.0);
+        // the second with the floor known passed where it is (every node of the first five
+        // buses): the same factors
+        batch.add(&v, 0.0025, 4.0, false);
+        let mut lit = VufBatch::new(&buses[..5], 1e-12);
+        lit.add(&v, 0.0025, 4.0, true);
+        for k in 0..5 {
+            assert_eq!(lit.max2(k).0.to_bits(), batch.max2(k).0.to_bits(), "{k}");
+        }
+        batch.add(&v, 0.0025, 5.0, false);
         for (k, set) in sets.iter().enumerate() {
             let want = super::super::unbalance2(*set);
             assert_eq!(batch.max2(k).0.to_bits(), want.to_bits(), "{k}");
