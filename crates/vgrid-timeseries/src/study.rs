@@ -986,7 +986,9 @@ impl NodeStats {
         let floor2 = VPU_FLOOR * VPU_FLOOR;
         let mut outside = false;
         // `Σ pu2 · 0`: zero when every `pu2` is finite, NaN else; one where every `pu2` is
-        // above the floor, zero else
+        // above the floor, zero else. Only chunks outside their quiet range add to them: a
+        // `pu2` in its range is finite (at most the band's top) and above the floor (at least
+        // the node's lowest, which was above it, or the band's bottom)
         let mut finite = L::ZERO;
         let mut lit = L::splat(1.0);
         let hot = &mut self.hot;
@@ -998,11 +1000,11 @@ impl NodeStats {
                 L(std::array::from_fn(|l| x[l].im)),
             );
             let pu2 = (re * re + im * im) * q.inv_base2;
-            finite = finite + pu2 * L::ZERO;
-            lit = pu2.gt_select(q.floor2, lit, L::ZERO);
             // in the quiet range (so above the floor, or the band reaches below it): nothing
             // changes; NaN is never in it and changes nothing below either
             if !pu2.all_within(q.low2, q.high2) {
+                finite = finite + pu2 * L::ZERO;
+                lit = pu2.gt_select(q.floor2, lit, L::ZERO);
                 outside |= count_node_lanes(q, pu2, hot, floor2, hour);
             }
         };
