@@ -101,15 +101,23 @@
 //! - a batch also sums its lines' energies and tests their quiet loading, lanes side by side,
 //!   and hands on only the lines above it, so a quiet line costs no pass of its own
 //!   (`ElementStats::add` visits the elements outside the batches and the lines handed on);
+//!   it walks its chunks as slices of known length (no bounds checks in the arithmetic) and
+//!   reads a terminal whose nodes are numbered in a row as one slice;
 //! - node voltages are read as one slice in system order (when the nodes follow one another
-//!   there) and tested two at a time; the same pass tells whether every `|V|²` is finite, and
-//!   then the batches' shortened forms skip their check of the voltage sums;
+//!   there) and tested two at a time; the chunks outside their quiet range tell whether every
+//!   `|V|²` is finite (then the batches' shortened forms skip their check of the voltage
+//!   sums) and every node is above the floor (then the unbalance batch skips its floor
+//!   tests): a node in its quiet range is both;
 //! - a transformer's grounded neutrals (`Grounded`) shorten its `Yprim·V` (a single-phase
-//!   regulator 4 products of 16, a three-phase wye–wye winding pair 36 of 64);
+//!   regulator 4 products of 16, a three-phase wye–wye winding pair 36 of 64), rows of 4 and
+//!   8 conductors in loops of fixed length;
 //! - an unbalance chunk forms the products by `a` and `a²` from four shared real products and
 //!   does its bookkeeping only when a factor is a new highest or above the limit.
 //!
-//! IEEE 123 year: 49.6 k → 40.3 k instructions per step.
+//! Instructions per step of [`Study::add_solution`] (callgrind): IEEE 123 year 49.6 k →
+//! 37.3 k, the village 138 k → 99 k, 1-MV-urban 66.9 k → 47.6 k, 1-LV-rural1 9.3 k → 7.3 k,
+//! European LV day 364 k → 264 k. On the IEEE 123 year the study's share of the process's
+//! cycles went from 17.8 % to 14.9 % (perf) and `run_time_s` from 0.165 s to 0.157 s.
 
 use vgrid_model::{ElementKind, Network};
 use vgrid_network::C64;
