@@ -13,8 +13,11 @@
 /// Items evaluated side by side.
 pub(super) const LANES: usize = 2;
 
-/// One value per item of a chunk; the operators work lane by lane (and vectorise).
+/// One value per item of a chunk; the operators work lane by lane (and vectorise). Aligned
+/// to its size, so that an operand in memory is read by the arithmetic instruction itself
+/// (SSE2 folds only aligned loads) rather than by a separate load.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(16))]
 pub(super) struct L(pub(super) [f64; LANES]);
 
 impl L {
@@ -71,6 +74,38 @@ impl std::ops::Neg for L {
 }
 
 impl L {
+    /// Every lane's `x` is in `[lo, hi]` (NaN is in no range). Compares of both lanes at once
+    /// and one test (a mask per lane made of plain compares is formed lane by lane).
+    #[inline(always)]
+    pub(super) fn all_within(self, lo: L, hi: L) -> bool {
+        let one = |c: bool| if c { 1.0 } else { 0.0 };
+        let a = L(std::array::from_fn(|l| one(self.0[l] >= lo.0[l])));
+        let b = L(std::array::from_fn(|l| one(self.0[l] <= hi.0[l])));
+        (a * b).0.iter().sum::<f64>() == LANES as f64
+    }
+
+    /// Every lane's `x` is at or below `hi` (NaN is not).
+    #[inline(always)]
+    pub(super) fn all_at_most(self, hi: L) -> bool {
+        let one = |c: bool| if c { 1.0 } else { 0.0 };
+        let a = L(std::array::from_fn(|l| one(self.0[l] <= hi.0[l])));
+        a.0.iter().sum::<f64>() == LANES as f64
+    }
+
+    /// Some lane's `x` is above `o` (NaN is not).
+    #[inline(always)]
+    pub(super) fn any_above(self, o: L) -> bool {
+        let one = |c: bool| if c { 1.0 } else { 0.0 };
+        let a = L(std::array::from_fn(|l| one(self.0[l] > o.0[l])));
+        a.0.iter().sum::<f64>() > 0.0
+    }
+
+    /// `|x|`, lane by lane.
+    #[inline(always)]
+    pub(super) fn abs(self) -> L {
+        L(self.0.map(f64::abs))
+    }
+
     /// Every lane `x`.
     #[inline(always)]
     pub(super) const fn splat(x: f64) -> L {

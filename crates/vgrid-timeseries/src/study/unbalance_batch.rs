@@ -46,8 +46,12 @@ struct VufChunk {
     phases: [[usize; LANES]; 3],
     /// The bus's `1 / V_base²` (0 in unused lanes).
     inv_base2: L,
+    /// 0 in a lane with a bus, NaN in an unused one.
+    no_bus: L,
     max2: L,
     hour: L,
+    /// `min(max2, limit2)` per lane: a factor at or below it (or NaN) changes nothing.
+    quiet2: L,
     steps_above: [u32; LANES],
     /// The last step's factor of each lane, NaN where |V1| is zero or a phase is below the
     /// floor (kept, so that the arithmetic is done for the whole chunk at once, not sunk into
@@ -67,8 +71,10 @@ impl VufBatch {
                     std::array::from_fn(|l| ch.get(l).map_or(spare, |b| b.0)[p])
                 }),
                 inv_base2: L(std::array::from_fn(|l| ch.get(l).map_or(0.0, |b| b.1))),
+                no_bus: L(std::array::from_fn(|l| ch.get(l).map_or(f64::NAN, |_| 0.0))),
                 max2: L::splat(f64::NEG_INFINITY),
                 hour: L::splat(f64::NAN),
+                quiet2: L::splat(f64::NEG_INFINITY),
                 steps_above: [0; LANES],
                 last2: L::ZERO,
             })
@@ -77,24 +83,38 @@ impl VufBatch {
     }
 
     /// Count a step: buses whose three phases are above the floor `floor2` (pu²).
-    pub(super) fn add(&mut self, v: &[C64], floor2: f64, hour: f64) {
+    ///
+    /// `lit`: the caller knows every phase node above the floor at this step (its `|V|²`
+    /// times the same `1 / V_base²`), so that the tests of the floor are left out.
+    pub(super) fn add(&mut self, v: &[C64], floor2: f64, hour: f64, lit: bool) {
+        if lit {
+            self.add_as::<true>(v, floor2, hour);
+        } else {
+            self.add_as::<false>(v, floor2, hour);
+        }
+    }
+
+    #[inline(always)]
+    fn add_as<const LIT: bool>(&mut self, v: &[C64], floor2: f64, hour: f64) {
         // √3 / 2, as `unbalance2`: a = −1/2 + jS, a² = −1/2 − jS
         const S: f64 = 0.866_025_403_784_438_6;
-        let (a_re, a_im, a2_im) = (L::splat(-0.5), L::splat(S), L::splat(-S));
-        // num_complex: (x + jy)(u + jw) = (xu − yw) + j(xw + yu)
-        let mul = |xr: L, xi: L, ur: L, ui: L| (xr * ur - xi * ui, xr * ui + xi * ur);
+        let (a_re, a_im) = (L::splat(-0.5), L::splat(S));
+        // num_complex: (x + jy)(u + jw) = (xu − yw) + j(xw + yu); with a = −1/2 + jS and
+        // a² = −1/2 − jS the products by a and a² share their four real products, as
+        // (−S)·w = −(S·w) and p − (−q) = p + q exactly:
+        // a·U = (h′ − s″) + j(h″ + s′), a²·U = (h′ + s″) + j(h″ − s′), h = −U/2, s = S·U
+        let by_a_a2 = |ur: L, ui: L| {
+            let (hr, hi, sr, si) = (a_re * ur, a_re * ui, a_im * ur, a_im * ui);
+            ((hr - si, hi + sr), (hr + si, hi - sr))
+        };
         for ch in &mut self.chunks {
             let ((ar, ai), (br, bi), (cr, ci)) = (
                 gather(v, &ch.phases[0]),
                 gather(v, &ch.phases[1]),
                 gather(v, &ch.phases[2]),
             );
-            let pu2 = |r: L, i: L| (r * r + i * i) * ch.inv_base2;
-            let (pa, pb, pc) = (pu2(ar, ai), pu2(br, bi), pu2(cr, ci));
-            let (ab_r, ab_i) = mul(a_re, a_im, br, bi);
-            let (a2c_r, a2c_i) = mul(a_re, a2_im, cr, ci);
-            let (a2b_r, a2b_i) = mul(a_re, a2_im, br, bi);
-            let (ac_r, ac_i) = mul(a_re, a_im, cr, ci);
+            let ((ab_r, ab_i), (a2b_r, a2b_i)) = by_a_a2(br, bi);
+            let ((ac_r, ac_i), (a2c_r, a2c_i)) = by_a_a2(cr, ci);
             // V1 = Va + a·Vb + a²·Vc, V2 = Va + a²·Vb + a·Vc (left to right)
             let (v1r, v1i) = (ar + ab_r + a2c_r, ai + ab_i + a2c_i);
             let (v2r, v2i) = (ar + a2b_r + ac_r, ai + a2b_i + ac_i);
@@ -105,18 +125,29 @@ impl VufBatch {
             let f = L::splat(floor2);
             let nan = L::splat(f64::NAN);
             let r2 = d.gt_select(L::ZERO, r2, nan);
-            let r2 = pa.gt_select(f, r2, nan);
-            let r2 = pb.gt_select(f, r2, nan);
-            ch.last2 = pc.gt_select(f, r2, nan);
-            // the bookkeeping lane by lane: rarely taken, well-predicted branches
-            for l in 0..LANES {
-                let r = ch.last2.0[l];
-                if r > ch.max2.0[l] {
-                    ch.max2.0[l] = r;
-                    ch.hour.0[l] = hour;
-                }
-                if r > self.limit2 {
-                    ch.steps_above[l] += 1;
+            ch.last2 = if LIT {
+                // `r2 ≥ +0` (or NaN) is unchanged by `+ 0`; a lane without a bus is NaN
+                r2 + ch.no_bus
+            } else {
+                let pu2 = |r: L, i: L| (r * r + i * i) * ch.inv_base2;
+                let (pa, pb, pc) = (pu2(ar, ai), pu2(br, bi), pu2(cr, ci));
+                let r2 = pa.gt_select(f, r2, nan);
+                let r2 = pb.gt_select(f, r2, nan);
+                pc.gt_select(f, r2, nan)
+            };
+            // the bookkeeping lane by lane, only when a lane has a new highest factor or one
+            // above the limit
+            if ch.last2.any_above(ch.quiet2) {
+                for l in 0..LANES {
+                    let r = ch.last2.0[l];
+                    if r > ch.max2.0[l] {
+                        ch.max2.0[l] = r;
+                        ch.hour.0[l] = hour;
+                    }
+                    if r > self.limit2 {
+                        ch.steps_above[l] += 1;
+                    }
+                    ch.quiet2.0[l] = ch.max2.0[l].min(self.limit2);
                 }
             }
         }
@@ -159,12 +190,21 @@ mod tests {
             .map(|k| ([3 * k, 3 * k + 1, 3 * k + 2], 1.0 / (230.0 * 230.0)))
             .collect();
         let mut batch = VufBatch::new(&buses, 1e-12);
-        batch.add(&v, 0.0025, 4.0);
+        // two steps alike: the highest stays the first's, the steps above count twice
+        // the second with the floor known passed where it is (every node of the first five
+        // buses): the same factors
+        batch.add(&v, 0.0025, 4.0, false);
+        let mut lit = VufBatch::new(&buses[..5], 1e-12);
+        lit.add(&v, 0.0025, 4.0, true);
+        for k in 0..5 {
+            assert_eq!(lit.max2(k).0.to_bits(), batch.max2(k).0.to_bits(), "{k}");
+        }
+        batch.add(&v, 0.0025, 5.0, false);
         for (k, set) in sets.iter().enumerate() {
             let want = super::super::unbalance2(*set);
             assert_eq!(batch.max2(k).0.to_bits(), want.to_bits(), "{k}");
             assert_eq!(batch.max2(k).1, 4.0);
-            assert_eq!(batch.steps_above(k), u32::from(want > 1e-12));
+            assert_eq!(batch.steps_above(k), 2 * u32::from(want > 1e-12));
         }
         assert!(super::super::unbalance2([C64::new(230.0, 0.0); 3]).is_nan());
         for k in [5, 6] {
