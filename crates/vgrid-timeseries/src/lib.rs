@@ -77,6 +77,62 @@
 //! [`simulation`] (the step loop), `start_cache` (remembered start voltages), [`sink`] (streamed results), [`study`] (what a run found:
 //! per element, per bus, trip risks).
 
+/// The reading half of `ControlledSystem` for a wrapper around the power-flow system (a field
+/// `sys: &mut System`): voltages, currents and places come from the system itself, so the
+/// controls see through the wrapper (`start_cache::Remembering`, `storage::WithStorage`);
+/// each wrapper writes its own `solve_power_flow`, `set_tap` and `set_capacitor_states`.
+macro_rules! controlled_reads_from_sys {
+    () => {
+        fn terminal_voltages(
+            &self,
+            element: &vgrid_model::ElementId,
+            terminal: usize,
+        ) -> Option<Vec<vgrid_network::C64>> {
+            self.sys.terminal_voltages(element, terminal)
+        }
+        fn terminal_currents(
+            &self,
+            element: &vgrid_model::ElementId,
+            terminal: usize,
+        ) -> Option<Vec<vgrid_network::C64>> {
+            self.sys.terminal_currents(element, terminal)
+        }
+        fn terminal_current(
+            &self,
+            element: &vgrid_model::ElementId,
+            terminal: usize,
+            conductor: usize,
+        ) -> Option<vgrid_network::C64> {
+            self.sys.terminal_current(element, terminal, conductor)
+        }
+        fn node_voltage(&self, bus: &str, node: u32) -> Option<vgrid_network::C64> {
+            self.sys.node_voltage(bus, node)
+        }
+        fn layout_id(&self) -> u64 {
+            vgrid_powerflow::control::ControlledSystem::layout_id(self.sys)
+        }
+        fn locate(&self, element: &vgrid_model::ElementId) -> Option<usize> {
+            vgrid_powerflow::control::ControlledSystem::locate(self.sys, element)
+        }
+        fn located_terminal_voltages(
+            &self,
+            at: usize,
+            terminal: usize,
+            out: &mut Vec<vgrid_network::C64>,
+        ) -> bool {
+            self.sys.located_terminal_voltages(at, terminal, out)
+        }
+        fn located_terminal_current(
+            &self,
+            at: usize,
+            terminal: usize,
+            conductor: usize,
+        ) -> Option<vgrid_network::C64> {
+            self.sys.located_terminal_current(at, terminal, conductor)
+        }
+    };
+}
+
 pub mod clock;
 mod profile;
 pub mod shape;

@@ -44,7 +44,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use vgrid_model::ElementId;
 use vgrid_network::C64;
 use vgrid_powerflow::control::ControlledSystem;
 use vgrid_powerflow::solve::System;
@@ -302,40 +301,7 @@ impl ControlledSystem for Remembering<'_> {
         self.cache.remember(self.sys);
         converged
     }
-    fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
-        self.sys.terminal_voltages(element, terminal)
-    }
-    fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
-        self.sys.terminal_currents(element, terminal)
-    }
-    fn terminal_current(
-        &self,
-        element: &ElementId,
-        terminal: usize,
-        conductor: usize,
-    ) -> Option<C64> {
-        self.sys.terminal_current(element, terminal, conductor)
-    }
-    fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
-        self.sys.node_voltage(bus, node)
-    }
-    fn layout_id(&self) -> u64 {
-        ControlledSystem::layout_id(self.sys)
-    }
-    fn locate(&self, element: &ElementId) -> Option<usize> {
-        ControlledSystem::locate(self.sys, element)
-    }
-    fn located_terminal_voltages(&self, at: usize, terminal: usize, out: &mut Vec<C64>) -> bool {
-        self.sys.located_terminal_voltages(at, terminal, out)
-    }
-    fn located_terminal_current(
-        &self,
-        at: usize,
-        terminal: usize,
-        conductor: usize,
-    ) -> Option<C64> {
-        self.sys.located_terminal_current(at, terminal, conductor)
-    }
+    controlled_reads_from_sys!();
     fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64) {
         self.cache.note_tap(transformer, winding, tap_pu);
         ControlledSystem::set_tap(self.sys, transformer, winding, tap_pu);

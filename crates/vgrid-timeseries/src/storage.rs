@@ -886,23 +886,7 @@ impl ControlledSystem for WithStorage<'_> {
         self.sys.settings.tolerance = loop_tolerance;
         converged
     }
-    fn terminal_voltages(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
-        self.sys.terminal_voltages(element, terminal)
-    }
-    fn terminal_currents(&self, element: &ElementId, terminal: usize) -> Option<Vec<C64>> {
-        self.sys.terminal_currents(element, terminal)
-    }
-    fn terminal_current(
-        &self,
-        element: &ElementId,
-        terminal: usize,
-        conductor: usize,
-    ) -> Option<C64> {
-        self.sys.terminal_current(element, terminal, conductor)
-    }
-    fn node_voltage(&self, bus: &str, node: u32) -> Option<C64> {
-        self.sys.node_voltage(bus, node)
-    }
+    controlled_reads_from_sys!();
     fn set_tap(&mut self, transformer: &str, winding: usize, tap_pu: f64) {
         ControlledSystem::set_tap(self.sys, transformer, winding, tap_pu);
     }

@@ -182,9 +182,10 @@ fn feeder(shared_rel: &str) -> String {
     format!("compile \"{}\"", p.display())
 }
 
-#[test]
-fn ieee123_yearly_matches_opendss_every_hour() {
-    let cmds: Vec<String> = [
+/// The reference run's set-up (`opendss_timeseries/ieee123_yearly/run_tol1e-10.dss`) for
+/// `hours` hours.
+fn ieee123_yearly_commands(hours: u32) -> Vec<String> {
+    [
         feeder("ieee123/IEEE123Master.dss").as_str(),
         "set tolerance=1e-10 maxiterations=1000",
         "solve",
@@ -195,12 +196,17 @@ fn ieee123_yearly_matches_opendss_every_hour() {
         "New Monitor.taps transformer.reg1a 2 mode=2",
         "New monitor.timesteps vsource.source 1 mode=5",
         "set mode=yearly",
-        "set stepsize=1h number=8760",
+        &format!("set stepsize=1h number={hours}"),
         "Set Year=1",
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect();
+    .collect()
+}
+
+#[test]
+fn ieee123_yearly_matches_opendss_every_hour() {
+    let cmds = ieee123_yearly_commands(8760);
     if let Some(w) = compare("ieee123_yearly", &cmds, &[1, 4380, 8760]) {
         check(&w, "ieee123_yearly");
     }
@@ -214,19 +220,7 @@ fn ieee123_start_cache_changes_iterations_not_answers() {
     if support::shared().is_none() {
         return;
     }
-    let cmds: Vec<String> = [
-        feeder("ieee123/IEEE123Master.dss").as_str(),
-        "solve",
-        "Redirect LoadShape1.DSS",
-        "batchedit load..* yearly=loadshape1",
-        "solve",
-        "set mode=yearly",
-        "set stepsize=1h number=2000",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let net = support::run_setup(&cmds);
+    let net = support::run_setup(&ieee123_yearly_commands(2000));
     let run = |cache: bool| {
         let mut sim = Simulation::new(&net).unwrap();
         sim.set_start_cache(cache);
