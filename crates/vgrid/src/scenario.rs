@@ -75,10 +75,11 @@
 //! per-thread arenas, one atomic add per 64 steps for the progress bar), so two cores run two
 //! scenarios in the time of one. Measured on the 2-core machine of the project, four village
 //! scenarios (base, growth-20, tb-630kVA, pv-village) × 4,380 quarter hours, release build,
-//! in the moments both cores were otherwise idle (three pairs): `--jobs 1` 4.38, 4.49, 4.46 s,
-//! `--jobs 2` 2.24, 2.31, 2.29 s, a speed-up of 1.94–1.96×; the CPU time is the same either
-//! way (user time 4.36–4.48 s serial, 4.39–4.50 s parallel), so memory and the allocator cost
-//! nothing extra in parallel. A busy machine says otherwise only because the other core is
+//! in the moments both cores were otherwise idle (three pairs): `--jobs 1` 1.49, 1.46, 1.53 s,
+//! `--jobs 2` 0.76, 0.77, 0.76 s, a speed-up of 1.90–2.01× (an earlier build: 4.38–4.49 s
+//! against 2.24–2.31 s, 1.94–1.96×); the CPU time is the same either way (user time
+//! 1.43–1.52 s serial, 1.45–1.47 s parallel), so memory and the allocator cost nothing extra
+//! in parallel. Over half a year (17,520 steps each): 5.85 s against 3.02 s (1.94×). A busy machine says otherwise only because the other core is
 //! taken: with another process on it, `--jobs 2` took as long as `--jobs 1` for the same CPU
 //! time. Scenarios are not split across threads: five scenarios on two cores take three
 //! rounds (1.67× at best).
