@@ -30,7 +30,7 @@
 //!   state (the `start_cache` module): each flow of the control loop,
 //!   after a tap move too, starts from the quadratic interpolation of the remembered
 //!   solutions in its tap positions nearest to its multiplier. The IEEE 123 year went from
-//!   6.94 to 1.83 iterations per step (30.4 → 14.0 µs per step);
+//!   6.94 to 1.83 iterations per step (`bench/timeseries_peers.py`: 25.8 → 11.3 µs per step);
 //! - otherwise the last solution extrapolated along the last step's load change (below).
 //!
 //! The controls' event texts are not written (`Controls::set_event_log`): a time series reads
