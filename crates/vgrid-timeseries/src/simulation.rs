@@ -596,11 +596,12 @@ impl Simulation {
         };
         let tight = self.sys.settings.tolerance;
         let status = match self.sys.last_outcome() {
-            Some(o) if control_iterations.is_some() && o.status != PfStatus::Converged => o.status,
-            // the loop's last flow already moved less than the tolerance: nothing to polish
+            // the loop's last flow failed, or already moved less than the tolerance: nothing
+            // to polish (the loop's flows were remembered as they converged)
             Some(o)
                 if control_iterations.is_some()
-                    && self.sys.last_change_bound().is_some_and(|b| b <= tight) =>
+                    && (o.status != PfStatus::Converged
+                        || self.sys.last_change_bound().is_some_and(|b| b <= tight)) =>
             {
                 o.status
             }
@@ -614,12 +615,13 @@ impl Simulation {
                     // starts from the loop's solution)
                     cache.start_flow(&mut self.sys);
                 }
-                self.sys.solve()?.status
+                let status = self.sys.solve()?.status;
+                if let Some(cache) = self.starts.as_mut() {
+                    cache.remember(&self.sys);
+                }
+                status
             }
         };
-        if let Some(cache) = self.starts.as_mut() {
-            cache.remember(&self.sys);
-        }
         let r = &mut self.report;
         r.step = self.step;
         r.hour = self.clock.hour();

@@ -177,14 +177,16 @@ impl StartCache {
             for (slot, (_, e)) in near.iter_mut().zip(candidates) {
                 *slot = ((e.x - x).abs() <= reach && e.v.len() == n).then_some(e);
             }
-            let mut points: Vec<(f64, &[C64])> = near
-                .iter()
-                .flatten()
-                .map(|e| (e.x, e.v.as_slice()))
-                .collect();
-            points.sort_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()));
-            points.truncate(3);
-            interpolate(&points, x, &mut self.start)
+            // nearest first, the empty slots last; no allocation per flow
+            let distance = |e: &Option<&Entry>| e.map_or(f64::INFINITY, |e| (e.x - x).abs());
+            near.sort_by(|a, b| distance(a).total_cmp(&distance(b)));
+            let mut points: [(f64, &[C64]); 3] = [(0.0, &[]); 3];
+            let mut k = 0;
+            for (p, e) in points.iter_mut().zip(near.iter().flatten()) {
+                *p = (e.x, e.v.as_slice());
+                k += 1;
+            }
+            interpolate(&points[..k], x, &mut self.start)
         });
         if found {
             self.hits += 1;
